@@ -1,0 +1,27 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make issue10   builds issue 10 into out/issue-10.pdf
+#   make test      runs the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: issue10 test bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+issue10: $(STAMP)
+	$(BIN)/newsletter build issues/issue-10.yaml --out out
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_build.py
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,123 @@
+"""The coordinator: load -> render -> typeset -> atomic write.
+
+Nothing reaches ``out/`` until the laid-out document has passed its checks, and the PDF is
+written to a temporary file beside its final name, synced, read back and only then moved
+over the previous edition, so a failed or interrupted build never leaves a half-written PDF.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import weasyprint
+from pypdf import PdfReader
+
+from .errors import LayoutError
+from .load import load_issue
+from .model import Issue
+from .render import Layout, render_html
+from .typeset import typeset
+
+PROJECT = Path(__file__).resolve().parent.parent
+#: The layout shipped with the project.
+DEFAULT_LAYOUT = Layout(templates=PROJECT / "layouts", fonts=PROJECT / "fonts")
+TMP_PREFIX = ".newsletter-tmp-"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced and how long each stage took (seconds)."""
+
+    issue: Issue
+    pdf: Path
+    pages: int
+    size: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def build_issue(
+    source: Path,
+    out_dir: Path,
+    layout: Layout = DEFAULT_LAYOUT,
+    write_html: bool = False,
+) -> BuildResult:
+    """Build the PDF of the issue at ``source`` into ``out_dir/<name>.pdf``.
+
+    Raises ``ContentError`` for problems in the issue and ``LayoutError`` for problems in
+    the laid-out pages; in both cases nothing is written.
+    """
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = now - clock
+        clock = now
+
+    issue = load_issue(source)
+    lap("load")
+    html = render_html(issue, layout, image_base=source.parent)
+    lap("render")
+    roots = [source.parent, layout.templates, layout.fonts]
+    document = typeset(html, base_dir=source.parent, roots=roots, source=source)
+    lap("layout")
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(out_dir)
+    target = out_dir / f"{source.stem}.pdf"
+    if write_html:
+        _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
+    size = _write_pdf(document, target, expected_pages=len(document.pages))
+    lap("write")
+    return BuildResult(issue, target, len(document.pages), size, timings)
+
+
+def _write_pdf(document: weasyprint.Document, target: Path, expected_pages: int) -> int:
+    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".pdf", dir=target.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            document.write_pdf(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        pages = len(PdfReader(tmp).pages)
+        if pages != expected_pages:
+            raise LayoutError([f"the written PDF has {pages} pages, the layout {expected_pages}"])
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return target.stat().st_size
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(out_dir: Path) -> None:
+    """A build killed with SIGKILL cannot clean up; the next build does."""
+    for stale in out_dir.glob(f"{TMP_PREFIX}*"):
+        stale.unlink(missing_ok=True)

@@ -1,0 +1,142 @@
+"""Inline markup: a small Markdown subset, with raw HTML disabled.
+
+Editors write ``*emphasis*``, ``**strong**``, ``[words](https://...)`` and page references.
+A page reference is a link to ``#target-id``:
+
+- ``[page](#working-groups)`` prints the edition's word for page and the computed number,
+  e.g. "page 10";
+- ``[](#working-groups)`` prints the number alone (for "pages 6 & 7");
+- any other words, e.g. ``[the agenda](#agenda)``, make a plain internal link.
+
+Numbers come from the layout through CSS ``target-counter()``; nothing here knows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup, escape
+
+_SAFE_HREF = re.compile(r"^(https?://[^\s<>\"]+|mailto:[^\s<>\"@]+@[^\s<>\"]+|#[a-z][a-z0-9-]*)$")
+#: Words that make an internal link a page reference, in any edition's language.
+PAGE_WORDS = frozenset({"page", "p.", "pages"})
+
+
+@dataclass(frozen=True)
+class LinkUse:
+    """A link written in inline text."""
+
+    href: str
+    text: str
+
+    @property
+    def internal_target(self) -> str | None:
+        """The target id for ``#id`` links, else None."""
+        return self.href[1:] if self.href.startswith("#") else None
+
+
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["emphasis", "link", "escape", "newline", "backticks"])
+    # Every link is tokenised so that ``links()`` can report the ones we refuse, instead of
+    # markdown-it silently printing them as text.
+    md.validateLink = lambda url: True  # type: ignore[method-assign]
+    return md
+
+
+class Inline:
+    """Parses and renders inline markup. Holds no state besides its parser."""
+
+    def __init__(self, page_label: str) -> None:
+        self._md = _parser()
+        self._page_label = page_label
+
+    def links(self, text: str) -> list[LinkUse]:
+        """Every link in ``text``, in order."""
+        found: list[LinkUse] = []
+        for block in self._md.parseInline(text):
+            children = block.children or []
+            for i, tok in enumerate(children):
+                if tok.type == "link_open":
+                    found.append(LinkUse(str(tok.attrGet("href") or ""), _link_text(children, i)))
+        return found
+
+    @staticmethod
+    def is_safe(href: str) -> bool:
+        """Whether a link may appear in the PDF: http(s), mailto or an internal ``#id``."""
+        return bool(_SAFE_HREF.match(href))
+
+    def render(self, text: str) -> Markup:
+        """HTML for ``text``. Unsafe links are dropped to their words (load refuses them first)."""
+        out: list[str] = []
+        for block in self._md.parseInline(text):
+            children = block.children or []
+            skip_until = -1
+            for i, tok in enumerate(children):
+                if i <= skip_until:
+                    continue
+                if tok.type == "link_open":
+                    href = str(tok.attrGet("href") or "")
+                    words = _link_text(children, i)
+                    if href.startswith("#") and self.is_safe(href) and words.lower() in PAGE_WORDS | {""}:
+                        close = _matching_close(children, i)
+                        label = f"{self._page_label} " if words else ""
+                        out.append(
+                            f'<a class="pageref" href="{escape(href)}">{escape(label)}</a>'
+                        )
+                        skip_until = close
+                    elif self.is_safe(href):
+                        cls = "xref" if href.startswith("#") else "ext"
+                        out.append(f'<a class="{cls}" href="{escape(href)}">')
+                    else:
+                        out.append("<span>")
+                elif tok.type == "link_close":
+                    out.append("</a>" if _opened_link(children, i, self.is_safe) else "</span>")
+                else:
+                    out.append(_simple(tok))
+        return Markup("".join(out))
+
+
+def _simple(tok: Token) -> str:
+    if tok.type == "text":
+        return str(escape(tok.content))
+    if tok.type == "code_inline":
+        return f"<code>{escape(tok.content)}</code>"
+    if tok.type == "softbreak":
+        return " "
+    if tok.type == "hardbreak":
+        return "<br>"
+    tags = {"em_open": "<em>", "em_close": "</em>", "strong_open": "<strong>", "strong_close": "</strong>"}
+    return tags.get(tok.type, str(escape(tok.content)))
+
+
+def _matching_close(children: list[Token], open_index: int) -> int:
+    depth = 0
+    for j in range(open_index, len(children)):
+        if children[j].type == "link_open":
+            depth += 1
+        elif children[j].type == "link_close":
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(children) - 1
+
+
+def _link_text(children: list[Token], open_index: int) -> str:
+    close = _matching_close(children, open_index)
+    return "".join(t.content for t in children[open_index + 1 : close] if t.type == "text").strip()
+
+
+def _opened_link(children: list[Token], close_index: int, is_safe: object) -> bool:
+    depth = 0
+    for j in range(close_index, -1, -1):
+        if children[j].type == "link_close":
+            depth += 1
+        elif children[j].type == "link_open":
+            depth -= 1
+            if depth == 0:
+                return bool(is_safe(str(children[j].attrGet("href") or "")))  # type: ignore[operator]
+    return False

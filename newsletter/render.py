@@ -1,0 +1,98 @@
+"""Stage 2: ``Issue`` + layout folder -> HTML.
+
+Templates and CSS live in ``layouts/``; this module only wires them to the data. Jinja2
+runs with autoescape on and ``StrictUndefined``: a typo in a template fails loudly and no
+editor's text can become markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import ContentError, Problem
+from .markup import Inline
+from .model import AgendaEntry, Issue
+from .yamlsafe import read_yaml
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a layout's templates, stylesheet, labels and fonts are."""
+
+    templates: Path
+    fonts: Path
+
+    @property
+    def stylesheet(self) -> Path:
+        """The print stylesheet."""
+        return self.templates / "newsletter.css"
+
+    @property
+    def labels_file(self) -> Path:
+        """The per-language table of the words the layout prints."""
+        return self.templates / "labels.yaml"
+
+
+def labels_for(layout: Layout, language: str) -> dict[str, Any]:
+    """The label table of ``language``; a missing language is a content error."""
+    table = read_yaml(layout.labels_file).data
+    if language not in table:
+        raise ContentError(
+            [Problem(layout.labels_file, None, None, language, "no labels for this language")]
+        )
+    labels: dict[str, Any] = table[language]
+    return labels
+
+
+def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
+    """The issue as one HTML document, ready for WeasyPrint.
+
+    ``image_base`` is the issue's folder: figure paths are relative to it.
+    """
+    labels = labels_for(layout, issue.language)
+    inline = Inline(page_label=labels["page"])
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(layout.templates),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["inline"] = inline.render
+    env.filters["date"] = lambda d: _format_date(d, labels["months"])
+    env.filters["dates"] = lambda e: _format_range(e, labels["months"])
+    env.filters["css_string"] = _css_string
+    env.filters["asset"] = lambda name: (image_base / name).resolve().as_uri()
+    template = env.get_template("issue.html.j2")
+    return template.render(
+        issue=issue,
+        labels=labels,
+        stylesheet=layout.stylesheet.resolve().as_uri(),
+        fonts=layout.fonts.resolve().as_uri(),
+    )
+
+
+def _css_string(value: str) -> Markup:
+    """A CSS string literal; quotes and backslashes escaped so a label cannot end it early."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
+    return Markup(f'"{escaped}"')
+
+
+def _format_date(day: dt.date, months: list[str]) -> str:
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def _format_range(entry: AgendaEntry, months: list[str]) -> str:
+    """"16-19 April", "31 May - 1 June", "30 October - 2 November" (years are the issue's)."""
+    start, end = entry.start, entry.end or entry.start
+    if start == end:
+        return f"{start.day} {months[start.month - 1]}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{start.day}–{end.day} {months[start.month - 1]}"
+    return f"{start.day} {months[start.month - 1]} – {end.day} {months[end.month - 1]}"

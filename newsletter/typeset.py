@@ -1,0 +1,153 @@
+"""Stage 3: HTML -> laid-out ``weasyprint.Document``, page references verified.
+
+Everything WeasyPrint reads goes through ``ProjectFetcher``: ``data:`` URLs and files inside
+the allowed folders (the issue's folder, ``layouts/``, ``fonts/``), nothing else. After layout,
+every page reference is checked against the page its target really lies on, because
+WeasyPrint's ``target-counter()`` is known to print wrong numbers in some layouts.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .errors import ContentError, LayoutError, Problem
+
+#: Largest single file WeasyPrint may read (fonts are the largest, about 0.7 MB).
+MAX_FETCH_BYTES = 20_000_000
+
+
+class RefusedURL(FatalURLFetchingError):
+    """WeasyPrint asked for a URL that the project does not allow; stops the layout."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{reason}: {url}")
+        self.url = url
+        self.reason = reason
+
+
+class ProjectFetcher(URLFetcher):
+    """Reads ``data:`` URLs and files under ``roots``; refuses every other URL."""
+
+    def __init__(self, roots: list[Path], max_bytes: int = MAX_FETCH_BYTES) -> None:
+        super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True)
+        self._roots = [root.resolve() for root in roots]
+        self._max_bytes = max_bytes
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        """Serve ``url`` if it is allowed, else raise ``RefusedURL`` (which stops the layout)."""
+        scheme = url.split(":", 1)[0].lower()
+        if scheme == "data":
+            if len(url) > self._max_bytes:
+                raise RefusedURL(url[:60] + "...", "data URL over the size limit")
+            return super().fetch(url, headers)  # type: ignore[no-any-return]
+        if scheme != "file":
+            raise RefusedURL(url, "only project files may be read, never the network")
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedURL(url, "only local project files may be read")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self._roots):
+            raise RefusedURL(url, "file outside the issue, layouts and fonts folders")
+        try:
+            with path.open("rb") as handle:
+                body = handle.read(self._max_bytes + 1)
+        except OSError as exc:
+            raise RefusedURL(url, f"cannot read file ({exc.strerror})") from None
+        if len(body) > self._max_bytes:
+            raise RefusedURL(url, f"file over the size limit of {self._max_bytes} bytes")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A page reference as laid out: where it is, what it points at, what it prints."""
+
+    page: int
+    target: str
+    printed: str
+    target_page: int | None
+
+    @property
+    def printed_number(self) -> int | None:
+        """The number at the end of the printed text, if any."""
+        match = re.search(r"(\d+)\s*$", self.printed)
+        return int(match.group(1)) if match else None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the printed number is the target's page."""
+        return self.target_page is not None and self.printed_number == self.target_page
+
+
+def typeset(html: str, base_dir: Path, roots: list[Path], source: Path) -> weasyprint.Document:
+    """Lay out ``html`` and verify its page references.
+
+    ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
+    Raises ``ContentError`` for a refused URL and ``LayoutError`` for a wrong page number.
+    """
+    fetcher = ProjectFetcher(roots)
+    font_config = FontConfiguration()
+    try:
+        document = weasyprint.HTML(
+            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+        ).render(font_config=font_config)
+    except RefusedURL as exc:
+        raise ContentError([Problem(source, None, None, "", f"refused to load {exc.url!r}: {exc.reason}")]) from None
+    bad = [ref for ref in page_references(document) if not ref.ok]
+    if bad:
+        raise LayoutError([_describe(ref) for ref in bad])
+    return document
+
+
+def _describe(ref: PageRef) -> str:
+    if ref.target_page is None:
+        return f"page {ref.page}: reference to #{ref.target} points at an id that does not exist"
+    return (
+        f"page {ref.page}: reference to #{ref.target} prints {ref.printed!r} "
+        f"but its target is on page {ref.target_page}"
+    )
+
+
+def anchor_pages(document: weasyprint.Document) -> dict[str, int]:
+    """Every anchor id and the 1-based page it lies on."""
+    pages: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            pages.setdefault(name, number)
+    return pages
+
+
+def page_references(document: weasyprint.Document) -> list[PageRef]:
+    """Every internal link that prints a page number, with what it prints and where it points."""
+    anchors = anchor_pages(document)
+    refs = []
+    for number, page in enumerate(document.pages, start=1):
+        for link_type, target, _rect, box in page.links:
+            if link_type != "internal" or "pageref" not in _classes(box):
+                continue
+            refs.append(PageRef(number, target, "".join(_texts(box)).strip(), anchors.get(target)))
+    return refs
+
+
+def _classes(box: Any) -> set[str]:
+    element = getattr(box, "element", None)
+    return set((element.get("class") or "").split()) if element is not None else set()
+
+
+def _texts(box: Any) -> Iterator[str]:
+    text = getattr(box, "text", None)
+    if isinstance(text, str):
+        yield text
+    for child in getattr(box, "children", ()):
+        yield from _texts(child)

@@ -1,0 +1,73 @@
+"""Make the images of issue 10 that are not photos: the key-figures chart and the stand-ins.
+
+The chart is drawn from the key figures printed in the issue itself. Stand-ins hold the
+place of the original's photos, which are not available; each is marked ``stand_in: true``
+in the issue so that tools can list what editors still have to supply.
+
+Run: .venv/bin/python tools/make_figures.py  (writes into issues/images/)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "issues" / "images"
+LATO = ROOT / "fonts" / "lato"
+NAVY, TEAL, TINT, INK, MUTED = (21, 54, 95), (19, 124, 128), (233, 241, 244), (29, 36, 48), (86, 98, 112)
+
+
+def font(face: str, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(LATO / f"Lato-{face}.ttf"), size)
+
+
+def chart() -> None:
+    """France's voluntary contributions to UNODC in 2018, in euros (from the key figures)."""
+    bars = [
+        ("General voluntary contributions to UNODC", 1_830_000, "€1,830,000"),
+        ("Contribution to the Human Trafficking and\nMigrant Smuggling Section (HTMSS)", 163_500, "€163,500"),
+    ]
+    width, height = 2000, 620
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    draw.text((0, 0), "France’s voluntary contributions to UNODC, 2018", font=font("Black", 54), fill=NAVY)
+    draw.text((0, 74), "euros", font=font("Regular", 38), fill=MUTED)
+    left, right, top, bar_h, gap = 760, width - 330, 170, 130, 90
+    scale = (right - left) / max(v for _, v, _ in bars)
+    for i, (label, value, printed) in enumerate(bars):
+        y = top + i * (bar_h + gap)
+        draw.multiline_text((0, y + bar_h / 2), label, font=font("Regular", 38), fill=INK, anchor="lm", spacing=8)
+        end = left + max(6, round(value * scale))
+        draw.rectangle((left, y, end, y + bar_h), fill=TEAL if i else NAVY)
+        draw.text((end + 24, y + bar_h / 2), printed, font=font("Black", 52), fill=NAVY, anchor="lm")
+    draw.line((left, top - 20, left, height - 20), fill=MUTED, width=3)
+    img.save(OUT / "key-figures-chart.png", optimize=True)
+
+
+def stand_in(name: str, subject: str, size: tuple[int, int] = (1200, 800)) -> None:
+    """A flat placeholder that cannot be mistaken for a photo."""
+    img = Image.new("RGB", size, TINT)
+    draw = ImageDraw.Draw(img)
+    w, h = size
+    for x in range(-h, w, 60):
+        draw.line((x, h, x + h, 0), fill=(218, 229, 235), width=14)
+    draw.rectangle((0, 0, w - 1, h - 1), outline=(185, 201, 211), width=6)
+    draw.text((w / 2, h / 2 - 40), "Photo to come", font=font("Black", 64), fill=NAVY, anchor="mm")
+    draw.text((w / 2, h / 2 + 40), subject, font=font("Regular", 40), fill=MUTED, anchor="mm")
+    img.save(OUT / name, optimize=True)
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    chart()
+    stand_in("fedotov.png", "Mr Yuri Fedotov, UNODC", (1000, 1000))
+    stand_in("falconi.png", "Mr Jean-Louis Falconi, 27th CCPCJ", (1280, 720))
+    stand_in("charpentier.png", "Ms Caroline Charpentier, 27th CCPCJ", (1280, 720))
+    stand_in("bus-des-femmes.png", "Les amis du bus des femmes")
+    stand_in("global-reports.png", "Global reports: covers", (1400, 900))
+
+
+if __name__ == "__main__":
+    main()
