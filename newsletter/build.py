@@ -20,7 +20,7 @@ from .errors import LayoutError
 from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
-from .typeset import typeset
+from .typeset import PageRef, page_references, typeset
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
@@ -36,6 +36,7 @@ class BuildResult:
     pdf: Path
     pages: int
     size: int
+    references: list[PageRef] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -74,7 +75,7 @@ def build_issue(
         _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     size = _write_pdf(document, target, expected_pages=len(document.pages))
     lap("write")
-    return BuildResult(issue, target, len(document.pages), size, timings)
+    return BuildResult(issue, target, len(document.pages), size, page_references(document), timings)
 
 
 def _write_pdf(document: weasyprint.Document, target: Path, expected_pages: int) -> int:

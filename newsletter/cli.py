@@ -33,8 +33,7 @@ app = typer.Typer(
 def _main() -> None:
     """Typeset a newsletter issue written in YAML into a print-ready PDF.
 
-    Write the issue in issues/<name>.yaml (see docs/issue-format.md), then run
-    `newsletter build issues/<name>.yaml`.
+    Write the issue in issues/<name>.yaml (see docs/issue-format.md), then run `newsletter build issues/<name>.yaml`. Exit codes: 0 done, 1 the issue has errors, 2 wrong use of the command, 3 the tool failed (please report it).
     """
 
 
@@ -46,8 +45,7 @@ def build(
 ) -> None:
     """Build the PDF of an issue: out/<name>.pdf.
 
-    Every "page N" in the text is computed from the layout and checked against the page where
-    its target really is. On any error nothing is written and the previous PDF stays as it was.
+    Every "page N" in the text is computed from the layout and checked against the page where its target really is. On any error nothing is written and the previous PDF stays as it was.
     """
     if not issue.is_file():
         typer.echo(f"error: no such issue file: {issue}", err=True)
@@ -71,20 +69,14 @@ def _report(summary: str, lines: list[str]) -> None:
 
 
 def main() -> None:
-    """Entry point: run the app; an unexpected exception is an internal failure (exit 3)."""
-    try:
-        app(standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        typer.echo("interrupted; nothing was written", err=True)
-        sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        import click
+    """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(EXIT_USAGE)
+    Typer's standalone mode already exits 2 on usage errors and passes ``typer.Exit`` codes
+    through; anything else escaping a command is a bug of ours.
+    """
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
         typer.echo("internal error: the newsletter tool failed; this is a bug, not your issue file.", err=True)
         typer.echo(f"Please report it to {REPORT_TO}, with this text:", err=True)
         typer.echo("".join(traceback.format_exception(exc)), err=True)

@@ -133,9 +133,14 @@ def page_references(document: weasyprint.Document) -> list[PageRef]:
     anchors = anchor_pages(document)
     refs = []
     for number, page in enumerate(document.pages, start=1):
+        seen: set[int] = set()
         for link_type, target, _rect, box in page.links:
-            if link_type != "internal" or "pageref" not in _classes(box):
+            element = getattr(box, "element", None)
+            # A link's inner boxes (its ::after, a flex item) are listed too: the first,
+            # outermost box of each element holds all the text it prints.
+            if link_type != "internal" or "pageref" not in _classes(box) or id(element) in seen:
                 continue
+            seen.add(id(element))
             refs.append(PageRef(number, target, "".join(_texts(box)).strip(), anchors.get(target)))
     return refs
 

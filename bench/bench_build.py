@@ -1,0 +1,101 @@
+"""Benchmark: build issue 10, stage by stage, against a baseline measured in the same run.
+
+Stages (in process, median of N runs): load (YAML -> model), render (model -> HTML),
+layout (WeasyPrint layout + page-reference verification), write (PDF bytes, atomic write).
+Whole process: ``python -m newsletter build`` as an editor runs it, median of N runs.
+Baseline: headless Chromium printing the same HTML to PDF (when ``chromium`` is installed),
+timed in the same run, so the ratio holds on a noisy machine.
+
+Run: .venv/bin/python bench/bench_build.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsletter.build import DEFAULT_LAYOUT, build_issue  # noqa: E402
+from newsletter.render import render_html  # noqa: E402
+
+ISSUE = ROOT / "issues" / "issue-10.yaml"
+
+
+def _median_ms(samples: list[float]) -> str:
+    return f"{statistics.median(samples) * 1000:8.0f} ms"
+
+
+def _time_command(argv: list[str], runs: int) -> list[float]:
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, timeout=300)
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        stages: dict[str, list[float]] = {}
+        for _ in range(args.runs):
+            result = build_issue(ISSUE, out)
+            for stage, seconds in result.timings.items():
+                stages.setdefault(stage, []).append(seconds)
+        print(f"issue 10: {result.pages} pages, {result.size} bytes ({result.size / 1024:.0f} KB)")
+        print(f"stages, in process, median of {args.runs}:")
+        for stage, samples in stages.items():
+            print(f"  {stage:<8}{_median_ms(samples)}")
+        total = [sum(run) for run in zip(*stages.values())]
+        print(f"  {'total':<8}{_median_ms(total)}")
+
+        whole = _time_command(
+            [sys.executable, "-m", "newsletter", "build", str(ISSUE), "--out", str(out)], args.runs
+        )
+        print(f"whole process (python -m newsletter build), median of {args.runs}: {_median_ms(whole)}")
+
+        chromium = _chromium()
+        if chromium is None:
+            print("baseline: chromium not installed (apt-get install chromium); no ratio")
+            return
+        html_file = out / "issue-10.html"
+        # Same HTML as WeasyPrint gets; Chromium ignores the paged-media parts it lacks
+        # (running section titles, target-counter page numbers).
+        html_file.write_text(render_html(result.issue, DEFAULT_LAYOUT, ISSUE.parent), encoding="utf-8")
+        profile = out / "chromium-profile"
+        baseline = _time_command(
+            [
+                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
+                f"--print-to-pdf={out / 'chromium.pdf'}", html_file.as_uri(),
+            ],
+            args.runs,
+        )
+        print(f"baseline: chromium --print-to-pdf, same HTML, median of {args.runs}: {_median_ms(baseline)}")
+        ratio = statistics.median(whole) / statistics.median(baseline)
+        print(f"ratio newsletter build / chromium print: {ratio:.2f} (target: <= 1.00)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Shared fixtures: issue 10 is built once per test session and read back by many tests."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+
+from newsletter.build import BuildResult, build_issue
+
+ROOT = Path(__file__).resolve().parent.parent
+ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class BuiltPdf:
+    """A built issue and handles to read its PDF back."""
+
+    result: BuildResult
+    pike: pikepdf.Pdf
+    pdfium: pdfium.PdfDocument
+
+    @property
+    def path(self) -> Path:
+        return self.result.pdf
+
+    def page_text(self, index: int) -> str:
+        """Text of page ``index`` (0-based) as pdfium extracts it."""
+        return str(self.pdfium[index].get_textpage().get_text_range())
+
+
+@pytest.fixture(scope="session")
+def issue10(tmp_path_factory: pytest.TempPathFactory) -> BuiltPdf:
+    out = tmp_path_factory.mktemp("issue10-out")
+    result = build_issue(ISSUE_10, out, write_html=True)
+    return BuiltPdf(result, pikepdf.open(result.pdf), pdfium.PdfDocument(str(result.pdf)))
+
+
+@pytest.fixture
+def issue_copy(tmp_path: Path) -> Path:
+    """A writable copy of issue 10 and its images, for tests that edit it."""
+    folder = tmp_path / "issues"
+    shutil.copytree(ISSUE_10.parent, folder)
+    return folder / ISSUE_10.name
+
+
+@pytest.fixture
+def minimal(tmp_path: Path) -> Path:
+    """A writable copy of the minimal valid issue fixture."""
+    folder = tmp_path / "minimal"
+    shutil.copytree(FIXTURES / "minimal", folder)
+    return folder / "issue.yaml"

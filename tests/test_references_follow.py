@@ -1,0 +1,66 @@
+"""Page references are computed: move content and every "page N" follows its target."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from newsletter.build import build_issue
+from newsletter.errors import LayoutError
+from newsletter.typeset import page_references, typeset
+
+LONG = (
+    "An added paragraph that pushes the rest of the section down the page, written long "
+    "enough to fill several lines of the layout. "
+) * 12
+
+
+def test_references_follow_moved_target(issue_copy: Path, tmp_path: Path) -> None:
+    text = issue_copy.read_text(encoding="utf-8")
+    # Before the paragraph that "Details page 9" points at, add a page's worth of text.
+    anchor = "      - type: paragraph\n        id: expert-meetings\n"
+    assert anchor in text
+    filler = "".join(f"      - >-\n        {LONG}\n" for _ in range(5))
+    issue_copy.write_text(text.replace(anchor, filler + anchor), encoding="utf-8")
+
+    result = build_issue(issue_copy, tmp_path / "out")
+    refs = {ref.target: ref for ref in result.references}
+    moved = refs["expert-meetings"]
+    assert moved.target_page == 10, "the filler should push the target from page 9 to page 10"
+    assert moved.printed_number == 10 and moved.ok
+    # Sections after it moved too, and the cover teasers say so.
+    assert refs["working-groups"].target_page == 11 and refs["working-groups"].printed_number == 11
+    assert all(ref.ok for ref in refs.values())
+
+
+def test_display_flex_reference_is_caught(tmp_path: Path) -> None:
+    """WeasyPrint prints 0 for a target-counter() inside a flex link: the build must refuse it."""
+    html = """<html><head><style>
+      a.pageref::after { content: target-counter(attr(href), page); }
+      .flexy { display: flex; }
+      </style></head><body>
+      <p><a class="pageref flexy" href="#far">page </a></p>
+      <p style="break-before: page" id="far">Target</p></body></html>"""
+    with pytest.raises(LayoutError) as info:
+        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
+    assert info.value.messages == ["page 1: reference to #far prints 'page0' but its target is on page 2"]
+
+
+def test_wrong_number_is_reported(tmp_path: Path) -> None:
+    """A reference that prints a number other than its target's page fails with both numbers."""
+    html = """<html><body>
+      <p><a class="pageref" href="#far">page 7</a></p>
+      <p style="break-before: page" id="far">Target</p></body></html>"""
+    with pytest.raises(LayoutError) as info:
+        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
+    message = str(info.value)
+    assert re.search(r"#far prints 'page 7' but its target is on page 2", message)
+
+
+def test_reference_to_missing_id_is_reported(tmp_path: Path) -> None:
+    html = """<html><head><style>a.pageref::after { content: target-counter(attr(href), page); }</style>
+      </head><body><p><a class="pageref" href="#nowhere">page </a></p></body></html>"""
+    with pytest.raises(LayoutError, match="#nowhere points at an id that does not exist"):
+        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")

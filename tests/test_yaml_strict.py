@@ -1,0 +1,73 @@
+"""The YAML reader refuses what PyYAML's safe_load lets through, fast, with file:line:col."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from newsletter.errors import ContentError
+from newsletter.load import load_issue
+from newsletter.yamlsafe import MAX_BYTES, read_yaml
+
+CASES = {
+    "duplicate_key": (b"title: one\nnumber: 1\ntitle: two\n", 3, 1, "duplicate key 'title' (first written at line 1)"),
+    "alias_bomb": (
+        b'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+        b"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n",
+        1, 4, "anchors (&name) are not allowed",
+    ),
+    "alias_only": (b"a: 1\nb: *x\n", 2, 4, "aliases (*name) are not allowed"),
+    "python_tag": (b"title: !!python/object/apply:os.system ['true']\n", 1, 8, "tags such as"),
+    "tab_indent": (b"cover:\n\tlead: x\n", 2, 1, "tabs"),
+    "unclosed_quote": (b'title: "never closed\nnumber: 1\n', 3, 1, "found unexpected end of stream"),
+    "latin1": ("title: caf\u00e9\n".encode("latin-1"), 1, 11, "not UTF-8"),
+    "datetime": (b"date: 2018-09-01 10:00:00\n", 1, 7, "without a time"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_refused_with_location(name: str, tmp_path: Path) -> None:
+    data, line, col, message = CASES[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(data)
+    started = time.perf_counter()
+    with pytest.raises(ContentError) as info:
+        read_yaml(path)
+    assert time.perf_counter() - started < 2
+    text = str(info.value)
+    assert f"{path}:{line}:{col}:" in text, text
+    assert message in text, text
+
+
+def test_huge_file_refused_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as handle:
+        handle.write(b"title: x\n")
+        handle.write(b"# padding\n" * 5_000_000)  # 50 MB
+    started = time.perf_counter()
+    with pytest.raises(ContentError, match=f"larger than the limit of {MAX_BYTES} bytes"):
+        load_issue(path)
+    assert time.perf_counter() - started < 2
+
+
+def test_positions_of_values_and_keys(tmp_path: Path) -> None:
+    path = tmp_path / "ok.yaml"
+    path.write_text("a:\n  - x\n  - b: 2\n", encoding="utf-8")
+    located = read_yaml(path)
+    assert located.data == {"a": ["x", {"b": 2}]}
+    assert located.values[("a", 1, "b")] == (3, 8)
+    assert located.keys[("a", 1, "b")] == (3, 5)
+    assert located.where(("a", 1, "b", "missing")) == (3, 8)
+
+
+def test_empty_and_non_mapping(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="empty"):
+        read_yaml(empty)
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="must be a mapping"):
+        load_issue(listing)
