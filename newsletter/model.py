@@ -218,6 +218,13 @@ class Contact(_Data):
     id: Id | None = None
 
 
+class Contents(_Data):
+    """The list of the issue's titled sections with their computed page numbers."""
+
+    type: Literal["contents"]
+    id: Id | None = None
+
+
 class Box(_Data):
     """A framed group of blocks with a title, e.g. a parallel event or a focus."""
 
@@ -251,6 +258,7 @@ Block = Annotated[
         NumberedPoints,
         Agenda,
         Contact,
+        Contents,
         Box,
         Columns,
     ],

@@ -62,7 +62,7 @@ def stand_in(name: str, subject: str, size: tuple[int, int] = (1200, 800)) -> No
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     chart()
-    stand_in("fedotov.jpg", "Mr Yuri Fedotov, UNODC", (800, 800))
+    stand_in("fedotov.jpg", "Mr Yuri Fedotov, UNODC", (900, 600))
     stand_in("falconi.jpg", "Mr Jean-Louis Falconi, 27th CCPCJ", (960, 540))
     stand_in("charpentier.jpg", "Ms Caroline Charpentier, 27th CCPCJ", (960, 540))
     stand_in("bus-des-femmes.jpg", "Les amis du bus des femmes", (900, 600))
