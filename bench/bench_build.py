@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsletter.build import DEFAULT_LAYOUT, build_issue  # noqa: E402
-from newsletter.render import render_html  # noqa: E402
+from newsletter.build import DEFAULT_LAYOUT, build_issue
+from newsletter.render import render_html
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 

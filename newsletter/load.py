@@ -72,7 +72,7 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldP
     current = data
     found: list[str | int] = []
     for i, part in enumerate(loc):
-        if isinstance(current, list) and isinstance(part, int) and part < len(current):
+        if isinstance(current, list) and isinstance(part, int) and part < len(current):  # noqa: SIM114
             current = current[part]
             found.append(part)
         elif isinstance(current, dict) and part in current:

@@ -9,7 +9,7 @@ page references ``[page](#target-id)``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
@@ -245,23 +245,21 @@ class Columns(_Data):
 
 
 Block = Annotated[
-    Union[
-        Paragraph,
-        Lead,
-        Heading,
-        BulletList,
-        Figure,
-        KeyFigures,
-        Quote,
-        Interview,
-        Resolutions,
-        NumberedPoints,
-        Agenda,
-        Contact,
-        Contents,
-        Box,
-        Columns,
-    ],
+    Paragraph
+    | Lead
+    | Heading
+    | BulletList
+    | Figure
+    | KeyFigures
+    | Quote
+    | Interview
+    | Resolutions
+    | NumberedPoints
+    | Agenda
+    | Contact
+    | Contents
+    | Box
+    | Columns,
     Field(discriminator="type"),
 ]
 

@@ -26,7 +26,7 @@ from .errors import ContentError, LayoutError, Problem
 MAX_FETCH_BYTES = 20_000_000
 
 
-class RefusedURL(FatalURLFetchingError):
+class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint ships no types
     """WeasyPrint asked for a URL that the project does not allow; stops the layout."""
 
     def __init__(self, url: str, reason: str) -> None:
@@ -35,7 +35,7 @@ class RefusedURL(FatalURLFetchingError):
         self.reason = reason
 
 
-class ProjectFetcher(URLFetcher):
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     """Reads ``data:`` URLs and files under ``roots``; refuses every other URL."""
 
     def __init__(self, roots: list[Path], max_bytes: int = MAX_FETCH_BYTES) -> None:
@@ -49,7 +49,7 @@ class ProjectFetcher(URLFetcher):
         if scheme == "data":
             if len(url) > self._max_bytes:
                 raise RefusedURL(url[:60] + "...", "data URL over the size limit")
-            return super().fetch(url, headers)  # type: ignore[no-any-return]
+            return super().fetch(url, headers)
         if scheme != "file":
             raise RefusedURL(url, "only project files may be read, never the network")
         parts = urlsplit(url)

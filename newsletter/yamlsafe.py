@@ -70,8 +70,8 @@ class _YamlRefusal(Exception):
 class _StrictComposer(Composer):
     """Composer that refuses anchors, aliases and explicit tags as they are read."""
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # type: ignore[override]
-        event = self.peek_event()
+    def compose_node(self, parent: Node | None, index: Any) -> Node | None:
+        event = self.peek_event()  # type: ignore[attr-defined]  # from Parser, mixed in below
         if isinstance(event, AliasEvent):
             raise _YamlRefusal("aliases (*name) are not allowed in issue files", event)
         if isinstance(event, (ScalarEvent, CollectionStartEvent)):
@@ -79,7 +79,7 @@ class _StrictComposer(Composer):
                 raise _YamlRefusal("anchors (&name) are not allowed in issue files", event)
             if event.tag is not None and event.tag != "!":
                 raise _YamlRefusal(f"tags such as {event.tag!r} are not allowed in issue files", event)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 class _StrictLoader(Reader, Scanner, Parser, _StrictComposer, SafeConstructor, Resolver):

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES
 from typer.testing import CliRunner
 
-from conftest import FIXTURES
 from newsletter import cli
 
 runner = CliRunner()
@@ -96,7 +96,7 @@ def test_real_process_exit_code(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "bad" / "bad_unknown_ref.yaml", source)
     proc = subprocess.run(
         [sys.executable, "-m", "newsletter", "build", str(source), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True, text=True, timeout=120, check=False,
     )
     assert proc.returncode == 1, proc.stderr
     assert f"{source}:13:9:" in proc.stderr

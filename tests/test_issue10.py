@@ -7,9 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pikepdf
-from fontTools.ttLib import TTFont
-
 from conftest import DATA, ROOT, BuiltPdf
+from fontTools.ttLib import TTFont
 
 #: Where each section must start: the original's page plan (seed README).
 PLANNED_PAGES = {
@@ -35,8 +34,8 @@ URLS = {
     "http://www.globalmigrationgroup.org/",
     "https://www.unodc.org/documents/human-trafficking/2017/Case_Digest_Evidential_Issues_in_Trafficking.pdf",
     "https://www.unodc.org/cld/en/v3/htms/index.html",
-    "https://www.unodc.org/documents/human-trafficking/Migrant-Smuggling/Issue-Papers/"
-    "UNODC_Issue_Paper_The_Profit_Element_in_the_Smuggling_of_Migrants_Protocol.pdf",
+    ("https://www.unodc.org/documents/human-trafficking/Migrant-Smuggling/Issue-Papers/"
+    "UNODC_Issue_Paper_The_Profit_Element_in_the_Smuggling_of_Migrants_Protocol.pdf"),
     "https://www.unodc.org/cld/en/v3/som/",
 }
 

@@ -9,7 +9,7 @@ import pytest
 
 from newsletter.build import build_issue
 from newsletter.errors import LayoutError
-from newsletter.typeset import page_references, typeset
+from newsletter.typeset import typeset
 
 LONG = (
     "An added paragraph that pushes the rest of the section down the page, written long "
