@@ -86,6 +86,8 @@ def _write_pdf(document: weasyprint.Document, target: Path, expected_pages: int)
             document.write_pdf(handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); an edition is meant to be shared.
+        tmp.chmod(0o644)
         pages = len(PdfReader(tmp).pages)
         if pages != expected_pages:
             raise LayoutError([f"the written PDF has {pages} pages, the layout {expected_pages}"])
@@ -104,6 +106,7 @@ def _atomic_write(target: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

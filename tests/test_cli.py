@@ -51,6 +51,7 @@ def test_build_writes_pdf_and_html(minimal: Path, tmp_path: Path) -> None:
     assert "<html" in (out / "issue.html").read_text(encoding="utf-8")
     assert re.search(r"wrote .*issue\.pdf \(3 pages", result.output)
     assert not list(out.glob(".newsletter-tmp-*"))
+    assert (out / "issue.pdf").stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_build_keeps_previous_pdf(minimal: Path, tmp_path: Path) -> None:

@@ -1,0 +1,45 @@
+"""HTML rendering: labels come from the edition's language, text can never become markup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsletter.build import DEFAULT_LAYOUT
+from newsletter.load import load_issue
+from newsletter.render import render_html
+
+
+def _with(minimal: Path, old: str, new: str) -> Path:
+    minimal.write_text(minimal.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    return minimal
+
+
+KEY_FIGURES = """      - type: key_figures
+        figures:
+          - value: "42"
+            label: things counted
+"""
+
+
+def test_labels_follow_the_edition_language(minimal: Path) -> None:
+    _with(minimal, "      - type: figure\n", KEY_FIGURES + "      - type: figure\n")
+    english = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    assert '<html lang="en">' in english and "Key figures" in english
+
+    _with(minimal, "author: Test editors\n", "author: Test editors\nlanguage: fr\n")
+    french = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    assert '<html lang="fr">' in french
+    assert "Chiffres clés" in french and "Key figures" not in french
+    assert "Dans ce numéro" in french
+
+
+def test_text_cannot_inject_markup(minimal: Path) -> None:
+    _with(
+        minimal,
+        "A lead paragraph.",
+        "'<link rel=attachment href=file:///etc/hostname><script>x</script> *fine*'",
+    )
+    html = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    assert "&lt;link rel=attachment" in html and "&lt;script&gt;" in html
+    assert "<link rel=attachment" not in html and "<script>" not in html
+    assert "<em>fine</em>" in html
