@@ -15,8 +15,9 @@ from typing import Annotated
 
 import typer
 
-from .build import build_issue
+from .build import DEFAULT_TIME_LIMIT, build_issue
 from .errors import ContentError, LayoutError
+from .typeset import BuildTimeout
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 REPORT_TO = "the newsletter maintainers (open an issue in the project's tracker)"
@@ -42,6 +43,9 @@ def build(
     issue: Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.")] = Path("out"),
     html: Annotated[bool, typer.Option("--html", help="Also write the HTML the PDF is made from, for debugging.")] = False,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", help="Stop a build whose layout takes longer than this many seconds.")
+    ] = DEFAULT_TIME_LIMIT,
 ) -> None:
     """Build the PDF of an issue: out/<name>.pdf.
 
@@ -51,12 +55,15 @@ def build(
         typer.echo(f"error: no such issue file: {issue}", err=True)
         raise typer.Exit(EXIT_USAGE)
     try:
-        result = build_issue(issue, out, write_html=html)
+        result = build_issue(issue, out, write_html=html, time_limit=time_limit)
     except ContentError as exc:
         _report("the issue has errors; nothing was written", [str(p) for p in exc.problems])
         raise typer.Exit(EXIT_CONTENT) from None
     except LayoutError as exc:
         _report(f"{issue}: the layout has errors; nothing was written", exc.messages)
+        raise typer.Exit(EXIT_CONTENT) from None
+    except BuildTimeout as exc:
+        _report(f"{issue}: the build was stopped; nothing was written", [f"{issue}: {exc}; look for a very long text or table"])
         raise typer.Exit(EXIT_CONTENT) from None
     total = sum(result.timings.values())
     typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")

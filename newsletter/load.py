@@ -19,8 +19,12 @@ from .model import AgendaEntry, Figure, Issue, Teaser
 from .yamlsafe import FieldPath, Located, read_yaml
 
 
-def load_issue(path: Path) -> Issue:
-    """Read, validate and cross-check the issue at ``path``; raise ``ContentError`` if wrong."""
+def load_issue(path: Path, printable: frozenset[int] | None = None) -> Issue:
+    """Read, validate and cross-check the issue at ``path``; raise ``ContentError`` if wrong.
+
+    ``printable`` is the set of code points the layout's fonts can print (see
+    ``fonts.printable_characters``); text outside it is an error. None skips that check.
+    """
     located = read_yaml(path)
     if not isinstance(located.data, dict):
         raise ContentError([Problem(path, 1, 1, "", "an issue file must be a mapping of fields")])
@@ -28,7 +32,7 @@ def load_issue(path: Path) -> Issue:
         issue = Issue.model_validate(located.data)
     except ValidationError as exc:
         raise ContentError(_schema_problems(path, located, exc)) from None
-    problems = list(_cross_check(path, located, issue))
+    problems = list(_cross_check(path, located, issue, printable))
     if problems:
         raise ContentError(problems)
     return issue
@@ -103,7 +107,9 @@ def _walk(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
             yield from _walk(item, (*path, i))
 
 
-def _cross_check(path: Path, located: Located, issue: Issue) -> Iterator[Problem]:
+def _cross_check(
+    path: Path, located: Located, issue: Issue, printable: frozenset[int] | None
+) -> Iterator[Problem]:
     def at(field_path: FieldPath, message: str) -> Problem:
         line, col = located.where(field_path) or (None, None)
         return Problem(path, line, col, format_path(field_path), message)
@@ -122,6 +128,10 @@ def _cross_check(path: Path, located: Located, issue: Issue) -> Iterator[Problem
     inline = Inline(page_label="page")
     for field_path, value in _walk(issue, ()):
         if isinstance(value, str):
+            missing = [] if printable is None else sorted({c for c in value if ord(c) not in printable})
+            if missing:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
+                yield at(field_path, f"the bundled fonts cannot print {shown}; replace or remove them")
             for link in inline.links(value):
                 target = link.internal_target
                 if not inline.is_safe(link.href):

@@ -40,7 +40,8 @@ class LinkUse:
 
 def _parser() -> MarkdownIt:
     md = MarkdownIt("zero", {"html": False, "linkify": False, "typographer": False})
-    md.enable(["emphasis", "link", "escape", "newline", "backticks"])
+    # No backticks: <code> would ask for a monospace font, which the project does not bundle.
+    md.enable(["emphasis", "link", "escape", "newline"])
     # Every link is tokenised so that ``links()`` can report the ones we refuse, instead of
     # markdown-it silently printing them as text.
     md.validateLink = lambda url: True  # type: ignore[method-assign]
@@ -103,8 +104,6 @@ class Inline:
 def _simple(tok: Token) -> str:
     if tok.type == "text":
         return str(escape(tok.content))
-    if tok.type == "code_inline":
-        return f"<code>{escape(tok.content)}</code>"
     if tok.type == "softbreak":
         return " "
     if tok.type == "hardbreak":

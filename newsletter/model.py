@@ -9,16 +9,36 @@ page references ``[page](#target-id)``.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+
+def _printable(value: str) -> str:
+    """Refuse control and unassigned characters: they print as nothing or break the HTML."""
+    for char in value:
+        if char in "\n\t":
+            continue
+        if unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"}:
+            raise ValueError(f"character U+{ord(char):04X} cannot be printed; remove it")
+    return value
+
 
 #: An anchor that page references and teasers can point at.
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 #: A line of inline text (see module docstring); never empty.
-Inline = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+Inline = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable)]
 #: A plain, single-line label without markup.
-Plain = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Plain = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_printable)]
 #: An external address a reader can follow.
 Url = Annotated[str, StringConstraints(pattern=r"^(https?://[^\s<>\"]+|mailto:[^\s<>\"]+)$")]
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import mimetypes
 import re
+import signal
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,33 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
 
 
+class BuildTimeout(Exception):
+    """The layout ran past its time limit (a pathological input, most likely)."""
+
+
+@contextmanager
+def _time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise ``BuildTimeout`` in this thread after ``seconds``.
+
+    WeasyPrint's layout is Python code, so a SIGALRM handler interrupts it between
+    bytecodes. Signals reach only the main thread: elsewhere no limit is set.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise BuildTimeout(f"the layout took longer than {seconds:g} s and was stopped")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @dataclass(frozen=True)
 class PageRef:
     """A page reference as laid out: where it is, what it points at, what it prints."""
@@ -90,20 +120,30 @@ class PageRef:
         return self.target_page is not None and self.printed_number == self.target_page
 
 
-def typeset(html: str, base_dir: Path, roots: list[Path], source: Path) -> weasyprint.Document:
+def typeset(
+    html: str, base_dir: Path, roots: list[Path], source: Path, time_limit: float | None = None
+) -> weasyprint.Document:
     """Lay out ``html`` and verify its page references.
 
     ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
-    Raises ``ContentError`` for a refused URL and ``LayoutError`` for a wrong page number.
+    Raises ``ContentError`` for a refused URL or an attachment, ``LayoutError`` for a wrong
+    page number and ``BuildTimeout`` when the layout runs past ``time_limit`` seconds.
     """
     fetcher = ProjectFetcher(roots)
     font_config = FontConfiguration()
     try:
-        document = weasyprint.HTML(
-            string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-        ).render(font_config=font_config)
+        with _time_limit(time_limit):
+            document = weasyprint.HTML(
+                string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+            ).render(font_config=font_config)
     except RefusedURL as exc:
         raise ContentError([Problem(source, None, None, "", f"refused to load {exc.url!r}: {exc.reason}")]) from None
+    if document.metadata.attachments:
+        # <link rel=attachment> would embed a file in the PDF; no issue asks for one.
+        count = len(document.metadata.attachments)
+        raise ContentError(
+            [Problem(source, None, None, "", f"files may not be attached to the PDF ({count} attachment links)")]
+        )
     bad = [ref for ref in page_references(document) if not ref.ok]
     if bad:
         raise LayoutError([_describe(ref) for ref in bad])

@@ -1,0 +1,48 @@
+"""The characters the bundled fonts can print.
+
+WeasyPrint falls back to a system font for any character its fonts lack, and the system's
+fonts differ from machine to machine. Checking the issue's text against the characters that
+every bundled family covers keeps "the same PDF on every machine" true and turns a missing
+glyph into an error the editor can act on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fontTools.ttLib import TTFont
+
+#: Never printed as glyphs of their own.
+_LAYOUT_CHARACTERS = frozenset(map(ord, "\n\t\u00ad\u200b"))
+
+
+def printable_characters(fonts_dir: Path) -> frozenset[int]:
+    """Code points that every font family under ``fonts_dir`` (one folder each) can print."""
+    families: list[set[int]] = []
+    for folder in sorted(p for p in fonts_dir.iterdir() if p.is_dir()):
+        covered: set[int] = set()
+        for path in sorted(folder.glob("*.[ot]tf")):
+            with TTFont(path, lazy=True) as font:
+                covered.update(font.getBestCmap() or {})
+        if covered:
+            families.append(covered)
+    if not families:
+        return _LAYOUT_CHARACTERS
+    return frozenset(set.intersection(*families)) | _LAYOUT_CHARACTERS
+
+
+def bundled_families(fonts_dir: Path) -> frozenset[str]:
+    """Family names of the bundled fonts, without spaces (``Lato``, ``NotoSerif``)."""
+    names = set()
+    for path in fonts_dir.rglob("*.[ot]tf"):
+        with TTFont(path, lazy=True) as font:
+            family = font["name"].getDebugName(16) or font["name"].getDebugName(1)
+        if family:
+            names.add(family.replace(" ", ""))
+    return frozenset(names)
+
+
+def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:
+    """Whether a PDF ``BaseFont`` such as ``ABCDEF+Noto-Serif-Bold`` is one of ``families``."""
+    name = pdf_font_name.lstrip("/").split("+", 1)[-1].replace("-", "").replace(" ", "")
+    return any(name.startswith(family) for family in families)
