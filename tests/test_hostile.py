@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from newsletter.build import build_issue
-from newsletter.errors import ContentError
+from newsletter.errors import ContentError, LayoutError
 from newsletter.render import Layout
 from newsletter.typeset import BuildTimeout, ProjectFetcher, RefusedURL, typeset
 
@@ -213,3 +213,26 @@ def test_killed_build_keeps_previous_pdf(issue_copy: Path, tmp_path: Path) -> No
         assert len(pdf.pages) == 12
     build_issue(issue_copy, out)
     assert not list(out.glob(".newsletter-tmp-*"))
+
+
+def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) -> None:
+    """A layout asking for a system font through local() fails instead of shipping it.
+
+    WeasyPrint resolves local() to the font's file and fetches it: our fetcher refuses it.
+    Pango's own fallback for missing glyphs is closed by the glyph check at load and by the
+    check of the written PDF's fonts (see test_glyphs_missing_from_the_fonts_are_refused).
+    """
+    css = '@font-face { font-family: "Sys"; src: local("DejaVu Sans"); }\nhtml, .cover-lead { font-family: "Sys" !important; }\n'
+    layout = _layout_with_css(tmp_path, css)
+    with pytest.raises(ContentError, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
+        build_issue(minimal, tmp_path / "out", layout=layout)
+    assert not (tmp_path / "out" / "issue.pdf").exists()
+
+
+def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
+    """Pango resolves generic families through the system's fontconfig: the PDF check stops it."""
+    layout = _layout_with_css(tmp_path, ".cover-lead { font-family: monospace !important; }\n")
+    with pytest.raises(LayoutError, match="fonts that are not bundled in fonts/: .*Mono"):
+        build_issue(minimal, tmp_path / "out", layout=layout)
+    assert not (tmp_path / "out" / "issue.pdf").exists()
+    assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))

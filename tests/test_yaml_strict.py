@@ -71,3 +71,20 @@ def test_empty_and_non_mapping(tmp_path: Path) -> None:
     listing.write_text("- a\n", encoding="utf-8")
     with pytest.raises(ContentError, match="must be a mapping"):
         load_issue(listing)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cli_exits_1_with_location(name: str, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from newsletter import cli
+
+    data, line, col, _ = CASES[name]
+    path = tmp_path / f"{name}.yaml"
+    path.write_bytes(data)
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli.app, ["build", str(path), "--out", str(tmp_path / "out")])
+    assert time.perf_counter() - started < 2
+    assert result.exit_code == cli.EXIT_CONTENT
+    assert f"{path}:{line}:{col}:" in result.output
+    assert not (tmp_path / "out").exists()
