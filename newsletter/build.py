@@ -1,8 +1,10 @@
-"""The coordinator: load -> render -> typeset -> atomic write.
+"""The coordinator: load -> content checks -> render -> typeset -> layout checks -> write ->
+output checks -> atomic replace.
 
-Nothing reaches ``out/`` until the laid-out document has passed its checks, and the PDF is
-written to a temporary file beside its final name, synced, read back and only then moved
-over the previous edition, so a failed or interrupted build never leaves a half-written PDF.
+Nothing reaches ``out/`` until the laid-out document and the written file have passed their
+checks: the PDF is written to a temporary file beside its final name, synced, read back and
+checked, and only then moved over the previous edition, so a failed or interrupted build
+never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keeps nothing.
 """
 
 from __future__ import annotations
@@ -10,19 +12,19 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import weasyprint
 from pypdf import PdfReader
 
-from .errors import LayoutError
-from .fonts import bundled_families, is_bundled, printable_characters
+from .check import DEFAULT_SIZE_BUDGET_MB, Context, Finding, has_errors, run_checks
+from .errors import ContentError, Problem
+from .fonts import bundled_families, printable_by_family, printable_characters
 from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
-from .typeset import PageRef, page_references, typeset
+from .typeset import BuildTimeout, PageRef, page_references, typeset
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
@@ -32,15 +34,24 @@ TMP_PREFIX = ".newsletter-tmp-"
 DEFAULT_TIME_LIMIT = 120.0
 
 
+class CheckFailed(Exception):
+    """The issue has errors; ``findings`` lists every finding of the stage that failed."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__("\n".join(str(f) for f in findings if f.severity == "error"))
+
+
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build produced and how long each stage took (seconds)."""
+    """What a build produced, what its checks found, and how long each stage took (s)."""
 
     issue: Issue
-    pdf: Path
+    pdf: Path | None
     pages: int
     size: int
     references: list[PageRef] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -50,13 +61,37 @@ def build_issue(
     layout: Layout = DEFAULT_LAYOUT,
     write_html: bool = False,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
+    strict: bool = False,
 ) -> BuildResult:
     """Build the PDF of the issue at ``source`` into ``out_dir/<name>.pdf``.
 
-    Raises ``ContentError`` for problems in the issue, ``LayoutError`` for problems in
-    the laid-out pages and ``BuildTimeout`` past ``time_limit`` seconds of layout; in every
-    case nothing is written.
+    Raises ``CheckFailed`` when a check finds an error (with ``strict``, a warning too);
+    nothing is written then.
     """
+    return _pipeline(source, layout, out_dir, write_html, time_limit, strict)
+
+
+def check_issue(
+    source: Path,
+    layout: Layout = DEFAULT_LAYOUT,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    strict: bool = False,
+) -> list[Finding]:
+    """Every finding of the preflight of ``source``; writes nothing that stays."""
+    try:
+        return _pipeline(source, layout, None, False, time_limit, strict).findings
+    except CheckFailed as failed:
+        return failed.findings
+
+
+def _pipeline(
+    source: Path,
+    layout: Layout,
+    out_dir: Path | None,
+    write_html: bool,
+    time_limit: float | None,
+    strict: bool,
+) -> BuildResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -66,59 +101,104 @@ def build_issue(
         timings[stage] = now - clock
         clock = now
 
-    issue = load_issue(source, printable=printable_characters(layout.fonts))
+    try:
+        loaded = load_issue(source)
+    except ContentError as exc:
+        raise CheckFailed([_problem_finding("format", p) for p in exc.problems]) from None
+    context = Context(
+        loaded,
+        printable_characters(layout.fonts),
+        bundled_families(layout.fonts),
+        printable_by_family(layout.fonts),
+        size_budget_mb=loaded.issue.size_budget_mb or DEFAULT_SIZE_BUDGET_MB,
+    )
+    findings = run_checks("content", context, strict)
+    _stop_on_errors(findings)
     lap("load")
-    html = render_html(issue, layout, image_base=source.parent)
+
+    html = render_html(loaded.issue, layout, image_base=source.parent)
     lap("render")
-    roots = [source.parent, layout.templates, layout.fonts]
-    document = typeset(html, base_dir=source.parent, roots=roots, source=source, time_limit=time_limit)
+    try:
+        context.document = typeset(
+            html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
+            source=source, time_limit=time_limit,
+        )
+    except ContentError as exc:
+        raise CheckFailed(findings + [_problem_finding("fetch", p) for p in exc.problems]) from None
+    except BuildTimeout as exc:
+        raise CheckFailed(findings + [Finding("time-limit", "error", str(exc), "look for a very long text or table", source)]) from None
+    findings += run_checks("layout", context, strict)
+    _stop_on_errors(findings)
     lap("layout")
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(out_dir)
-    target = out_dir / f"{source.stem}.pdf"
-    if write_html:
-        _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
-    size = _write_pdf(document, target, len(document.pages), bundled_families(layout.fonts))
+    folder = out_dir if out_dir is not None else Path(tempfile.mkdtemp(prefix="newsletter-check-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(folder)
+    target = folder / f"{source.stem}.pdf"
+    document = context.document
+
+    def check_output(pdf: Path) -> None:
+        context.pdf = pdf
+        findings.extend(run_checks("output", context, strict))
+        _stop_on_errors(findings)
+
+    try:
+        size = _write_pdf(lambda handle: document.write_pdf(handle), target, len(document.pages), check_output, keep=out_dir is not None)
+        if write_html and out_dir is not None:
+            _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
+    finally:
+        if out_dir is None:
+            for leftover in folder.iterdir():
+                leftover.unlink()
+            folder.rmdir()
     lap("write")
-    return BuildResult(issue, target, len(document.pages), size, page_references(document), timings)
+    return BuildResult(
+        loaded.issue, target if out_dir is not None else None, len(document.pages), size,
+        page_references(document), findings, timings,
+    )
+
+
+def _problem_finding(rule: str, problem: Problem) -> Finding:
+    hint = "see docs/issue-format.md" if rule == "format" else "only files in the issue's folder, layouts/ and fonts/ may be used"
+    return Finding(rule, "error", problem.message, hint, problem.file, problem.line, problem.col, problem.field)
+
+
+def _stop_on_errors(findings: list[Finding]) -> None:
+    if has_errors(findings):
+        raise CheckFailed(findings)
 
 
 def _write_pdf(
-    document: weasyprint.Document, target: Path, expected_pages: int, families: frozenset[str]
+    write: Callable[[object], object],
+    target: Path,
+    expected_pages: int,
+    check: Callable[[Path], None],
+    keep: bool,
 ) -> int:
+    """Write through a temporary file; check it; move it over ``target`` when ``keep``."""
     fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".pdf", dir=target.parent)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            document.write_pdf(handle)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         # mkstemp makes the file private (0600); an edition is meant to be shared.
         tmp.chmod(0o644)
-        reader = PdfReader(tmp)
-        if len(reader.pages) != expected_pages:
-            raise LayoutError([f"the written PDF has {len(reader.pages)} pages, the layout {expected_pages}"])
-        foreign = sorted(
-            {name for name in _font_names(reader) if not is_bundled(name, families)}
-        )
-        if foreign:
-            raise LayoutError([f"the PDF uses fonts that are not bundled in fonts/: {', '.join(foreign)}"])
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        pages = len(PdfReader(tmp).pages)
+        if pages != expected_pages:
+            raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
+        check(tmp)
+        size = tmp.stat().st_size
+        if keep:
+            os.replace(tmp, target)
+            _fsync_dir(target.parent)
+        else:
+            tmp.unlink()
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return target.stat().st_size
-
-
-def _font_names(reader: PdfReader) -> set[str]:
-    names = set()
-    for page in reader.pages:
-        fonts: Any = page.get("/Resources", {}).get("/Font", {})
-        for ref in fonts.values():
-            names.add(str(ref.get_object().get("/BaseFont", "")))
-    return names
+    return size
 
 
 def _atomic_write(target: Path, data: bytes) -> None:

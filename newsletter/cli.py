@@ -1,13 +1,15 @@
 """The editors' command line: a thin layer that parses arguments, calls a stage, maps errors
 to exit codes.
 
-Exit codes: 0 success; 1 the issue has errors (content or layout); 2 the command was used
-wrongly (unknown option, missing file argument); 3 the tool itself failed (a bug: please
-report it).
+Exit codes: 0 success; 1 the issue has errors (content, layout or output checks); 2 the
+command was used wrongly (unknown option, missing file argument); 3 the tool itself failed
+(a bug: please report it).
 """
 
 from __future__ import annotations
 
+import enum
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -15,9 +17,8 @@ from typing import Annotated
 
 import typer
 
-from .build import DEFAULT_TIME_LIMIT, build_issue
-from .errors import ContentError, LayoutError
-from .typeset import BuildTimeout
+from .build import DEFAULT_TIME_LIMIT, CheckFailed, build_issue, check_issue
+from .check import format_findings, has_errors, summary
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 REPORT_TO = "the newsletter maintainers (open an issue in the project's tracker)"
@@ -29,50 +30,82 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+IssueArg = Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False)]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (for CI).")]
+TimeLimitOpt = Annotated[
+    float, typer.Option("--time-limit", help="Stop a build whose layout takes longer than this many seconds.")
+]
+
+
+class Format(str, enum.Enum):
+    """How ``check`` prints its findings."""
+
+    text = "text"
+    json = "json"
+
 
 @app.callback()
 def _main() -> None:
     """Typeset a newsletter issue written in YAML into a print-ready PDF.
 
-    Write the issue in issues/<name>.yaml (see docs/issue-format.md), then run `newsletter build issues/<name>.yaml`. Exit codes: 0 done, 1 the issue has errors, 2 wrong use of the command, 3 the tool failed (please report it).
+    Write the issue in issues/<name>.yaml (see docs/issue-format.md), check it with `newsletter check issues/<name>.yaml`, then run `newsletter build issues/<name>.yaml`. Exit codes: 0 done, 1 the issue has errors, 2 wrong use of the command, 3 the tool failed (please report it).
     """
+
+
+def _require(issue: Path) -> None:
+    if not issue.is_file():
+        typer.echo(f"error: no such issue file: {issue}", err=True)
+        raise typer.Exit(EXIT_USAGE)
 
 
 @app.command()
 def build(
-    issue: Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False)],
+    issue: IssueArg,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.")] = Path("out"),
     html: Annotated[bool, typer.Option("--html", help="Also write the HTML the PDF is made from, for debugging.")] = False,
-    time_limit: Annotated[
-        float, typer.Option("--time-limit", help="Stop a build whose layout takes longer than this many seconds.")
-    ] = DEFAULT_TIME_LIMIT,
+    strict: StrictOpt = False,
+    time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
 ) -> None:
     """Build the PDF of an issue: out/<name>.pdf.
 
-    Every "page N" in the text is computed from the layout and checked against the page where its target really is. On any error nothing is written and the previous PDF stays as it was.
+    Runs every check of `newsletter check` first; on any error nothing is written and the previous PDF stays as it was. Every "page N" in the text is computed from the layout and checked against the page where its target really is.
     """
-    if not issue.is_file():
-        typer.echo(f"error: no such issue file: {issue}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+    _require(issue)
     try:
-        result = build_issue(issue, out, write_html=html, time_limit=time_limit)
-    except ContentError as exc:
-        _report("the issue has errors; nothing was written", [str(p) for p in exc.problems])
+        result = build_issue(issue, out, write_html=html, time_limit=time_limit, strict=strict)
+    except CheckFailed as failed:
+        typer.echo(format_findings(failed.findings), err=True)
+        typer.echo("the issue has errors; nothing was written", err=True)
         raise typer.Exit(EXIT_CONTENT) from None
-    except LayoutError as exc:
-        _report(f"{issue}: the layout has errors; nothing was written", exc.messages)
-        raise typer.Exit(EXIT_CONTENT) from None
-    except BuildTimeout as exc:
-        _report(f"{issue}: the build was stopped; nothing was written", [f"{issue}: {exc}; look for a very long text or table"])
-        raise typer.Exit(EXIT_CONTENT) from None
+    warnings = [f for f in result.findings if f.severity != "notice"]
+    if warnings:
+        typer.echo(format_findings(warnings), err=True)
+    notices = len(result.findings) - len(warnings)
+    if notices:
+        typer.echo(f"{notices} notice{'s' if notices != 1 else ''}: `newsletter check {issue}` lists them", err=True)
     total = sum(result.timings.values())
     typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")
 
 
-def _report(summary: str, lines: list[str]) -> None:
-    for line in lines:
-        typer.echo(f"error: {line}", err=True)
-    typer.echo(f"{summary} ({len(lines)} error{'s' if len(lines) != 1 else ''})", err=True)
+@app.command()
+def check(
+    issue: IssueArg,
+    strict: StrictOpt = False,
+    format: Annotated[Format, typer.Option("--format", help="text for people, json for tools.")] = Format.text,
+    time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+) -> None:
+    """Check an issue as an editor or a printer would, without writing anything.
+
+    Prints every finding grouped by severity (error, warning, notice) with the file:line:col of the field or the page, and how to fix it. Exits 1 when an error remains (with --strict, a warning too).
+    """
+    _require(issue)
+    findings = check_issue(issue, time_limit=time_limit, strict=strict)
+    if format is Format.json:
+        typer.echo(json.dumps({"findings": [f.as_dict() for f in findings], "summary": summary(findings)}, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(format_findings(findings))
+    if has_errors(findings):
+        raise typer.Exit(EXIT_CONTENT)
 
 
 def main() -> None:

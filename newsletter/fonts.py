@@ -16,19 +16,20 @@ from fontTools.ttLib import TTFont
 _LAYOUT_CHARACTERS = frozenset(map(ord, "\n\t\u00ad\u200b"))
 
 
+def printable_by_family(fonts_dir: Path) -> dict[str, frozenset[int]]:
+    """Code points each bundled family (by its CSS name, e.g. ``Noto Serif``) can print."""
+    covered: dict[str, set[int]] = {}
+    for path in sorted(fonts_dir.rglob("*.[ot]tf")):
+        with TTFont(path, lazy=True) as font:
+            family = font["name"].getDebugName(16) or font["name"].getDebugName(1) or path.stem
+            covered.setdefault(family, set()).update(font.getBestCmap() or {})
+    return {family: frozenset(chars) | _LAYOUT_CHARACTERS for family, chars in covered.items()}
+
+
 def printable_characters(fonts_dir: Path) -> frozenset[int]:
-    """Code points that every font family under ``fonts_dir`` (one folder each) can print."""
-    families: list[set[int]] = []
-    for folder in sorted(p for p in fonts_dir.iterdir() if p.is_dir()):
-        covered: set[int] = set()
-        for path in sorted(folder.glob("*.[ot]tf")):
-            with TTFont(path, lazy=True) as font:
-                covered.update(font.getBestCmap() or {})
-        if covered:
-            families.append(covered)
-    if not families:
-        return _LAYOUT_CHARACTERS
-    return frozenset(set.intersection(*families)) | _LAYOUT_CHARACTERS
+    """Code points that every bundled family can print: text that may land in any of them."""
+    families = list(printable_by_family(fonts_dir).values())
+    return frozenset.intersection(*families) if families else _LAYOUT_CHARACTERS
 
 
 def bundled_families(fonts_dir: Path) -> frozenset[str]:

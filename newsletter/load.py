@@ -1,30 +1,39 @@
 """Stage 1: YAML file -> ``Issue``, with every error located at ``file:line:col``.
 
-All problems are collected and reported at once: a schema error in one section does not hide
-an unknown reference in another.
+This stage checks the form of the file (YAML, fields, types) and reports every such error
+at once. What the content says (references, links, images, placeholders...) is checked by
+the rules in ``check.py``, which use the positions kept here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import ContentError, Problem
-from .images import check_image
-from .markup import Inline
-from .model import AgendaEntry, Figure, Issue, Teaser
+from .model import Issue
 from .yamlsafe import FieldPath, Located, read_yaml
 
 
-def load_issue(path: Path, printable: frozenset[int] | None = None) -> Issue:
-    """Read, validate and cross-check the issue at ``path``; raise ``ContentError`` if wrong.
+@dataclass(frozen=True)
+class Loaded:
+    """An issue as validated, with the file it came from and where each value was written."""
 
-    ``printable`` is the set of code points the layout's fonts can print (see
-    ``fonts.printable_characters``); text outside it is an error. None skips that check.
-    """
+    path: Path
+    issue: Issue
+    located: Located
+
+    def where(self, field_path: FieldPath) -> tuple[int | None, int | None]:
+        """1-based ``(line, col)`` of the value at ``field_path`` (or its closest ancestor)."""
+        return self.located.where(field_path) or (None, None)
+
+
+def load_issue(path: Path) -> Loaded:
+    """Read and validate the issue at ``path``; raise ``ContentError`` listing every error."""
     located = read_yaml(path)
     if not isinstance(located.data, dict):
         raise ContentError([Problem(path, 1, 1, "", "an issue file must be a mapping of fields")])
@@ -32,10 +41,7 @@ def load_issue(path: Path, printable: frozenset[int] | None = None) -> Issue:
         issue = Issue.model_validate(located.data)
     except ValidationError as exc:
         raise ContentError(_schema_problems(path, located, exc)) from None
-    problems = list(_cross_check(path, located, issue, printable))
-    if problems:
-        raise ContentError(problems)
-    return issue
+    return Loaded(path, issue, located)
 
 
 def format_path(path: FieldPath) -> str:
@@ -96,56 +102,12 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
 
 
-def _walk(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, Any]]:
+def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
     """Every model, list item and scalar below ``value``, with its path in the file."""
     yield path, value
     if isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from _walk(getattr(value, name), (*path, name))
+            yield from walk(getattr(value, name), (*path, name))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            yield from _walk(item, (*path, i))
-
-
-def _cross_check(
-    path: Path, located: Located, issue: Issue, printable: frozenset[int] | None
-) -> Iterator[Problem]:
-    def at(field_path: FieldPath, message: str) -> Problem:
-        line, col = located.where(field_path) or (None, None)
-        return Problem(path, line, col, format_path(field_path), message)
-
-    ids: dict[str, FieldPath] = {}
-    for field_path, value in _walk(issue, ()):
-        if isinstance(value, BaseModel) and isinstance(getattr(value, "id", None), str):
-            anchor = value.id  # type: ignore[attr-defined]
-            id_path = (*field_path, "id")
-            if anchor in ids:
-                first = located.where(ids[anchor])
-                yield at(id_path, f"duplicate id {anchor!r} (first used at line {first[0] if first else '?'})")
-            else:
-                ids[anchor] = id_path
-
-    inline = Inline(page_label="page")
-    for field_path, value in _walk(issue, ()):
-        if isinstance(value, str):
-            missing = [] if printable is None else sorted({c for c in value if ord(c) not in printable})
-            if missing:
-                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
-                yield at(field_path, f"the bundled fonts cannot print {shown}; replace or remove them")
-            for link in inline.links(value):
-                target = link.internal_target
-                if not inline.is_safe(link.href):
-                    yield at(
-                        field_path,
-                        f"link {link.href!r} is not allowed: use https://, http://, mailto: or #id",
-                    )
-                elif target is not None and target not in ids:
-                    yield at(field_path, f"page reference to unknown id {target!r}")
-        elif isinstance(value, Teaser) and value.target not in ids:
-            yield at((*field_path, "target"), f"teaser points at unknown id {value.target!r}")
-        elif isinstance(value, Figure):
-            message = check_image(path.parent, value.image)
-            if message:
-                yield at((*field_path, "image"), message)
-        elif isinstance(value, AgendaEntry) and value.end is not None and value.end < value.start:
-            yield at((*field_path, "end"), "the end date is before the start date")
+            yield from walk(item, (*path, i))

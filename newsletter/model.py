@@ -104,7 +104,7 @@ class Figure(_Data):
 
     type: Literal["figure"]
     image: Plain
-    alt: Plain
+    alt: Plain | None = None
     caption: Inline
     credit: Plain | None = None
     stand_in: bool = False
@@ -333,6 +333,7 @@ class Issue(_Data):
     author: Plain
     subject: Plain | None = None
     keywords: list[Plain] = []
+    size_budget_mb: Annotated[float, Field(gt=0, le=100)] | None = None
     cover: Cover
     sections: Annotated[list[Section], Field(min_length=1)]
 

@@ -1,9 +1,10 @@
-"""Stage 3: HTML -> laid-out ``weasyprint.Document``, page references verified.
+"""Stage 3: HTML -> laid-out ``weasyprint.Document``.
 
 Everything WeasyPrint reads goes through ``ProjectFetcher``: ``data:`` URLs and files inside
 the allowed folders (the issue's folder, ``layouts/``, ``fonts/``), nothing else. After layout,
-every page reference is checked against the page its target really lies on, because
-WeasyPrint's ``target-counter()`` is known to print wrong numbers in some layouts.
+``page_references`` reads what every page reference prints and where its target really lies,
+because WeasyPrint's ``target-counter()`` is known to print wrong numbers in some layouts;
+the ``page-reference`` rule of ``check.py`` fails the build on any mismatch.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .errors import ContentError, LayoutError, Problem
+from .errors import ContentError, Problem
 
 #: Largest single file WeasyPrint may read (fonts are the largest, about 0.7 MB).
 MAX_FETCH_BYTES = 20_000_000
@@ -123,11 +124,11 @@ class PageRef:
 def typeset(
     html: str, base_dir: Path, roots: list[Path], source: Path, time_limit: float | None = None
 ) -> weasyprint.Document:
-    """Lay out ``html`` and verify its page references.
+    """Lay out ``html``; its page references are checked by ``page_references``.
 
     ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
-    Raises ``ContentError`` for a refused URL or an attachment, ``LayoutError`` for a wrong
-    page number and ``BuildTimeout`` when the layout runs past ``time_limit`` seconds.
+    Raises ``ContentError`` for a refused URL or an attachment and ``BuildTimeout`` when the
+    layout runs past ``time_limit`` seconds.
     """
     fetcher = ProjectFetcher(roots)
     font_config = FontConfiguration()
@@ -144,19 +145,16 @@ def typeset(
         raise ContentError(
             [Problem(source, None, None, "", f"files may not be attached to the PDF ({count} attachment links)")]
         )
-    bad = [ref for ref in page_references(document) if not ref.ok]
-    if bad:
-        raise LayoutError([_describe(ref) for ref in bad])
     return document
 
 
-def _describe(ref: PageRef) -> str:
+def describe(ref: PageRef) -> str:
+    """What is wrong with a page reference, in words."""
     if ref.target_page is None:
-        return f"page {ref.page}: reference to #{ref.target} points at an id that does not exist"
-    return (
-        f"page {ref.page}: reference to #{ref.target} prints {ref.printed!r} "
-        f"but its target is on page {ref.target_page}"
-    )
+        return f"reference to #{ref.target} points at an id that does not exist"
+    if ref.ok:
+        return f"reference to #{ref.target} prints {ref.printed!r}, its target's page"
+    return f"reference to #{ref.target} prints {ref.printed!r} but its target is on page {ref.target_page}"
 
 
 def anchor_pages(document: weasyprint.Document) -> dict[str, int]:

@@ -17,10 +17,10 @@ import pikepdf
 import pytest
 from conftest import ROOT
 
-from newsletter.build import build_issue
-from newsletter.errors import ContentError, LayoutError
+from newsletter.build import CheckFailed, build_issue
+from newsletter.errors import ContentError
 from newsletter.render import Layout
-from newsletter.typeset import BuildTimeout, ProjectFetcher, RefusedURL, typeset
+from newsletter.typeset import ProjectFetcher, RefusedURL, typeset
 
 SECRET = "SECRET-7f3a9c-do-not-print"
 
@@ -85,7 +85,7 @@ def test_hostile_text_is_printed_not_obeyed(minimal: Path, secret: Path, listene
 def test_image_path_leaving_the_issue_folder_is_refused(minimal: Path, secret: Path) -> None:
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     _edit(minimal, "image: photo.png", "image: ../outside/photo.png")
-    with pytest.raises(ContentError) as info:
+    with pytest.raises(CheckFailed) as info:
         build_issue(minimal, minimal.parent / "out")
     assert "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder" in str(info.value)
     assert ":18:16:" in str(info.value)
@@ -95,7 +95,7 @@ def test_symlink_pointing_outside_is_refused(minimal: Path, secret: Path) -> Non
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     (minimal.parent / "link.png").symlink_to(secret.parent / "photo.png")
     _edit(minimal, "image: photo.png", "image: link.png")
-    with pytest.raises(ContentError, match="image 'link.png' must be a file inside the issue's folder"):
+    with pytest.raises(CheckFailed, match="image 'link.png' must be a file inside the issue's folder"):
         build_issue(minimal, minimal.parent / "out")
 
 
@@ -103,7 +103,7 @@ def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tu
     port, handler = listener
     for image in (f"http://127.0.0.1:{port}/x.png", "/etc/hostname", "file:///etc/hostname"):
         _edit(minimal, "image: photo.png", f"image: {image}")
-        with pytest.raises(ContentError, match="must be a file inside the issue's folder"):
+        with pytest.raises(CheckFailed, match="must be a file inside the issue's folder"):
             build_issue(minimal, minimal.parent / "out")
         _edit(minimal, f"image: {image}", "image: photo.png")
     assert handler.hits == 0
@@ -111,7 +111,7 @@ def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tu
 
 def test_unsafe_link_schemes_are_refused(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", "'[click](javascript:alert(1)) [file](file:///etc/passwd)'")
-    with pytest.raises(ContentError) as info:
+    with pytest.raises(CheckFailed) as info:
         build_issue(minimal, minimal.parent / "out")
     text = str(info.value)
     assert "link 'javascript:alert(1)' is not allowed" in text and "link 'file:///etc/passwd' is not allowed" in text
@@ -130,7 +130,7 @@ def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret:
     css = secret.parent / "evil.css"
     css.write_text("body { color: red }", encoding="utf-8")
     layout = _layout_with_css(tmp_path, f'@import url("file://{css}");\n')
-    with pytest.raises(ContentError, match=r"refused to load 'file://.*evil\.css': file outside"):
+    with pytest.raises(CheckFailed, match=r"refused to load 'file://.*evil\.css': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue.pdf").exists()
 
@@ -167,7 +167,7 @@ def test_attachment_link_in_a_layout_is_refused(minimal: Path, secret: Path, tmp
 
 def test_unprintable_characters_are_refused_with_location(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001F600"')
-    with pytest.raises(ContentError) as info:
+    with pytest.raises(CheckFailed) as info:
         build_issue(minimal, minimal.parent / "out")
     text = str(info.value)
     assert ":8:9: cover.lead:" in text and "U+0007 cannot be printed" in text
@@ -175,7 +175,7 @@ def test_unprintable_characters_are_refused_with_location(minimal: Path) -> None
 
 def test_glyphs_missing_from_the_fonts_are_refused(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", "A lead with 中 and 😀.")
-    with pytest.raises(ContentError) as info:
+    with pytest.raises(CheckFailed) as info:
         build_issue(minimal, minimal.parent / "out")
     assert "cover.lead: the bundled fonts cannot print '中' (U+4E2D), '😀' (U+1F600)" in str(info.value)
 
@@ -184,7 +184,7 @@ def test_pathological_layout_stops_at_the_time_limit(minimal: Path) -> None:
     paragraph = "Many words in a very long text that runs over many pages. " * 15
     _edit(minimal, "      - Back to the first section, [page](#first).\n", f"      - {paragraph}\n" * 400)
     started = time.perf_counter()
-    with pytest.raises(BuildTimeout, match="longer than 0.3 s"):
+    with pytest.raises(CheckFailed, match=r"longer than 0.3 s.*\[time-limit\]"):
         build_issue(minimal, minimal.parent / "out", time_limit=0.3)
     assert time.perf_counter() - started < 5
     assert not (minimal.parent / "out" / "issue.pdf").exists()
@@ -224,7 +224,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
     """
     css = '@font-face { font-family: "Sys"; src: local("DejaVu Sans"); }\nhtml, .cover-lead { font-family: "Sys" !important; }\n'
     layout = _layout_with_css(tmp_path, css)
-    with pytest.raises(ContentError, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
+    with pytest.raises(CheckFailed, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue.pdf").exists()
 
@@ -232,7 +232,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
 def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
     """Pango resolves generic families through the system's fontconfig: the PDF check stops it."""
     layout = _layout_with_css(tmp_path, ".cover-lead { font-family: monospace !important; }\n")
-    with pytest.raises(LayoutError, match="fonts that are not bundled in fonts/: .*Mono"):
+    with pytest.raises(CheckFailed, match=r"text set in 'monospace', a font family that is not bundled \[glyphs\]"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue.pdf").exists()
     assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import shutil
 from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
-from newsletter.build import build_issue
-from newsletter.errors import LayoutError
-from newsletter.typeset import typeset
+from newsletter.build import CheckFailed, build_issue
+from newsletter.render import Layout
+from newsletter.typeset import describe, page_references, typeset
 
 LONG = (
     "An added paragraph that pushes the rest of the section down the page, written long "
@@ -35,32 +36,45 @@ def test_references_follow_moved_target(issue_copy: Path, tmp_path: Path) -> Non
     assert all(ref.ok for ref in refs.values())
 
 
+def _bad_refs(html: str, tmp_path: Path) -> list[str]:
+    document = typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
+    return [f"page {ref.page}: {describe(ref)}" for ref in page_references(document) if not ref.ok]
+
+
 def test_display_flex_reference_is_caught(tmp_path: Path) -> None:
-    """WeasyPrint prints 0 for a target-counter() inside a flex link: the build must refuse it."""
+    """WeasyPrint prints 0 for a target-counter() inside a flex link: the check sees it."""
     html = """<html><head><style>
       a.pageref::after { content: target-counter(attr(href), page); }
       .flexy { display: flex; }
       </style></head><body>
       <p><a class="pageref flexy" href="#far">page </a></p>
       <p style="break-before: page" id="far">Target</p></body></html>"""
-    with pytest.raises(LayoutError) as info:
-        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
-    assert info.value.messages == ["page 1: reference to #far prints 'page0' but its target is on page 2"]
+    assert _bad_refs(html, tmp_path) == ["page 1: reference to #far prints 'page0' but its target is on page 2"]
 
 
 def test_wrong_number_is_reported(tmp_path: Path) -> None:
-    """A reference that prints a number other than its target's page fails with both numbers."""
+    """A reference that prints a number other than its target's page is reported with both."""
     html = """<html><body>
       <p><a class="pageref" href="#far">page 7</a></p>
       <p style="break-before: page" id="far">Target</p></body></html>"""
-    with pytest.raises(LayoutError) as info:
-        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
-    message = str(info.value)
-    assert re.search(r"#far prints 'page 7' but its target is on page 2", message)
+    assert _bad_refs(html, tmp_path) == ["page 1: reference to #far prints 'page 7' but its target is on page 2"]
 
 
 def test_reference_to_missing_id_is_reported(tmp_path: Path) -> None:
     html = """<html><head><style>a.pageref::after { content: target-counter(attr(href), page); }</style>
       </head><body><p><a class="pageref" href="#nowhere">page </a></p></body></html>"""
-    with pytest.raises(LayoutError, match="#nowhere points at an id that does not exist"):
-        typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
+    assert _bad_refs(html, tmp_path) == ["page 1: reference to #nowhere points at an id that does not exist"]
+
+
+def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_path: Path) -> None:
+    """End to end: a layout styling references display:flex makes the build fail, nothing written."""
+    templates = tmp_path / "layout"
+    shutil.copytree(ROOT / "layouts", templates)
+    with (templates / "newsletter.css").open("a", encoding="utf-8") as handle:
+        handle.write("\na.pageref { display: flex; }\n")
+    with pytest.raises(CheckFailed) as info:
+        build_issue(minimal, tmp_path / "out", layout=Layout(templates=templates, fonts=ROOT / "fonts"))
+    errors = [f for f in info.value.findings if f.severity == "error"]
+    assert errors and all(f.rule == "page-reference" for f in errors)
+    assert any(f.page == 2 and "#second prints 'page0' but its target is on page 3" in f.message for f in errors)
+    assert not (tmp_path / "out" / "issue.pdf").exists()

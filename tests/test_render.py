@@ -23,11 +23,11 @@ KEY_FIGURES = """      - type: key_figures
 
 def test_labels_follow_the_edition_language(minimal: Path) -> None:
     _with(minimal, "      - type: figure\n", KEY_FIGURES + "      - type: figure\n")
-    english = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    english = render_html(load_issue(minimal).issue, DEFAULT_LAYOUT, minimal.parent)
     assert '<html lang="en">' in english and "Key figures" in english
 
     _with(minimal, "author: Test editors\n", "author: Test editors\nlanguage: fr\n")
-    french = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    french = render_html(load_issue(minimal).issue, DEFAULT_LAYOUT, minimal.parent)
     assert '<html lang="fr">' in french
     assert "Chiffres clés" in french and "Key figures" not in french
     assert "Dans ce numéro" in french
@@ -39,7 +39,7 @@ def test_text_cannot_inject_markup(minimal: Path) -> None:
         "A lead paragraph.",
         "'<link rel=attachment href=file:///etc/hostname><script>x</script> *fine*'",
     )
-    html = render_html(load_issue(minimal), DEFAULT_LAYOUT, minimal.parent)
+    html = render_html(load_issue(minimal).issue, DEFAULT_LAYOUT, minimal.parent)
     assert "&lt;link rel=attachment" in html and "&lt;script&gt;" in html
     assert "<link rel=attachment" not in html and "<script>" not in html
     assert "<em>fine</em>" in html

@@ -1,0 +1,589 @@
+"""Preflight: what an editor or a printer would send back, as findings with where to fix them.
+
+Each rule is one small function registered with ``@rule``; it yields ``Hit``s and the
+registry turns them into ``Finding``s with a severity, the ``file:line:col`` of the field
+(or the page number) and a one-line fix hint. Rules run in three stages:
+
+- ``content``: on the validated issue, before layout;
+- ``layout``: on the laid-out WeasyPrint document, before anything is written;
+- ``output``: on the written PDF, before it replaces the previous edition.
+
+Severities: an *error* stops the build; a *warning* is printed (and stops it under
+``--strict``); a *notice* is something to act on before the final edition, never blocking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import weasyprint
+from markupsafe import Markup
+from pydantic import BaseModel
+from pypdf import PdfReader
+
+from .fonts import is_bundled
+from .images import check_image
+from .load import Loaded, format_path, walk
+from .markup import Inline
+from .model import Agenda, AgendaEntry, Box, Figure, Issue, Teaser
+from .typeset import describe, page_references
+from .yamlsafe import FieldPath
+
+Severity = Literal["error", "warning", "notice"]
+Stage = Literal["content", "layout", "output"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "notice")
+
+#: File size budget when neither issue nor layout sets one: fits a 10 MB mail server after base64.
+DEFAULT_SIZE_BUDGET_MB = 7.0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing to fix, where to fix it, and how."""
+
+    rule: str
+    severity: Severity
+    message: str
+    hint: str
+    file: Path | None = None
+    line: int | None = None
+    col: int | None = None
+    field: str = ""
+    page: int | None = None
+
+    @property
+    def where(self) -> str:
+        """``file:line:col`` for content findings, ``page N`` for layout findings."""
+        if self.page is not None:
+            return f"{self.file}: page {self.page}" if self.file else f"page {self.page}"
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}:{self.col}" if self.line is not None else str(self.file)
+
+    def __str__(self) -> str:
+        field = f" {self.field}:" if self.field else ""
+        return f"{self.where}:{field} {self.message} [{self.rule}]"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "hint": self.hint,
+            "file": str(self.file) if self.file else None,
+            "line": self.line,
+            "col": self.col,
+            "field": self.field or None,
+            "page": self.page,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found: a message and the field path or page it is about."""
+
+    message: str
+    path: FieldPath | None = None
+    page: int | None = None
+
+
+@dataclass
+class Context:
+    """What the rules may look at. Later stages fill in more."""
+
+    loaded: Loaded
+    printable: frozenset[int]
+    families: frozenset[str] = frozenset()
+    printable_by_family: dict[str, frozenset[int]] = field(default_factory=dict)
+    document: weasyprint.Document | None = None
+    pdf: Path | None = None
+    size_budget_mb: float = DEFAULT_SIZE_BUDGET_MB
+
+    @property
+    def issue(self) -> Issue:
+        """The validated issue."""
+        return self.loaded.issue
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered check."""
+
+    name: str
+    stage: Stage
+    severity: Severity
+    hint: str
+    run: Callable[[Context], Iterator[Hit]]
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, stage: Stage, severity: Severity, hint: str) -> Callable[[Callable[[Context], Iterator[Hit]]], Callable[[Context], Iterator[Hit]]]:
+    """Register a check; its function yields ``Hit``s."""
+
+    def register(func: Callable[[Context], Iterator[Hit]]) -> Callable[[Context], Iterator[Hit]]:
+        RULES[name] = Rule(name, stage, severity, hint, func)
+        return func
+
+    return register
+
+
+def run_checks(stage: Stage, context: Context, strict: bool = False) -> list[Finding]:
+    """Every finding of the rules of ``stage``; with ``strict``, warnings become errors."""
+    findings = []
+    for checker in RULES.values():
+        if checker.stage != stage:
+            continue
+        for hit in checker.run(context):
+            severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
+            line, col = context.loaded.where(hit.path) if hit.path is not None else (None, None)
+            findings.append(
+                Finding(
+                    checker.name, severity, hit.message, checker.hint, context.loaded.path,
+                    line, col, format_path(hit.path) if hit.path else "", hit.page,
+                )
+            )
+    return findings
+
+
+def has_errors(findings: list[Finding]) -> bool:
+    """Whether any finding stops the build."""
+    return any(f.severity == "error" for f in findings)
+
+
+# ---------------------------------------------------------------------------------------
+# Content rules
+
+
+def _texts(issue: Issue) -> Iterator[tuple[FieldPath, str]]:
+    for path, value in walk(issue):
+        if isinstance(value, str):
+            yield path, value
+
+
+_PLACEHOLDERS = re.compile(
+    r"Légende accompagnant l.illustration|Lorem ipsum|\bTODO\b|\bXXX\b|\[caption\]|\bTBD\b|\bFIXME\b",
+    re.IGNORECASE,
+)
+
+
+@rule("placeholder", "content", "error", "write the real text in place of the placeholder")
+def _placeholder(ctx: Context) -> Iterator[Hit]:
+    for path, text in _texts(ctx.issue):
+        match = _PLACEHOLDERS.search(text)
+        if match:
+            yield Hit(f"placeholder text {match.group(0)!r} in {text[:60]!r}", path)
+
+
+_STOPWORDS = {
+    "en": {"the", "of", "and", "to", "in", "on", "for", "with", "is", "are", "was", "by", "at", "from", "this", "that", "as", "an", "its", "their", "which", "be"},
+    "fr": {"le", "la", "les", "des", "du", "de", "et", "est", "un", "une", "au", "aux", "pour", "avec", "sur", "dans", "par", "qui", "que", "ce", "cette", "son", "sa", "ses", "l", "d"},
+}
+#: Fields where a label or caption is expected: they must be in the edition's language.
+_LABEL_FIELDS = {"caption", "alt", "title", "kicker", "subtitle", "running_title", "sponsor"}
+
+
+def guess_language(text: str) -> str | None:
+    """The edition language (``en`` or ``fr``) ``text`` reads as, or None when unsure."""
+    words = re.findall(r"[a-zà-ÿ]+", text.lower().replace("’", "'").replace("'", " "))
+    scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPWORDS.items()}
+    scores["fr"] += sum(1 for ch in text.lower() if ch in "éèêàçùâîôû")
+    best = max(scores, key=lambda lang: scores[lang])
+    other = min(scores.values())
+    # Names in the other language ("Les amis du bus des femmes") are common in captions:
+    # only a clear majority counts.
+    return best if scores[best] >= 2 * other + 1 else None
+
+
+@rule("language", "content", "warning", "translate it, or move words of another language into the text")
+def _language(ctx: Context) -> Iterator[Hit]:
+    for path, text in _texts(ctx.issue):
+        if path and path[-1] in _LABEL_FIELDS:
+            found = guess_language(text)
+            if found is not None and found != ctx.issue.language:
+                yield Hit(f"{text[:60]!r} reads as {found!r}, the edition is {ctx.issue.language!r}", path)
+
+
+def _figures(issue: Issue) -> Iterator[tuple[FieldPath, Figure]]:
+    for path, value in walk(issue):
+        if isinstance(value, Figure):
+            yield path, value
+
+
+@rule("figure-alt", "content", "error", "add `alt:` saying what the image shows, for readers who cannot see it")
+def _figure_alt(ctx: Context) -> Iterator[Hit]:
+    for path, figure in _figures(ctx.issue):
+        if not figure.alt:
+            yield Hit(f"image {figure.image!r} has no alt text", path)
+
+
+@rule("stand-in", "content", "notice", "replace the stand-in with the real image and remove `stand_in: true`")
+def _stand_in(ctx: Context) -> Iterator[Hit]:
+    for path, figure in _figures(ctx.issue):
+        if figure.stand_in:
+            yield Hit(f"image {figure.image!r} is a stand-in", (*path, "image"))
+
+
+@rule("image-file", "content", "error", "put a PNG or JPEG inside the issue's folder and name it relative to the issue file")
+def _image_file(ctx: Context) -> Iterator[Hit]:
+    for path, figure in _figures(ctx.issue):
+        message = check_image(ctx.loaded.path.parent, figure.image)
+        if message:
+            yield Hit(message, (*path, "image"))
+
+
+def anchors(issue: Issue) -> dict[str, list[FieldPath]]:
+    """Every id written in the issue and where."""
+    found: dict[str, list[FieldPath]] = {}
+    for path, value in walk(issue):
+        anchor = getattr(value, "id", None)
+        if isinstance(anchor, str) and isinstance(value, BaseModel):
+            found.setdefault(anchor, []).append((*path, "id"))
+    return found
+
+
+@rule("duplicate-id", "content", "error", "give each block its own id")
+def _duplicate_id(ctx: Context) -> Iterator[Hit]:
+    for anchor, paths in anchors(ctx.issue).items():
+        for path in paths[1:]:
+            first = ctx.loaded.where(paths[0])[0]
+            yield Hit(f"duplicate id {anchor!r} (first used at line {first})", path)
+
+
+@rule("unknown-reference", "content", "error", "point the reference at an id that exists (see `id:` of sections and blocks)")
+def _unknown_reference(ctx: Context) -> Iterator[Hit]:
+    ids = anchors(ctx.issue)
+    inline = Inline(page_label="page")
+    for path, value in walk(ctx.issue):
+        if isinstance(value, Teaser) and value.target not in ids:
+            yield Hit(f"teaser points at unknown id {value.target!r}", (*path, "target"))
+        elif isinstance(value, str):
+            for link in inline.links(value):
+                target = link.internal_target
+                if target is not None and inline.is_safe(link.href) and target not in ids:
+                    yield Hit(f"page reference to unknown id {target!r}", path)
+
+
+@rule("link-scheme", "content", "error", "links may be https://, http://, mailto: or #id")
+def _link_scheme(ctx: Context) -> Iterator[Hit]:
+    inline = Inline(page_label="page")
+    for path, text in _texts(ctx.issue):
+        for link in inline.links(text):
+            if not inline.is_safe(link.href):
+                yield Hit(f"link {link.href!r} is not allowed: use https://, http://, mailto: or #id", path)
+
+
+@rule("unprintable", "content", "error", "replace the characters with ones the bundled fonts have, or remove them")
+def _unprintable(ctx: Context) -> Iterator[Hit]:
+    for path, text in _texts(ctx.issue):
+        missing = sorted({c for c in text if ord(c) not in ctx.printable})
+        if missing:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
+            yield Hit(f"the bundled fonts cannot print {shown}; replace or remove them", path)
+
+
+@rule("empty-block", "content", "warning", "write the block's text or remove the block")
+def _empty_block(ctx: Context) -> Iterator[Hit]:
+    inline = Inline(page_label="")
+    for path, value in walk(ctx.issue):
+        if isinstance(value, str) and path and path[-1] in {"text", "caption", "question", "lead"}:
+            visible = Markup(inline.render(value)).striptags().strip()
+            if not visible and "pageref" not in inline.render(value):
+                yield Hit("this text prints nothing", path)
+        elif isinstance(value, Box) and not value.title and not value.blocks:
+            yield Hit("this box is empty", path)  # pragma: no cover - the schema requires blocks
+
+
+@rule("date-order", "content", "error", "check the start and end dates")
+def _date_order(ctx: Context) -> Iterator[Hit]:
+    for path, value in walk(ctx.issue):
+        if isinstance(value, AgendaEntry) and value.end is not None and value.end < value.start:
+            yield Hit(f"the end date {value.end} is before the start date {value.start}", (*path, "end"))
+
+
+@rule("agenda-dates", "content", "warning", "move the entry to the other agenda, or correct its date or the issue's date")
+def _agenda_dates(ctx: Context) -> Iterator[Hit]:
+    issued = ctx.issue.date
+    for path, value in walk(ctx.issue):
+        if not isinstance(value, Agenda):
+            continue
+        for i, entry in enumerate(value.entries):
+            end = entry.end or entry.start
+            if value.when == "upcoming" and entry.start < issued:
+                yield Hit(f"an upcoming event on {entry.start} is before the issue's date {issued}", (*path, "entries", i, "start"))
+            elif value.when == "past" and end > issued:
+                yield Hit(f"a past event ending {end} is after the issue's date {issued}", (*path, "entries", i, "start"))
+
+
+# ---------------------------------------------------------------------------------------
+# Layout rules: on the laid-out boxes, in CSS pixels (1px = 0.75pt)
+
+_TOLERANCE = 1.0  # px: rounding in the layout
+
+
+@dataclass(frozen=True)
+class _Area:
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+def _page_area(page: Any) -> _Area:
+    box = page._page_box
+    left, top = box.content_box_x(), box.content_box_y()
+    return _Area(left, top, left + box.width, top + box.height)
+
+
+def _in_flow(page: Any) -> Any:
+    """The page's root box (the document's content, without the margin boxes)."""
+    return page._page_box.children[0]
+
+
+def _descendants(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _descendants(child)
+
+
+def _pages(ctx: Context) -> list[Any]:
+    assert ctx.document is not None
+    return list(ctx.document.pages)
+
+
+def _label(box: Any) -> str:
+    text = "".join(getattr(b, "text", "") for b in _descendants(box) if isinstance(getattr(b, "text", None), str))
+    return f"{box.element_tag} {text.strip()[:40]!r}" if text.strip() else str(box.element_tag)
+
+
+@rule("page-reference", "layout", "error", "report it: the layout printed a wrong page number (a WeasyPrint defect)")
+def _page_reference(ctx: Context) -> Iterator[Hit]:
+    assert ctx.document is not None
+    for ref in page_references(ctx.document):
+        if not ref.ok:
+            yield Hit(describe(ref), page=ref.page)
+
+
+@rule("overflow", "layout", "error", "shorten the text or split the block: it does not fit its page or frame")
+def _overflow(ctx: Context) -> Iterator[Hit]:
+    for number, page in enumerate(_pages(ctx), start=1):
+        area = _page_area(page)
+        reported: set[int] = set()
+        for box in _descendants(_in_flow(page)):
+            if not hasattr(box, "border_box_y") or box.element_tag in (None, "html", "body"):
+                continue
+            bottom = box.border_box_y() + box.border_height()
+            if bottom > area.bottom + _TOLERANCE and id(box.element) not in reported:
+                reported.add(id(box.element))
+                yield Hit(f"{_label(box)} runs {bottom - area.bottom:.0f}px past the bottom of the page", page=number)
+            fixed = box.style["height"] != "auto" and box.element_tag not in ("img",)
+            if fixed:
+                frame_bottom = bottom + _TOLERANCE
+                for inner in _descendants(box):
+                    if inner is box or not hasattr(inner, "border_box_y"):
+                        continue
+                    if inner.border_box_y() + inner.border_height() > frame_bottom:
+                        yield Hit(f"the content of {_label(box)} overflows its fixed-height frame", page=number)
+                        break
+
+
+@rule("text-outside", "layout", "error", "shorten the word or line: text is drawn outside the page's printable area")
+def _text_outside(ctx: Context) -> Iterator[Hit]:
+    for number, page in enumerate(_pages(ctx), start=1):
+        area = _page_area(page)
+        for box in _descendants(_in_flow(page)):
+            if type(box).__name__ != "TextBox" or not box.text.strip():
+                continue
+            right = box.position_x + box.width
+            if box.position_x < area.left - _TOLERANCE or right > area.right + _TOLERANCE or box.position_y < area.top - _TOLERANCE:
+                yield Hit(f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page=number)
+
+
+@rule("overfull-line", "layout", "warning", "allow a break in the long word or URL, or shorten it")
+def _overfull_line(ctx: Context) -> Iterator[Hit]:
+    for number, page in enumerate(_pages(ctx), start=1):
+        for block in _descendants(_in_flow(page)):
+            if not hasattr(block, "content_box_x"):
+                continue
+            limit = block.content_box_x() + (block.width if isinstance(block.width, (int, float)) else 0)
+            for line in getattr(block, "children", ()):
+                if type(line).__name__ != "LineBox":
+                    continue
+                ends = [c.position_x + c.margin_width() for c in _in_line(line) if type(c).__name__ == "TextBox" and c.text.strip()]
+                if ends and max(ends) > limit + _TOLERANCE:
+                    yield Hit(f"a line of {_label(block)} is {max(ends) - limit:.0f}px wider than its column", page=number)
+
+
+def _in_line(box: Any) -> Iterator[Any]:
+    """Boxes of a line, without absolutely positioned ones (set in the padding on purpose)."""
+    yield box
+    for child in getattr(box, "children", ()):
+        if child.style["position"] not in ("absolute", "fixed"):
+            yield from _in_line(child)
+
+
+def _content_bottom(page: Any) -> float:
+    bottoms = [
+        box.border_box_y() + box.border_height()
+        for box in _descendants(_in_flow(page))
+        if type(box).__name__ in ("TextBox", "BlockReplacedBox", "InlineReplacedBox")
+    ]
+    return max(bottoms, default=_page_area(page).top)
+
+
+@rule("empty-page", "layout", "warning", "move content up, or remove the forced page break before the next section")
+def _empty_page(ctx: Context) -> Iterator[Hit]:
+    pages = _pages(ctx)
+    for number, page in enumerate(pages, start=1):
+        area = _page_area(page)
+        filled = (_content_bottom(page) - area.top) / (area.bottom - area.top)
+        if filled < 0.2:
+            yield Hit(f"page {number} is only {filled:.0%} full", page=number)
+
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+@rule("heading-alone", "layout", "warning", "keep the heading with its text: shorten what comes before or move the heading")
+def _heading_alone(ctx: Context) -> Iterator[Hit]:
+    pages = _pages(ctx)
+    for number, page in enumerate(pages[:-1], start=1):
+        last = None
+        for box in _descendants(_in_flow(page)):
+            if type(box).__name__ in ("LineBox", "BlockReplacedBox") and (last is None or box.position_y >= last.position_y):
+                last = box
+        if last is not None and last.element_tag in _HEADINGS:
+            yield Hit(f"heading {_label(last)} is alone at the bottom of the page", page=number)
+
+
+@rule("page-count", "layout", "warning", "saddle-stitched print needs a multiple of 4 pages: add or remove pages")
+def _page_count(ctx: Context) -> Iterator[Hit]:
+    count = len(_pages(ctx))
+    if count % 4:
+        yield Hit(f"{count} pages is not a multiple of 4")
+
+
+@rule("glyphs", "layout", "error", "use characters the bundled fonts have (the layout's own words included)")
+def _glyphs(ctx: Context) -> Iterator[Hit]:
+    for number, page in enumerate(_pages(ctx), start=1):
+        missing: dict[str, set[str]] = {}
+        for box in _descendants(page._page_box):
+            if type(box).__name__ != "TextBox":
+                continue
+            family = box.style["font_family"][0]
+            covered = ctx.printable_by_family.get(family)
+            if covered is None:
+                missing.setdefault(family, set())
+                continue
+            lacking = {ch for ch in box.text if ord(ch) not in covered}
+            if lacking:
+                missing.setdefault(family, set()).update(lacking)
+        for family, lacking in sorted(missing.items()):
+            if family not in ctx.printable_by_family:
+                yield Hit(f"text set in {family!r}, a font family that is not bundled", page=number)
+            else:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
+                yield Hit(f"{family} cannot print {shown}: another font would stand in", page=number)
+
+
+# ---------------------------------------------------------------------------------------
+# Output rules: on the written PDF
+
+
+def _reader(ctx: Context) -> PdfReader:
+    assert ctx.pdf is not None
+    return PdfReader(ctx.pdf)
+
+
+def _fonts(reader: PdfReader) -> Iterator[tuple[int, Any]]:
+    for number, page in enumerate(reader.pages, start=1):
+        fonts: Any = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            yield number, ref.get_object()
+
+
+@rule("fonts-bundled", "output", "error", "use only the fonts in fonts/ (a generic family or a missing glyph brought in a system font)")
+def _fonts_bundled(ctx: Context) -> Iterator[Hit]:
+    seen = set()
+    for number, font in _fonts(_reader(ctx)):
+        name = str(font.get("/BaseFont", ""))
+        if name not in seen and not is_bundled(name, ctx.families):
+            seen.add(name)
+            yield Hit(f"font {name.lstrip('/')} is not bundled in fonts/", page=number)
+
+
+@rule("fonts-embedded", "output", "error", "fonts must be embedded and subset so the PDF prints the same everywhere")
+def _fonts_embedded(ctx: Context) -> Iterator[Hit]:
+    for number, font in _fonts(_reader(ctx)):
+        name = str(font.get("/BaseFont", "")).lstrip("/")
+        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+        descriptor = descendant.get("/FontDescriptor")
+        descriptor = descriptor.get_object() if descriptor is not None else {}
+        if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+            yield Hit(f"font {name} is not embedded", page=number)
+        elif not re.match(r"^[A-Z]{6}\+", name):
+            yield Hit(f"font {name} is embedded whole, not subset", page=number)
+
+
+@rule("metadata", "output", "error", "set `title:`, `author:` and `language:` in the issue")
+def _metadata(ctx: Context) -> Iterator[Hit]:
+    reader = _reader(ctx)
+    info: Any = reader.metadata or {}
+    for key, name in (("/Title", "title"), ("/Author", "author")):
+        if not str(info.get(key, "") or "").strip():
+            yield Hit(f"the PDF has no {name} in its metadata")
+    catalog: Any = reader.trailer["/Root"]
+    if not str(catalog.get("/Lang", "") or "").strip():
+        yield Hit("the PDF does not say its language")
+
+
+@rule("link-uri", "output", "error", "report it: a link in the PDF leads nowhere")
+def _link_uri(ctx: Context) -> Iterator[Hit]:
+    for number, page in enumerate(_reader(ctx).pages, start=1):
+        for annot_ref in page.get("/Annots", []) or []:
+            annot = annot_ref.get_object()
+            if annot.get("/Subtype") != "/Link":
+                continue
+            action = annot.get("/A")
+            action = action.get_object() if action is not None else {}
+            if "/Dest" not in annot and not str(action.get("/URI", "") or "").strip():
+                yield Hit("a link annotation has no address", page=number)
+
+
+@rule("size-budget", "output", "error", "make images smaller (pixels or JPEG quality), or raise `size_budget_mb:`")
+def _size_budget(ctx: Context) -> Iterator[Hit]:
+    assert ctx.pdf is not None
+    size = ctx.pdf.stat().st_size
+    budget = ctx.size_budget_mb * 1_000_000
+    if size > budget:
+        yield Hit(f"the PDF is {size / 1e6:.2f} MB, over the budget of {ctx.size_budget_mb:g} MB")
+
+
+def format_findings(findings: list[Finding]) -> str:
+    """Findings grouped by severity, each with its fix hint, and a summary line last."""
+    lines = []
+    for severity in SEVERITIES:
+        group = [f for f in findings if f.severity == severity]
+        if group:
+            lines.append(f"{severity}s ({len(group)}):" if len(group) != 1 else f"{severity} (1):")
+            for finding in group:
+                lines.append(f"  {finding}")
+                lines.append(f"      fix: {finding.hint}")
+    lines.append(summary(findings))
+    return "\n".join(lines)
+
+
+def summary(findings: list[Finding]) -> str:
+    """``2 errors, 1 warning, 0 notices``."""
+    parts = []
+    for severity in SEVERITIES:
+        count = sum(f.severity == severity for f in findings)
+        parts.append(f"{count} {severity}{'' if count == 1 else 's'}")
+    return ", ".join(parts)
+
