@@ -358,8 +358,9 @@ def _pages(ctx: Context) -> list[Any]:
 
 
 def _label(box: Any) -> str:
-    text = "".join(getattr(b, "text", "") for b in _descendants(box) if isinstance(getattr(b, "text", None), str))
-    return f"{box.element_tag} {text.strip()[:40]!r}" if text.strip() else str(box.element_tag)
+    text = " ".join(b.text.strip() for b in _descendants(box) if isinstance(getattr(b, "text", None), str))
+    text = " ".join(text.split())
+    return f"{box.element_tag} {text[:40]!r}" if text else str(box.element_tag)
 
 
 @rule("page-reference", "layout", "error", "report it: the layout printed a wrong page number (a WeasyPrint defect)")

@@ -101,7 +101,10 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
     if node.tag not in _ALLOWED_TAGS:
         raise _YamlRefusal(f"unsupported value type {node.tag!r}", node)
     if isinstance(node, ScalarNode):
-        value = loader.construct_object(node)
+        try:
+            value = loader.construct_object(node)
+        except ValueError as exc:  # e.g. a date like 2020-02-30
+            raise _YamlRefusal(f"{node.value!r} is not a valid date or number: {exc}", node) from None
         if isinstance(value, dt.datetime):
             raise _YamlRefusal("write dates as YYYY-MM-DD, without a time", node)
         return value

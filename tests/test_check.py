@@ -1,0 +1,290 @@
+"""Preflight rules: one fixture per rule that triggers it, and issue 10 clean under --strict."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pikepdf
+import pytest
+from conftest import FIXTURES, ISSUE_10, ROOT
+from typer.testing import CliRunner
+
+from newsletter import cli
+from newsletter.build import DEFAULT_LAYOUT, CheckFailed, build_issue, check_issue
+from newsletter.check import RULES, Context, Finding, guess_language, run_checks
+from newsletter.fonts import bundled_families, printable_by_family, printable_characters
+from newsletter.load import load_issue
+from newsletter.render import Layout
+
+CHECK = FIXTURES / "check"
+
+#: Fixture file -> (rule, severity, where: "line:col" of the field or "page N").
+CONTENT_AND_LAYOUT = {
+    "placeholder": ("error", "16:18"),
+    "language": ("warning", "16:18"),
+    "figure-alt": ("error", "13:9"),
+    "stand-in": ("notice", "14:16"),
+    "image-file": ("error", "14:16"),
+    "duplicate-id": ("error", "13:13"),
+    "unknown-reference": ("error", "12:9"),
+    "link-scheme": ("error", "12:9"),
+    "unprintable": ("error", "12:9"),
+    "empty-block": ("warning", "13:9"),
+    "date-order": ("error", "16:18"),
+    "agenda-dates": ("warning", "15:20"),
+    "format": ("error", "15:20"),
+    "overflow": ("error", "page 2"),
+    "text-outside": ("error", "page 2"),
+    "overfull-line": ("warning", "page 2"),
+    "empty-page": ("warning", "page 2"),
+    "size-budget": ("error", ""),
+}
+
+
+def _findings(name: str, tmp_path: Path, layout: Layout = DEFAULT_LAYOUT) -> list[Finding]:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    return check_issue(folder / f"{name}.yaml", layout=layout)
+
+
+@pytest.mark.parametrize("rule", sorted(CONTENT_AND_LAYOUT))
+def test_fixture_triggers_its_rule(rule: str, tmp_path: Path) -> None:
+    severity, where = CONTENT_AND_LAYOUT[rule]
+    found = [f for f in _findings(rule, tmp_path) if f.rule == rule]
+    assert found, f"{rule}.yaml did not trigger {rule}"
+    finding = found[0]
+    assert finding.severity == severity
+    assert finding.hint
+    if where.startswith("page"):
+        assert finding.page == int(where.split()[1])
+    elif where:
+        assert f"{finding.line}:{finding.col}" == where
+
+
+def test_placeholder_caption_of_the_original_is_caught_with_its_line(tmp_path: Path) -> None:
+    found = [f for f in _findings("placeholder", tmp_path) if f.rule == "placeholder"]
+    assert len(found) == 1
+    assert str(found[0]).endswith(
+        "placeholder.yaml:16:18: sections[0].blocks[1].caption: placeholder text "
+        "\"Légende accompagnant l'illustration\" in \"Légende accompagnant l'illustration.\" [placeholder]"
+    )
+
+
+def test_overflowing_key_figures_box_is_caught_with_its_page(tmp_path: Path) -> None:
+    found = [f for f in _findings("overflow", tmp_path) if f.rule == "overflow"]
+    assert found and found[0].page == 2
+    assert "overflows its fixed-height frame" in found[0].message
+
+
+def _layout(tmp_path: Path, css: str = "", labels: dict[str, str] | None = None) -> Layout:
+    templates = tmp_path / "layout"
+    shutil.copytree(ROOT / "layouts", templates)
+    with (templates / "newsletter.css").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + css)
+    if labels:
+        text = (templates / "labels.yaml").read_text(encoding="utf-8")
+        for key, value in labels.items():
+            text = text.replace(f"\n  {key}: ", f"\n  {key}: {value} ", 1)
+        (templates / "labels.yaml").write_text(text, encoding="utf-8")
+    return Layout(templates=templates, fonts=ROOT / "fonts")
+
+
+def test_wrong_page_number_rule(minimal: Path, tmp_path: Path) -> None:
+    findings = check_issue(minimal, layout=_layout(tmp_path, "a.pageref { display: flex; }"))
+    assert any(f.rule == "page-reference" and f.page == 2 and "prints 'page0'" in f.message for f in findings)
+
+
+def test_heading_alone_rule(minimal: Path, tmp_path: Path) -> None:
+    """A heading followed by a figure too tall for what is left of the page."""
+    text = minimal.read_text(encoding="utf-8")
+    filler = "      - " + "A paragraph of filler text to bring the heading down the page. " * 12 + "\n"
+    heading = "      - type: heading\n        text: A heading left behind\n"
+    text = text.replace("      - type: figure\n", filler * 3 + heading + "      - type: figure\n", 1)
+    minimal.write_text(text, encoding="utf-8")
+    # Our stylesheet keeps headings with what follows; a layout that forgets to must be caught.
+    layout = _layout(tmp_path, "h2, h3, h4 { break-after: auto !important; } .figure { break-inside: avoid; }")
+    findings = check_issue(minimal, layout=layout)
+    alone = [f for f in findings if f.rule == "heading-alone"]
+    assert alone and alone[0].page == 2 and "A heading left behind" in alone[0].message
+    assert not [f for f in check_issue(minimal) if f.rule == "heading-alone"]
+
+
+def test_page_count_rule(minimal: Path) -> None:
+    found = [f for f in check_issue(minimal) if f.rule == "page-count"]
+    assert found and found[0].message == "3 pages is not a multiple of 4"
+
+
+def test_glyphs_rule_covers_the_layouts_own_words(minimal: Path, tmp_path: Path) -> None:
+    """A label the serif cannot print: found on the laid-out page, not in the issue."""
+    layout = _layout(tmp_path, '.cover-lead::after { content: " \\2192"; }')
+    found = [f for f in check_issue(minimal, layout=layout) if f.rule == "glyphs"]
+    assert found and found[0].page == 1 and "Noto Serif cannot print '→' (U+2192)" in found[0].message
+
+
+# Output rules run on a written PDF; each test spoils one thing in a good one.
+
+
+@pytest.fixture
+def output_context(minimal: Path, tmp_path: Path) -> tuple[Context, Path]:
+    text = minimal.read_text(encoding="utf-8").replace(
+        "A lead paragraph.", "A lead paragraph with [a link](https://example.org/)."
+    )
+    minimal.write_text(text, encoding="utf-8")
+    result = build_issue(minimal, tmp_path / "out")
+    assert result.pdf is not None
+    context = Context(
+        load_issue(minimal), printable_characters(ROOT / "fonts"), bundled_families(ROOT / "fonts"),
+        printable_by_family(ROOT / "fonts"), pdf=result.pdf,
+    )
+    assert not run_checks("output", context)
+    return context, result.pdf
+
+
+def _spoil(pdf: Path, change: object) -> None:
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        change(doc)  # type: ignore[operator]
+        doc.save(pdf)
+
+
+def _output_rules(context: Context) -> set[str]:
+    return {f.rule for f in run_checks("output", context)}
+
+
+def test_metadata_rule(output_context: tuple[Context, Path]) -> None:
+    context, pdf = output_context
+
+    def drop(doc: pikepdf.Pdf) -> None:
+        del doc.docinfo["/Title"]
+        del doc.Root["/Lang"]
+
+    _spoil(pdf, drop)
+    messages = [f.message for f in run_checks("output", context) if f.rule == "metadata"]
+    assert messages == ["the PDF has no title in its metadata", "the PDF does not say its language"]
+
+
+def test_link_uri_rule(output_context: tuple[Context, Path]) -> None:
+    context, pdf = output_context
+
+    def drop(doc: pikepdf.Pdf) -> None:
+        for annot in doc.pages[0].Annots:
+            if "/A" in annot:
+                del annot.A["/URI"]
+
+    _spoil(pdf, drop)
+    assert _output_rules(context) == {"link-uri"}
+
+
+def test_fonts_embedded_rule(output_context: tuple[Context, Path]) -> None:
+    context, pdf = output_context
+
+    def whole(doc: pikepdf.Pdf) -> None:
+        font = next(iter(doc.pages[0].Resources.Font.values()))
+        font.BaseFont = pikepdf.Name("/" + str(font.BaseFont).split("+", 1)[1])
+
+    _spoil(pdf, whole)
+    found = [f for f in run_checks("output", context) if f.rule == "fonts-embedded"]
+    assert found and "embedded whole, not subset" in found[0].message
+
+
+def test_fonts_bundled_rule(output_context: tuple[Context, Path]) -> None:
+    context, pdf = output_context
+
+    def foreign(doc: pikepdf.Pdf) -> None:
+        font = next(iter(doc.pages[0].Resources.Font.values()))
+        font.BaseFont = pikepdf.Name("/ABCDEF+DejaVuSans")
+
+    _spoil(pdf, foreign)
+    found = [f for f in run_checks("output", context) if f.rule == "fonts-bundled"]
+    assert found and found[0].message == "font ABCDEF+DejaVuSans is not bundled in fonts/"
+
+
+def test_every_rule_has_a_test() -> None:
+    tested = set(CONTENT_AND_LAYOUT) | {
+        "page-reference", "heading-alone", "page-count", "glyphs",
+        "metadata", "link-uri", "fonts-embedded", "fonts-bundled",
+    }
+    assert set(RULES) <= tested, f"rules without a fixture: {set(RULES) - tested}"
+
+
+def test_issue_10_is_clean_under_strict() -> None:
+    findings = check_issue(ISSUE_10, strict=True)
+    assert {f.severity for f in findings} <= {"notice"}, "\n".join(map(str, findings))
+    assert {f.rule for f in findings} == {"stand-in"}
+
+
+def test_language_guess() -> None:
+    assert guess_language("Légende accompagnant l'illustration.") == "fr"
+    assert guess_language("Members of Les amis du bus des femmes presenting their work") is None
+    assert guess_language("The French NGO presented its work on the protection of victims") == "en"
+
+
+# The command
+
+
+runner = CliRunner()
+
+
+def test_check_command_groups_findings_and_ends_with_a_summary(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    result = runner.invoke(cli.app, ["check", str(folder / "placeholder.yaml")])
+    assert result.exit_code == cli.EXIT_CONTENT
+    lines = result.output.strip().splitlines()
+    assert lines[0] == "error (1):"
+    assert lines.index("error (1):") < next(i for i, line in enumerate(lines) if line.startswith("warning"))
+    assert any(line.strip().startswith("fix: write the real text") for line in lines)
+    # Layout checks wait until the content has no errors: the placeholder stops them here.
+    assert lines[-1] == "1 error, 1 warning, 0 notices"
+
+
+def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    issue = str(folder / "language.yaml")
+    assert runner.invoke(cli.app, ["check", issue]).exit_code == 0
+    strict = runner.invoke(cli.app, ["check", issue, "--strict"])
+    assert strict.exit_code == cli.EXIT_CONTENT
+    assert strict.output.strip().splitlines()[-1] == "1 error, 0 warnings, 0 notices"
+
+
+def test_json_format(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    result = runner.invoke(cli.app, ["check", str(folder / "unknown-reference.yaml"), "--format", "json"])
+    assert result.exit_code == cli.EXIT_CONTENT
+    data = json.loads(result.output)
+    assert data["summary"] == "1 error, 0 warnings, 0 notices"
+    (finding,) = data["findings"]
+    assert finding["rule"] == "unknown-reference" and finding["line"] == 12 and finding["col"] == 9
+    assert finding["field"] == "sections[0].blocks[0].text" and finding["hint"]
+
+
+def test_build_refuses_on_errors_and_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    with pytest.raises(CheckFailed) as info:
+        build_issue(folder / "overflow.yaml", tmp_path / "out")
+    assert [f.rule for f in info.value.findings if f.severity == "error"] == ["overflow"]
+    assert not (tmp_path / "out" / "overflow.pdf").exists()
+
+
+def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    built = build_issue(folder / "language.yaml", tmp_path / "out")
+    assert built.pdf is not None and any(f.rule == "language" for f in built.findings)
+    built.pdf.unlink()
+    with pytest.raises(CheckFailed):
+        build_issue(folder / "language.yaml", tmp_path / "out", strict=True)
+    assert not (tmp_path / "out" / "language.pdf").exists()
+
+
+def test_check_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "check"
+    shutil.copytree(CHECK, folder)
+    before = sorted(p.name for p in folder.iterdir())
+    assert runner.invoke(cli.app, ["check", str(folder / "stand-in.yaml")]).exit_code == 0
+    assert sorted(p.name for p in folder.iterdir()) == before
+    assert not Path("out/stand-in.pdf").exists()
