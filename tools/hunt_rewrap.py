@@ -21,17 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from newsletter.typeset import page_references, typeset  # noqa: E402
+from newsletter.typeset import page_references, typeset
 
 CSS = """@page { size: A6; margin: 10mm; } body { font: 10pt/1.3 serif; }
 p { margin: 0; text-align: justify; } a.pageref { white-space: nowrap; }
 a.pageref::after { content: target-counter(attr(href), page); }"""
-WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
 
 
 def document(before: int, ref_words: int, between: int) -> str:
     """Filler, a paragraph ending in a forward reference, filler, the target."""
-    text = lambda n, k=0: " ".join(WORDS[(i + k) % len(WORDS)] for i in range(n))  # noqa: E731
+    text = lambda n, k=0: " ".join(WORDS[(i + k) % len(WORDS)] for i in range(n))
     return (
         f"<html><head><style>{CSS}</style></head><body><p>{text(before)}</p>"
         f'<p>{text(ref_words)} <a class="pageref" href="#t">page </a> end.</p>'
