@@ -89,6 +89,7 @@ def test_page_numbers_sit_in_fixed_width_slots(issue10: object) -> None:
     whatever the number.
     """
     from conftest import BuiltPdf
+
     from newsletter.build import DEFAULT_LAYOUT
     from newsletter.render import render_html
 
