@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
-#   make issue10   builds issue 10 into out/issue-10.pdf
+#   make issue10   builds issue 10 into out/ (email, print and archive editions)
 #   make test      runs the whole test suite
 PYTHON ?= python3.11
 VENV := .venv
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 issue10: $(STAMP)
-	$(BIN)/newsletter build issues/issue-10.yaml --out out
+	$(BIN)/newsletter build issues/issue-10.yaml --variant all --out out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

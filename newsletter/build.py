@@ -1,5 +1,5 @@
 """The coordinator: load -> content checks -> render -> typeset -> layout checks -> write ->
-output checks -> atomic replace.
+output checks -> atomic replace, for one edition (``variants.py``) or all three at once.
 
 Nothing reaches ``out/`` until the laid-out document and the written file have passed their
 checks: the PDF is written to a temporary file beside its final name, synced, read back and
@@ -13,18 +13,21 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
 
-from .check import DEFAULT_SIZE_BUDGET_MB, Context, Finding, has_errors, run_checks
+from .check import Context, Finding, has_errors, run_checks
 from .errors import ContentError, Problem
 from .fonts import bundled_families, printable_by_family, printable_characters
 from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
 from .typeset import BuildTimeout, PageRef, page_references, typeset
+from .variants import VARIANTS, Variant, cmyk_images, finisher
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
@@ -41,12 +44,17 @@ class CheckFailed(Exception):
         self.findings = findings
         super().__init__("\n".join(str(f) for f in findings if f.severity == "error"))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries (``--variant all``) with its findings intact.
+        return (CheckFailed, (self.findings,))
+
 
 @dataclass(frozen=True)
 class BuildResult:
     """What a build produced, what its checks found, and how long each stage took (s)."""
 
     issue: Issue
+    variant: str
     pdf: Path | None
     pages: int
     size: int
@@ -55,31 +63,65 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def output_path(source: Path, out_dir: Path, variant: str) -> Path:
+    """``out/<issue name>-<edition>.pdf``."""
+    return out_dir / f"{source.stem}-{variant}.pdf"
+
+
 def build_issue(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
+    variant: str = "email",
     write_html: bool = False,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
 ) -> BuildResult:
-    """Build the PDF of the issue at ``source`` into ``out_dir/<name>.pdf``.
+    """Build one edition of the issue at ``source`` into ``out_dir/<name>-<variant>.pdf``.
 
     Raises ``CheckFailed`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
-    return _pipeline(source, layout, out_dir, write_html, time_limit, strict)
+    return _pipeline(source, layout, variant, out_dir, write_html, time_limit, strict)
+
+
+def build_all(
+    source: Path,
+    out_dir: Path,
+    layout: Layout = DEFAULT_LAYOUT,
+    variants: tuple[str, ...] = tuple(VARIANTS),
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    strict: bool = False,
+    workers: int | None = None,
+) -> dict[str, BuildResult | CheckFailed]:
+    """Build several editions in parallel processes; each edition's result or failure.
+
+    Layout is single-threaded Python, so processes (not threads) are what use the cores.
+    """
+    with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
+        futures = {
+            name: pool.submit(build_issue, source, out_dir, layout, name, False, time_limit, strict)
+            for name in variants
+        }
+        results: dict[str, BuildResult | CheckFailed] = {}
+        for name, future in futures.items():
+            try:
+                results[name] = future.result()
+            except CheckFailed as failed:
+                results[name] = failed
+    return results
 
 
 def check_issue(
     source: Path,
     layout: Layout = DEFAULT_LAYOUT,
+    variant: str = "email",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
 ) -> list[Finding]:
-    """Every finding of the preflight of ``source``; writes nothing that stays."""
+    """Every finding of the preflight of one edition of ``source``; writes nothing that stays."""
     try:
-        return _pipeline(source, layout, None, False, time_limit, strict).findings
+        return _pipeline(source, layout, variant, None, False, time_limit, strict).findings
     except CheckFailed as failed:
         return failed.findings
 
@@ -87,10 +129,26 @@ def check_issue(
 def _pipeline(
     source: Path,
     layout: Layout,
+    variant_name: str,
     out_dir: Path | None,
     write_html: bool,
     time_limit: float | None,
     strict: bool,
+) -> BuildResult:
+    variant = VARIANTS[variant_name]
+    with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
+        return _stages(source, layout, variant, out_dir, write_html, time_limit, strict, Path(work))
+
+
+def _stages(
+    source: Path,
+    layout: Layout,
+    variant: Variant,
+    out_dir: Path | None,
+    write_html: bool,
+    time_limit: float | None,
+    strict: bool,
+    work: Path,
 ) -> BuildResult:
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -110,18 +168,21 @@ def _pipeline(
         printable_characters(layout.fonts),
         bundled_families(layout.fonts),
         printable_by_family(layout.fonts),
-        size_budget_mb=loaded.issue.size_budget_mb or DEFAULT_SIZE_BUDGET_MB,
+        size_budget_mb=loaded.issue.size_budget_mb or variant.size_budget_mb,
+        variant=variant.name,
     )
     findings = run_checks("content", context, strict)
     _stop_on_errors(findings)
     lap("load")
 
-    html = render_html(loaded.issue, layout, image_base=source.parent)
+    images = cmyk_images(loaded.issue, source.parent, layout.templates) if variant.cmyk_images else {}
+    stylesheets = (variant.stylesheet,) if variant.stylesheet else ()
+    html = render_html(loaded.issue, layout, source.parent, stylesheets, images)
     lap("render")
     try:
         context.document = typeset(
             html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
-            source=source, time_limit=time_limit,
+            source=source, time_limit=time_limit, options=variant.render_options,
         )
     except ContentError as exc:
         raise CheckFailed(findings + [_problem_finding("fetch", p) for p in exc.problems]) from None
@@ -131,29 +192,28 @@ def _pipeline(
     _stop_on_errors(findings)
     lap("layout")
 
-    folder = out_dir if out_dir is not None else Path(tempfile.mkdtemp(prefix="newsletter-check-"))
+    folder = out_dir if out_dir is not None else work
     folder.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(folder)
-    target = folder / f"{source.stem}.pdf"
+    target = output_path(source, folder, variant.name)
     document = context.document
+    options = variant.write_options(loaded.issue)
+    finish = finisher(variant, loaded.issue)
 
     def check_output(pdf: Path) -> None:
         context.pdf = pdf
         findings.extend(run_checks("output", context, strict))
         _stop_on_errors(findings)
 
-    try:
-        size = _write_pdf(lambda handle: document.write_pdf(handle), target, len(document.pages), check_output, keep=out_dir is not None)
-        if write_html and out_dir is not None:
-            _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
-    finally:
-        if out_dir is None:
-            for leftover in folder.iterdir():
-                leftover.unlink()
-            folder.rmdir()
+    size = _write_pdf(
+        lambda handle: document.write_pdf(handle, finisher=finish, **options),
+        target, len(document.pages), check_output, keep=out_dir is not None,
+    )
+    if write_html and out_dir is not None:
+        _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     lap("write")
     return BuildResult(
-        loaded.issue, target if out_dir is not None else None, len(document.pages), size,
+        loaded.issue, variant.name, target if out_dir is not None else None, len(document.pages), size,
         page_references(document), findings, timings,
     )
 

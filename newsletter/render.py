@@ -50,11 +50,20 @@ def labels_for(layout: Layout, language: str) -> dict[str, Any]:
     return labels
 
 
-def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
+def render_html(
+    issue: Issue,
+    layout: Layout,
+    image_base: Path,
+    stylesheets: tuple[str, ...] = (),
+    images: dict[str, str] | None = None,
+) -> str:
     """The issue as one HTML document, ready for WeasyPrint.
 
-    ``image_base`` is the issue's folder: figure paths are relative to it.
+    ``image_base`` is the issue's folder: figure paths are relative to it. ``stylesheets``
+    are extra files of the layout applied after ``newsletter.css`` (an edition's own);
+    ``images`` replaces figure files by name with URLs (e.g. their CMYK conversions).
     """
+    replaced = images or {}
     labels = labels_for(layout, issue.language)
     inline = Inline(page_label=labels["page"])
     env = jinja2.Environment(
@@ -68,12 +77,13 @@ def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
     env.filters["date"] = lambda d: _format_date(d, labels["months"])
     env.filters["dates"] = lambda e: _format_range(e, labels["months"])
     env.filters["css_string"] = _css_string
-    env.filters["asset"] = lambda name: (image_base / name).resolve().as_uri()
+    env.filters["asset"] = lambda name: replaced.get(name) or (image_base / name).resolve().as_uri()
     template = env.get_template("issue.html.j2")
     return template.render(
         issue=issue,
         labels=labels,
-        stylesheet=layout.stylesheet.resolve().as_uri(),
+        stylesheets=[layout.stylesheet.resolve().as_uri()]
+        + [(layout.templates / sheet).resolve().as_uri() for sheet in stylesheets],
         fonts=layout.fonts.resolve().as_uri(),
     )
 

@@ -122,13 +122,19 @@ class PageRef:
 
 
 def typeset(
-    html: str, base_dir: Path, roots: list[Path], source: Path, time_limit: float | None = None
+    html: str,
+    base_dir: Path,
+    roots: list[Path],
+    source: Path,
+    time_limit: float | None = None,
+    options: dict[str, Any] | None = None,
 ) -> weasyprint.Document:
     """Lay out ``html``; its page references are checked by ``page_references``.
 
     ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
     Raises ``ContentError`` for a refused URL or an attachment and ``BuildTimeout`` when the
-    layout runs past ``time_limit`` seconds.
+    layout runs past ``time_limit`` seconds. ``options`` go to ``render()``: image options
+    (``optimize_images``, ``jpeg_quality``, ``dpi``) only take effect there.
     """
     fetcher = ProjectFetcher(roots)
     font_config = FontConfiguration()
@@ -136,7 +142,7 @@ def typeset(
         with _time_limit(time_limit):
             document = weasyprint.HTML(
                 string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-            ).render(font_config=font_config)
+            ).render(font_config=font_config, **(options or {}))
     except RefusedURL as exc:
         raise ContentError([Problem(source, None, None, "", f"refused to load {exc.url!r}: {exc.reason}")]) from None
     if document.metadata.attachments:

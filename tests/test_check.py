@@ -204,6 +204,9 @@ def test_every_rule_has_a_test() -> None:
     tested = set(CONTENT_AND_LAYOUT) | {
         "page-reference", "heading-alone", "page-count", "glyphs",
         "metadata", "link-uri", "fonts-embedded", "fonts-bundled",
+        # tests/test_variants.py
+        "image-resolution", "print-boxes", "print-cmyk", "print-intent",
+        "archive-ids", "archive-tags", "interpolate", "bookmarks",
     }
     assert set(RULES) <= tested, f"rules without a fixture: {set(RULES) - tested}"
 
@@ -267,7 +270,7 @@ def test_build_refuses_on_errors_and_writes_nothing(tmp_path: Path) -> None:
     with pytest.raises(CheckFailed) as info:
         build_issue(folder / "overflow.yaml", tmp_path / "out")
     assert [f.rule for f in info.value.findings if f.severity == "error"] == ["overflow"]
-    assert not (tmp_path / "out" / "overflow.pdf").exists()
+    assert not (tmp_path / "out" / "overflow-email.pdf").exists()
 
 
 def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
@@ -278,7 +281,7 @@ def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
     built.pdf.unlink()
     with pytest.raises(CheckFailed):
         build_issue(folder / "language.yaml", tmp_path / "out", strict=True)
-    assert not (tmp_path / "out" / "language.pdf").exists()
+    assert not (tmp_path / "out" / "language-email.pdf").exists()
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:
@@ -287,4 +290,4 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     before = sorted(p.name for p in folder.iterdir())
     assert runner.invoke(cli.app, ["check", str(folder / "stand-in.yaml")]).exit_code == 0
     assert sorted(p.name for p in folder.iterdir()) == before
-    assert not Path("out/stand-in.pdf").exists()
+    assert not Path("out/stand-in-email.pdf").exists()

@@ -47,21 +47,21 @@ def test_build_writes_pdf_and_html(minimal: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = runner.invoke(cli.app, ["build", str(minimal), "--out", str(out), "--html"])
     assert result.exit_code == 0, result.output
-    assert (out / "issue.pdf").read_bytes().startswith(b"%PDF-")
-    assert "<html" in (out / "issue.html").read_text(encoding="utf-8")
-    assert re.search(r"wrote .*issue\.pdf \(3 pages", result.output)
+    assert (out / "issue-email.pdf").read_bytes().startswith(b"%PDF-")
+    assert "<html" in (out / "issue-email.html").read_text(encoding="utf-8")
+    assert re.search(r"wrote .*issue-email\.pdf \(3 pages", result.output)
     assert not list(out.glob(".newsletter-tmp-*"))
-    assert (out / "issue.pdf").stat().st_mode & 0o777 == 0o644
+    assert (out / "issue-email.pdf").stat().st_mode & 0o777 == 0o644
 
 
 def test_failed_build_keeps_previous_pdf(minimal: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert runner.invoke(cli.app, ["build", str(minimal), "--out", str(out)]).exit_code == 0
-    before = (out / "issue.pdf").read_bytes()
+    before = (out / "issue-email.pdf").read_bytes()
     minimal.write_text(minimal.read_text(encoding="utf-8").replace("(#second)", "(#third)"), encoding="utf-8")
     result = runner.invoke(cli.app, ["build", str(minimal), "--out", str(out)])
     assert result.exit_code == cli.EXIT_CONTENT
-    assert (out / "issue.pdf").read_bytes() == before
+    assert (out / "issue-email.pdf").read_bytes() == before
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret:
     layout = _layout_with_css(tmp_path, f'@import url("file://{css}");\n')
     with pytest.raises(CheckFailed, match=r"refused to load 'file://.*evil\.css': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
-    assert not (tmp_path / "out" / "issue.pdf").exists()
+    assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
 
 def test_fetcher_refuses_network_and_foreign_files(tmp_path: Path, secret: Path, listener: tuple[int, type]) -> None:
@@ -187,7 +187,7 @@ def test_pathological_layout_stops_at_the_time_limit(minimal: Path) -> None:
     with pytest.raises(CheckFailed, match=r"longer than 0.3 s.*\[time-limit\]"):
         build_issue(minimal, minimal.parent / "out", time_limit=0.3)
     assert time.perf_counter() - started < 5
-    assert not (minimal.parent / "out" / "issue.pdf").exists()
+    assert not (minimal.parent / "out" / "issue-email.pdf").exists()
 
 
 def test_killed_build_keeps_previous_pdf(issue_copy: Path, tmp_path: Path) -> None:
@@ -226,7 +226,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
     layout = _layout_with_css(tmp_path, css)
     with pytest.raises(CheckFailed, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
-    assert not (tmp_path / "out" / "issue.pdf").exists()
+    assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
 
 def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
@@ -234,5 +234,5 @@ def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: 
     layout = _layout_with_css(tmp_path, ".cover-lead { font-family: monospace !important; }\n")
     with pytest.raises(CheckFailed, match=r"text set in 'monospace', a font family that is not bundled \[glyphs\]"):
         build_issue(minimal, tmp_path / "out", layout=layout)
-    assert not (tmp_path / "out" / "issue.pdf").exists()
+    assert not (tmp_path / "out" / "issue-email.pdf").exists()
     assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))

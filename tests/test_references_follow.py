@@ -77,7 +77,7 @@ def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_pat
     errors = [f for f in info.value.findings if f.severity == "error"]
     assert errors and all(f.rule == "page-reference" for f in errors)
     assert any(f.page == 2 and "#second prints 'page0' but its target is on page 3" in f.message for f in errors)
-    assert not (tmp_path / "out" / "issue.pdf").exists()
+    assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
 
 def test_page_numbers_sit_in_fixed_width_slots(issue10: object) -> None:
