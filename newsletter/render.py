@@ -7,7 +7,9 @@ editor's text can become markup.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,7 +79,7 @@ def render_html(
     env.filters["date"] = lambda d: _format_date(d, labels["months"])
     env.filters["dates"] = lambda e: _format_range(e, labels["months"])
     env.filters["css_string"] = _css_string
-    env.filters["asset"] = lambda name: replaced.get(name) or (image_base / name).resolve().as_uri()
+    env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     template = env.get_template("issue.html.j2")
     return template.render(
         issue=issue,
@@ -86,6 +88,17 @@ def render_html(
         + [(layout.templates / sheet).resolve().as_uri() for sheet in stylesheets],
         fonts=layout.fonts.resolve().as_uri(),
     )
+
+
+def _data_url(path: Path) -> str:
+    """The image as a ``data:`` URL.
+
+    WeasyPrint names each image in the PDF by the MD5 of its URL: a ``file:`` URL would put
+    the checkout's path into the PDF's bytes, and the same issue built in two folders would
+    differ. (Where images may come from is checked before: see the ``image-file`` rule.)
+    """
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _css_string(value: str) -> Markup:

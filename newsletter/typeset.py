@@ -51,7 +51,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         """Serve ``url`` if it is allowed, else raise ``RefusedURL`` (which stops the layout)."""
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
-            if len(url) > self._max_bytes:
+            if len(url) > self._max_bytes * 4 // 3 + 100:  # base64 of a file at the size limit
                 raise RefusedURL(url[:60] + "...", "data URL over the size limit")
             return super().fetch(url, headers)
         if scheme != "file":

@@ -295,3 +295,14 @@ def test_image_resolution_rule(minimal: Path) -> None:
     found = [f for f in check_issue(minimal, variant="print") if f.rule == "image-resolution"]
     assert found and found[0].page == 2 and re.search(r"image photo\.png prints at 1\d\d dpi", found[0].message)
     assert not [f for f in check_issue(minimal, variant="email") if f.rule == "image-resolution"]
+
+
+def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:
+    """Nothing of the checkout's path reaches the PDF: a copy elsewhere builds the same bytes."""
+    elsewhere = tmp_path / "somewhere" / "else"
+    shutil.copytree(minimal.parent, elsewhere)
+    for edition in ("email", "print", "archive"):
+        first = build_issue(minimal, tmp_path / "a", variant=edition)
+        second = build_issue(elsewhere / minimal.name, tmp_path / "b", variant=edition)
+        assert first.pdf is not None and second.pdf is not None
+        assert first.pdf.read_bytes() == second.pdf.read_bytes(), edition
