@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfReader
+import pikepdf
 
 from .check import Context, Finding, has_errors, run_checks
 from .errors import ContentError, Problem
-from .fonts import bundled_families, printable_by_family, printable_characters
+from .fonts import font_coverage
 from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
@@ -163,11 +163,12 @@ def _stages(
         loaded = load_issue(source)
     except ContentError as exc:
         raise CheckFailed([_problem_finding("format", p) for p in exc.problems]) from None
+    coverage = font_coverage(layout.fonts)
     context = Context(
         loaded,
-        printable_characters(layout.fonts),
-        bundled_families(layout.fonts),
-        printable_by_family(layout.fonts),
+        coverage.common,
+        coverage.families,
+        coverage.by_family,
         size_budget_mb=loaded.issue.size_budget_mb or variant.size_budget_mb,
         variant=variant.name,
     )
@@ -245,7 +246,8 @@ def _write_pdf(
             os.fsync(handle.fileno())
         # mkstemp makes the file private (0600); an edition is meant to be shared.
         tmp.chmod(0o644)
-        pages = len(PdfReader(tmp).pages)
+        with pikepdf.open(tmp) as written:
+            pages = len(written.pages)
         if pages != expected_pages:
             raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
         check(tmp)

@@ -24,7 +24,6 @@ import pikepdf
 import weasyprint
 from markupsafe import Markup
 from pydantic import BaseModel
-from pypdf import PdfReader
 
 from .fonts import is_bundled
 from .images import check_image
@@ -106,6 +105,20 @@ class Context:
     size_budget_mb: float = DEFAULT_SIZE_BUDGET_MB
     #: The edition being built: ``email``, ``print`` or ``archive``.
     variant: str = "email"
+    _opened: pikepdf.Pdf | None = None
+
+    def opened(self) -> pikepdf.Pdf:
+        """The written PDF, opened once for all the output rules."""
+        if self._opened is None:
+            assert self.pdf is not None
+            self._opened = pikepdf.open(self.pdf)
+        return self._opened
+
+    def close(self) -> None:
+        """Close the written PDF if a rule opened it."""
+        if self._opened is not None:
+            self._opened.close()
+            self._opened = None
 
     @property
     def issue(self) -> Issue:
@@ -145,18 +158,21 @@ def rule(
 def run_checks(stage: Stage, context: Context, strict: bool = False) -> list[Finding]:
     """Every finding of the rules of ``stage``; with ``strict``, warnings become errors."""
     findings = []
-    for checker in RULES.values():
-        if checker.stage != stage or (checker.variants is not None and context.variant not in checker.variants):
-            continue
-        for hit in checker.run(context):
-            severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
-            line, col = context.loaded.where(hit.path) if hit.path is not None else (None, None)
-            findings.append(
-                Finding(
-                    checker.name, severity, hit.message, checker.hint, context.loaded.path,
-                    line, col, format_path(hit.path) if hit.path else "", hit.page,
+    try:
+        for checker in RULES.values():
+            if checker.stage != stage or (checker.variants is not None and context.variant not in checker.variants):
+                continue
+            for hit in checker.run(context):
+                severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
+                line, col = context.loaded.where(hit.path) if hit.path is not None else (None, None)
+                findings.append(
+                    Finding(
+                        checker.name, severity, hit.message, checker.hint, context.loaded.path,
+                        line, col, format_path(hit.path) if hit.path else "", hit.page,
+                    )
                 )
-            )
+    finally:
+        context.close()  # the output rules share one opened PDF; the file may change after
     return findings
 
 
@@ -505,22 +521,21 @@ def _glyphs(ctx: Context) -> Iterator[Hit]:
 # Output rules: on the written PDF
 
 
-def _reader(ctx: Context) -> PdfReader:
-    assert ctx.pdf is not None
-    return PdfReader(ctx.pdf)
-
-
-def _fonts(reader: PdfReader) -> Iterator[tuple[int, Any]]:
-    for number, page in enumerate(reader.pages, start=1):
-        fonts: Any = page.get("/Resources", {}).get("/Font", {})
-        for ref in fonts.values():
-            yield number, ref.get_object()
+def _fonts(pdf: pikepdf.Pdf) -> Iterator[tuple[int, Any]]:
+    """Each font dictionary once, with the first page that uses it."""
+    seen = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        resources: Any = page.obj.get("/Resources", {})
+        for font in resources.get("/Font", {}).values():
+            if font.objgen not in seen:
+                seen.add(font.objgen)
+                yield number, font
 
 
 @rule("fonts-bundled", "output", "error", "use only the fonts in fonts/ (a generic family or a missing glyph brought in a system font)")
 def _fonts_bundled(ctx: Context) -> Iterator[Hit]:
     seen = set()
-    for number, font in _fonts(_reader(ctx)):
+    for number, font in _fonts(ctx.opened()):
         name = str(font.get("/BaseFont", ""))
         if name not in seen and not is_bundled(name, ctx.families):
             seen.add(name)
@@ -529,11 +544,10 @@ def _fonts_bundled(ctx: Context) -> Iterator[Hit]:
 
 @rule("fonts-embedded", "output", "error", "fonts must be embedded and subset so the PDF prints the same everywhere")
 def _fonts_embedded(ctx: Context) -> Iterator[Hit]:
-    for number, font in _fonts(_reader(ctx)):
+    for number, font in _fonts(ctx.opened()):
         name = str(font.get("/BaseFont", "")).lstrip("/")
-        descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
-        descriptor = descendant.get("/FontDescriptor")
-        descriptor = descriptor.get_object() if descriptor is not None else {}
+        descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
+        descriptor = descendant.get("/FontDescriptor") or {}
         if not any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")):
             yield Hit(f"font {name} is not embedded", page=number)
         elif not re.match(r"^[A-Z]{6}\+", name):
@@ -542,25 +556,24 @@ def _fonts_embedded(ctx: Context) -> Iterator[Hit]:
 
 @rule("metadata", "output", "error", "set `title:`, `author:` and `language:` in the issue")
 def _metadata(ctx: Context) -> Iterator[Hit]:
-    reader = _reader(ctx)
-    info: Any = reader.metadata or {}
+    pdf = ctx.opened()
+    info: Any = pdf.docinfo
     for key, name in (("/Title", "title"), ("/Author", "author")):
         if not str(info.get(key, "") or "").strip():
             yield Hit(f"the PDF has no {name} in its metadata")
-    catalog: Any = reader.trailer["/Root"]
+    catalog: Any = pdf.Root
     if not str(catalog.get("/Lang", "") or "").strip():
         yield Hit("the PDF does not say its language")
 
 
 @rule("link-uri", "output", "error", "report it: a link in the PDF leads nowhere")
 def _link_uri(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_reader(ctx).pages, start=1):
-        for annot_ref in page.get("/Annots", []) or []:
-            annot = annot_ref.get_object()
+    for number, page in enumerate(ctx.opened().pages, start=1):
+        annots: Any = page.obj.get("/Annots", [])
+        for annot in annots:
             if annot.get("/Subtype") != "/Link":
                 continue
-            action = annot.get("/A")
-            action = action.get_object() if action is not None else {}
+            action = annot.get("/A") or {}
             if "/Dest" not in annot and not str(action.get("/URI", "") or "").strip():
                 yield Hit("a link annotation has no address", page=number)
 
@@ -592,11 +605,6 @@ def _image_resolution(ctx: Context) -> Iterator[Hit]:
                 yield Hit(f"image {source} prints at {dpi:.0f} dpi ({pixels} px over {box.width / 96 * 25.4:.0f} mm)", page=number)
 
 
-def _pike(ctx: Context) -> pikepdf.Pdf:
-    assert ctx.pdf is not None
-    return pikepdf.open(ctx.pdf)
-
-
 def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
     """Each image once, with the first page that uses it (pages may share resources)."""
     seen = set()
@@ -614,13 +622,13 @@ def _xmp(pdf: pikepdf.Pdf) -> str:
 
 @rule("print-boxes", "output", "error", "report it: every page of the print edition needs a TrimBox and a BleedBox", variants=("print",))
 def _print_boxes(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            trim, bleed = page.obj.get("/TrimBox"), page.obj.get("/BleedBox")
-            if trim is None or bleed is None:
-                yield Hit("the page has no TrimBox or no BleedBox", page=number)
-            elif not (float(bleed[0]) < float(trim[0]) and float(bleed[2]) > float(trim[2])):
-                yield Hit("the BleedBox does not extend beyond the TrimBox", page=number)
+    pdf = ctx.opened()
+    for number, page in enumerate(pdf.pages, start=1):
+        trim, bleed = page.obj.get("/TrimBox"), page.obj.get("/BleedBox")
+        if trim is None or bleed is None:
+            yield Hit("the page has no TrimBox or no BleedBox", page=number)
+        elif not (float(bleed[0]) < float(trim[0]) and float(bleed[2]) > float(trim[2])):
+            yield Hit("the BleedBox does not extend beyond the TrimBox", page=number)
 
 
 _RGB_OPERATORS = {"rg", "RG"}
@@ -628,47 +636,47 @@ _RGB_OPERATORS = {"rg", "RG"}
 
 @rule("print-cmyk", "output", "error", "set every colour with device-cmyk() in print.css, and images in CMYK", variants=("print",))
 def _print_cmyk(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            rgb = set()
-            for instruction in pikepdf.parse_content_stream(page):
-                if not isinstance(instruction, pikepdf.ContentStreamInstruction):
-                    continue  # an inline image: checked with the images
-                name, operands = str(instruction.operator), instruction.operands
-                if name in _RGB_OPERATORS:
-                    rgb.add(name)
-                elif name in ("cs", "CS") and str(operands[0]) in ("/DeviceRGB", "/CalRGB"):
-                    rgb.add(f"{operands[0]} {name}")
-            if rgb:
-                yield Hit(f"RGB colour in the page content ({', '.join(sorted(rgb))})", page=number)
-        for number, name, image in _unique_images(pdf):
-            if str(image.get("/ColorSpace")) in ("/DeviceRGB", "/CalRGB"):
-                yield Hit(f"image {name} is RGB", page=number)
+    pdf = ctx.opened()
+    for number, page in enumerate(pdf.pages, start=1):
+        rgb = set()
+        for instruction in pikepdf.parse_content_stream(page):
+            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+                continue  # an inline image: checked with the images
+            name, operands = str(instruction.operator), instruction.operands
+            if name in _RGB_OPERATORS:
+                rgb.add(name)
+            elif name in ("cs", "CS") and str(operands[0]) in ("/DeviceRGB", "/CalRGB"):
+                rgb.add(f"{operands[0]} {name}")
+        if rgb:
+            yield Hit(f"RGB colour in the page content ({', '.join(sorted(rgb))})", page=number)
+    for number, name, image in _unique_images(pdf):
+        if str(image.get("/ColorSpace")) in ("/DeviceRGB", "/CalRGB"):
+            yield Hit(f"image {name} is RGB", page=number)
 
 
 @rule("print-intent", "output", "error", "report it: the print edition must be PDF/X-4 with a CMYK output intent", variants=("print",))
 def _print_intent(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        intents: Any = pdf.Root.get("/OutputIntents") or []
-        if not any(str(i.get("/S")) == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
-            yield Hit("no PDF/X output intent with its ICC profile")
-        elif intents[0].DestOutputProfile.get("/N") != 4:
-            yield Hit("the output intent's profile is not CMYK")
-        if "PDF/X-4" not in _xmp(pdf):
-            yield Hit("the XMP metadata does not declare PDF/X-4")
+    pdf = ctx.opened()
+    intents: Any = pdf.Root.get("/OutputIntents") or []
+    if not any(str(i.get("/S")) == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
+        yield Hit("no PDF/X output intent with its ICC profile")
+    elif intents[0].DestOutputProfile.get("/N") != 4:
+        yield Hit("the output intent's profile is not CMYK")
+    if "PDF/X-4" not in _xmp(pdf):
+        yield Hit("the XMP metadata does not declare PDF/X-4")
 
 
 @rule("archive-ids", "output", "error", "report it: the archive edition must declare PDF/A-3u and PDF/UA-1", variants=("archive",))
 def _archive_ids(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        xmp = _xmp(pdf)
-        if not re.search(r"pdfaid:part(>|=\")3", xmp) or not re.search(r"pdfaid:conformance(>|=\")U", xmp):
-            yield Hit("the XMP metadata does not declare PDF/A-3u")
-        if not re.search(r"pdfuaid:part>1<", xmp):
-            yield Hit("the XMP metadata does not declare PDF/UA-1")
-        intents: Any = pdf.Root.get("/OutputIntents") or []
-        if not any(str(i.get("/S")) == "/GTS_PDFA1" for i in intents):
-            yield Hit("no PDF/A output intent")
+    pdf = ctx.opened()
+    xmp = _xmp(pdf)
+    if not re.search(r"pdfaid:part(>|=\")3", xmp) or not re.search(r"pdfaid:conformance(>|=\")U", xmp):
+        yield Hit("the XMP metadata does not declare PDF/A-3u")
+    if not re.search(r"pdfuaid:part>1<", xmp):
+        yield Hit("the XMP metadata does not declare PDF/UA-1")
+    intents: Any = pdf.Root.get("/OutputIntents") or []
+    if not any(str(i.get("/S")) == "/GTS_PDFA1" for i in intents):
+        yield Hit("no PDF/A output intent")
 
 
 #: Roles every issue's structure has: the document, its title, section headings, paragraphs.
@@ -688,43 +696,44 @@ def _struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
 
 @rule("archive-tags", "output", "error", "report it: the archive edition must be a tagged PDF", variants=("archive",))
 def _archive_tags(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        root: Any = pdf.Root
-        if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
-            yield Hit("the PDF is not marked as tagged (/MarkInfo)")
-        tree = root.get("/StructTreeRoot")
-        if tree is None:
-            yield Hit("the PDF has no structure tree")
-            return
-        if not str(root.get("/Lang", "")).strip():
-            yield Hit("the PDF does not say its language (/Lang)")
-        if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
-            yield Hit("viewers are not told to show the title (/DisplayDocTitle)")
-        elements = list(_struct_elements(tree))
-        roles = {str(e.S) for e in elements}
-        expected = _EXPECTED_ROLES | ({"/Figure"} if any(True for _ in _figures(ctx.issue)) else set())
-        missing = expected - roles
-        if missing:
-            yield Hit(f"the structure tree lacks the roles {', '.join(sorted(missing))}")
-        for element in elements:
-            if str(element.S) == "/Figure" and not str(element.get("/Alt", "")).strip():
-                yield Hit("a figure has no alternative text (/Alt)")
-        levels = [int(str(e.S)[2:]) for e in elements if re.fullmatch(r"/H[1-6]", str(e.S))]
-        if levels and min(levels) != 1:
-            yield Hit("the headings do not start at level 1")
+    pdf = ctx.opened()
+    root: Any = pdf.Root
+    if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
+        yield Hit("the PDF is not marked as tagged (/MarkInfo)")
+    tree = root.get("/StructTreeRoot")
+    if tree is None:
+        yield Hit("the PDF has no structure tree")
+        return
+    if not str(root.get("/Lang", "")).strip():
+        yield Hit("the PDF does not say its language (/Lang)")
+    if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
+        yield Hit("viewers are not told to show the title (/DisplayDocTitle)")
+    elements = list(_struct_elements(tree))
+    roles = {str(e.S) for e in elements}
+    expected = _EXPECTED_ROLES | ({"/Figure"} if any(True for _ in _figures(ctx.issue)) else set())
+    missing = expected - roles
+    if missing:
+        yield Hit(f"the structure tree lacks the roles {', '.join(sorted(missing))}")
+    for element in elements:
+        if str(element.S) == "/Figure" and not str(element.get("/Alt", "")).strip():
+            yield Hit("a figure has no alternative text (/Alt)")
+    levels = [int(str(e.S)[2:]) for e in elements if re.fullmatch(r"/H[1-6]", str(e.S))]
+    if levels and min(levels) != 1:
+        yield Hit("the headings do not start at level 1")
 
 
 @rule("interpolate", "output", "error", "give images `image-rendering: crisp-edges` (PDF/A forbids /Interpolate true)", variants=("archive", "print"))
 def _interpolate(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf:
-        for number, name, image in _unique_images(pdf):
-            if bool(image.get("/Interpolate", False)):
-                yield Hit(f"image {name} asks viewers to interpolate it", page=number)
+    pdf = ctx.opened()
+    for number, name, image in _unique_images(pdf):
+        if bool(image.get("/Interpolate", False)):
+            yield Hit(f"image {name} asks viewers to interpolate it", page=number)
 
 
 @rule("bookmarks", "output", "warning", "give every section a title or a running_title: bookmarks are made from them", variants=("email", "archive"))
 def _bookmarks(ctx: Context) -> Iterator[Hit]:
-    with _pike(ctx) as pdf, pdf.open_outline() as outline:
+    pdf = ctx.opened()
+    with pdf.open_outline() as outline:
         titles = [item.title for item in outline.root]
     wanted = [s.running_title or s.title or s.id for s in ctx.issue.sections]
     if len(titles) < len(wanted) + 1:

@@ -8,6 +8,7 @@ glyph into an error the editor can act on.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -47,3 +48,25 @@ def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:
     """Whether a PDF ``BaseFont`` such as ``ABCDEF+Noto-Serif-Bold`` is one of ``families``."""
     name = pdf_font_name.lstrip("/").split("+", 1)[-1].replace("-", "").replace(" ", "")
     return any(name.startswith(family) for family in families)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the bundled fonts can print, read from the font files once per build."""
+
+    by_family: dict[str, frozenset[int]]
+
+    @property
+    def common(self) -> frozenset[int]:
+        """Code points every family can print."""
+        return frozenset.intersection(*self.by_family.values()) if self.by_family else _LAYOUT_CHARACTERS
+
+    @property
+    def families(self) -> frozenset[str]:
+        """Family names without spaces, as PDF font names carry them."""
+        return frozenset(name.replace(" ", "") for name in self.by_family)
+
+
+def font_coverage(fonts_dir: Path) -> Coverage:
+    """The coverage of the fonts under ``fonts_dir``."""
+    return Coverage(printable_by_family(fonts_dir))

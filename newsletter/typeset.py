@@ -73,8 +73,13 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
 
 
-class BuildTimeout(Exception):
-    """The layout ran past its time limit (a pathological input, most likely)."""
+class BuildTimeout(BaseException):
+    """The layout ran past its time limit (a pathological input, most likely).
+
+    A ``BaseException``, like ``KeyboardInterrupt``: it is raised asynchronously from a
+    signal handler, wherever the layout happens to be, and WeasyPrint's own
+    ``except Exception`` clauses (around image and font loading) must not swallow it.
+    """
 
 
 @contextmanager
