@@ -19,6 +19,7 @@ import typer
 
 from .build import DEFAULT_TIME_LIMIT, BuildResult, CheckFailed, build_all, build_issue, check_issue
 from .check import format_findings, has_errors, summary
+from .errors import ContentError
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 REPORT_TO = "the newsletter maintainers (open an issue in the project's tracker)"
@@ -166,6 +167,108 @@ def check(
         typer.echo(format_findings(findings))
     if has_errors(findings):
         raise typer.Exit(EXIT_CONTENT)
+
+
+DEFAULT_LEDGER = Path("out") / "mail" / "ledger.sqlite"
+
+
+@app.command()
+def send(
+    issue: IssueArg,
+    to: Annotated[Path, typer.Option("--to", help="The recipients file (see docs/recipients-format.md).", show_default=False)],
+    group: Annotated[str | None, typer.Option("--group", help="Send only to the posts of this group.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every message as .eml under out/mail/<issue>/ and send nothing.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the email edition and of the .eml files.")] = Path("out"),
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); out/mail/ledger.sqlite by default.")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="SMTP server (overrides the recipients file).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).")] = None,
+    ssl_mode: Annotated[str | None, typer.Option("--security", help="starttls or ssl (overrides the recipients file).")] = None,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust this CA certificate, e.g. for your own mail server.")] = None,
+) -> None:
+    """Send the email edition of an issue to the diplomatic posts, one message each.
+
+    Builds the email edition (or reuses it when up to date) and refuses to send one that fails its checks. Every message is recorded in a ledger before and after it is handed to the server: run the same command again to resume, and only what is not confirmed sent goes out. Credentials come from NEWSLETTER_SMTP_USER and NEWSLETTER_SMTP_PASSWORD, or the system keyring.
+    """
+    from .distribute import deliver, plan
+    from .distribute import dry_run as write_dry_run
+    from .mail import MailError, Settings, credentials, report
+    from .recipients import load_recipients
+
+    _require(issue)
+    if not to.is_file():
+        typer.echo(f"error: no such recipients file: {to}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        recipients = load_recipients(to)
+        the_plan = plan(issue, recipients, out, group)
+    except ContentError as exc:
+        typer.echo("\n".join(f"error: {p}" for p in exc.problems), err=True)
+        typer.echo("nothing was sent", err=True)
+        raise typer.Exit(EXIT_CONTENT) from None
+    except CheckFailed as failed:
+        typer.echo(format_findings(failed.findings), err=True)
+        typer.echo("the email edition fails its checks; nothing was sent", err=True)
+        raise typer.Exit(EXIT_CONTENT) from None
+    except MailError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_CONTENT) from None
+    if dry_run:
+        written = write_dry_run(the_plan, out)
+        typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
+        return
+    server = recipients.recipients.server
+    user, password = credentials(host or server.host)
+    settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, user=user, password=password)
+    with typer.progressbar(length=len(the_plan.outgoing), label="sending", file=sys.stderr) as bar:
+        try:
+            outcomes = deliver(
+                the_plan, recipients, settings, ledger or out / "mail" / "ledger.sqlite", rate,
+                progress=lambda _o: bar.update(1),
+            )
+        except MailError as exc:
+            typer.echo(f"\nerror: {exc}", err=True)
+            raise typer.Exit(EXIT_CONTENT) from None
+    typer.echo(report(outcomes))
+    if any(o.state != "sent" for o in outcomes):
+        raise typer.Exit(EXIT_CONTENT)
+
+
+@app.command()
+def status(
+    issue: IssueArg,
+    ledger: Annotated[Path, typer.Option("--ledger", help="The send ledger (SQLite).")] = DEFAULT_LEDGER,
+) -> None:
+    """Show where each post stands for an issue: who has it, who does not, and why."""
+    from .ledger import Ledger
+    from .load import load_issue
+    from .mail import issue_key
+
+    _require(issue)
+    try:
+        key = issue_key(load_issue(issue).issue)
+    except ContentError as exc:
+        typer.echo("\n".join(f"error: {p}" for p in exc.problems), err=True)
+        raise typer.Exit(EXIT_CONTENT) from None
+    if not ledger.exists():
+        typer.echo(f"nothing sent yet for {key} (no ledger at {ledger})")
+        return
+    with Ledger(ledger) as book:
+        entries = book.entries(key)
+    if not entries:
+        typer.echo(f"nothing sent yet for {key}")
+        return
+    typer.echo(f"{'post':<40} {'state':<9} {'tries':>5}  {'language':<8} reply")
+    for e in entries:
+        state = "unknown" if e.state == "sending" else e.state
+        typer.echo(f"{e.name[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {e.reply}")
+        if e.refused:
+            typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} (refused: {e.refused})")
+    counts = {s: sum(e.state == s for e in entries) for s in ("sent", "deferred", "failed", "pending", "sending")}
+    typer.echo(
+        f"{key}: sent {counts['sent']}, deferred {counts['deferred']}, failed {counts['failed']}, "
+        f"not tried {counts['pending']}, outcome unknown {counts['sending']}"
+    )
 
 
 def main() -> None:

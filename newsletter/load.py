@@ -40,7 +40,7 @@ def load_issue(path: Path) -> Loaded:
     try:
         issue = Issue.model_validate(located.data)
     except ValidationError as exc:
-        raise ContentError(_schema_problems(path, located, exc)) from None
+        raise ContentError(schema_problems(path, located, exc)) from None
     return Loaded(path, issue, located)
 
 
@@ -52,20 +52,38 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
-def _schema_problems(path: Path, located: Located, exc: ValidationError) -> list[Problem]:
+def _pattern_message(pattern: str) -> str:
+    if "@" in pattern:
+        return "expected an email address such as name@example.org"
+    if pattern.startswith(("^[a-z]", "^[a-z0-9]")):
+        return "expected an id: lowercase letters, digits and dashes, starting with a letter"
+    if "https?" in pattern:
+        return "expected an address starting with https://, http:// or mailto:"
+    return f"does not have the expected form ({pattern})"
+
+
+def schema_problems(
+    path: Path, located: Located, exc: ValidationError, doc: str = "docs/issue-format.md"
+) -> list[Problem]:
+    """Each pydantic error as a ``Problem`` at the place in the file it is about.
+
+    ``doc`` is where the file's format is described, for unknown fields.
+    """
     problems = []
     for err in exc.errors():
         data_path, missing = _data_path(located.data, err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
             pos = located.keys.get(data_path) or located.where(data_path)
-            message = f"unknown field {data_path[-1]!r}; check its spelling in docs/issue-format.md"
+            message = f"unknown field {data_path[-1]!r}; check its spelling in {doc}"
         elif kind == "missing":
             pos = located.where(data_path)
             message = "this required field is missing"
         else:
             pos = located.where(data_path)
             message = err["msg"]
+            if kind == "string_pattern_mismatch":
+                message = _pattern_message(str((err.get("ctx") or {}).get("pattern", "")))
             if kind not in {"union_tag_invalid", "union_tag_not_found"}:
                 found = repr(err.get("input"))
                 message += f" (found {found[:60] + '...' if len(found) > 60 else found})"
