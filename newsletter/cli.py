@@ -217,6 +217,9 @@ def send(
         written = write_dry_run(the_plan, out)
         typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
         return
+    if ssl_mode not in (None, "starttls", "ssl"):
+        typer.echo(f"error: --security must be starttls or ssl, not {ssl_mode!r}", err=True)
+        raise typer.Exit(EXIT_USAGE)
     server = recipients.recipients.server
     user, password = credentials(host or server.host)
     settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, user=user, password=password)

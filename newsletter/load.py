@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -32,15 +32,27 @@ class Loaded:
         return self.located.where(field_path) or (None, None)
 
 
-def load_issue(path: Path) -> Loaded:
-    """Read and validate the issue at ``path``; raise ``ContentError`` listing every error."""
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Located]:
+    """Read ``path`` as strict YAML and validate it as ``model``; every error at once.
+
+    ``what`` names the file in messages ("an issue file"), ``doc`` is where its format is
+    described.
+    """
     located = read_yaml(path)
     if not isinstance(located.data, dict):
-        raise ContentError([Problem(path, 1, 1, "", "an issue file must be a mapping of fields")])
+        raise ContentError([Problem(path, 1, 1, "", f"{what} must be a mapping of fields")])
     try:
-        issue = Issue.model_validate(located.data)
+        return model.model_validate(located.data), located
     except ValidationError as exc:
-        raise ContentError(schema_problems(path, located, exc)) from None
+        raise ContentError(schema_problems(path, located, exc, doc)) from None
+
+
+def load_issue(path: Path) -> Loaded:
+    """Read and validate the issue at ``path``; raise ``ContentError`` listing every error."""
+    issue, located = read_model(path, Issue, "an issue file", "docs/issue-format.md")
     return Loaded(path, issue, located)
 
 

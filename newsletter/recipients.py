@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .errors import ContentError, Problem
-from .load import schema_problems
-from .yamlsafe import read_yaml
+from .load import read_model
 
 Address = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=254)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -92,12 +90,6 @@ def slug(text: str) -> str:
 
 def load_recipients(path: Path) -> RecipientList:
     """Read and validate a recipients file; raise ``ContentError`` with every problem."""
-    located = read_yaml(path)
-    if not isinstance(located.data, dict):
-        raise ContentError([Problem(path, 1, 1, "", "a recipients file must be a mapping of fields")])
-    try:
-        recipients = Recipients.model_validate(located.data)
-    except ValidationError as exc:
-        raise ContentError(schema_problems(path, located, exc, "docs/recipients-format.md")) from None
+    recipients, _ = read_model(path, Recipients, "a recipients file", "docs/recipients-format.md")
     return RecipientList(path, recipients)
 
