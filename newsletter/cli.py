@@ -117,8 +117,11 @@ def _build_all(issue: Path, out: Path, strict: bool, time_limit: float) -> None:
             typer.echo(format_findings(result.findings), err=True)
             typer.echo(f"{name}: the issue has errors; nothing was written", err=True)
         else:
-            _report(issue, result)
+            _report(issue, result, notices=False)
     built = [r for r in results.values() if isinstance(r, BuildResult)]
+    notices = {f for r in built for f in r.findings if f.severity == "notice"}
+    if notices:
+        typer.echo(f"{len(notices)} notice{'s' if len(notices) != 1 else ''}: `newsletter check {issue}` lists them", err=True)
     one_by_one = sum(sum(r.timings.values()) for r in built)
     typer.echo(
         f"{len(built)} editions in {elapsed:.1f} s in parallel; their stages took {one_by_one:.1f} s in all "
@@ -128,13 +131,13 @@ def _build_all(issue: Path, out: Path, strict: bool, time_limit: float) -> None:
         raise typer.Exit(EXIT_CONTENT)
 
 
-def _report(issue: Path, result: BuildResult) -> None:
+def _report(issue: Path, result: BuildResult, notices: bool = True) -> None:
     warnings = [f for f in result.findings if f.severity != "notice"]
     if warnings:
         typer.echo(format_findings(warnings), err=True)
-    notices = len(result.findings) - len(warnings)
-    if notices:
-        typer.echo(f"{notices} notice{'s' if notices != 1 else ''}: `newsletter check {issue}` lists them", err=True)
+    count = len(result.findings) - len(warnings)
+    if notices and count:
+        typer.echo(f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True)
     total = sum(result.timings.values())
     typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")
 
