@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageChops
-
 from conftest import BuiltPdf
+from PIL import Image, ImageChops
 from visual import GOLDEN, difference, render_pages
 
 FAILURES = Path(__file__).resolve().parent / "visual-failures"

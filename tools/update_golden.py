@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from newsletter.build import build_issue  # noqa: E402
-from visual import GOLDEN, render_pages  # noqa: E402
+from visual import GOLDEN, render_pages
+
+from newsletter.build import build_issue
 
 
 def main() -> None:
