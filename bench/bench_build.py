@@ -74,14 +74,20 @@ def main() -> None:
         )
         print(f"whole process (python -m newsletter build), median of {args.runs}: {_median_ms(whole)}")
 
+        html_file = out / "issue-10.html"
+        # Same HTML as our build lays out; Chromium ignores the paged-media parts it lacks
+        # (running section titles, target-counter page numbers).
+        html_file.write_text(render_html(result.issue, DEFAULT_LAYOUT, ISSUE.parent), encoding="utf-8")
+        bare = _time_command(
+            [sys.executable, "-m", "weasyprint", "-u", str(ISSUE.parent) + "/", str(html_file), str(out / "bare.pdf")],
+            args.runs,
+        )
+        print(f"floor: bare `python -m weasyprint` on the same HTML, median of {args.runs}: {_median_ms(bare)}")
+        print(f"ratio newsletter build / bare weasyprint: {statistics.median(whole) / statistics.median(bare):.2f}")
         chromium = _chromium()
         if chromium is None:
             print("baseline: chromium not installed (apt-get install chromium); no ratio")
             return
-        html_file = out / "issue-10.html"
-        # Same HTML as WeasyPrint gets; Chromium ignores the paged-media parts it lacks
-        # (running section titles, target-counter page numbers).
-        html_file.write_text(render_html(result.issue, DEFAULT_LAYOUT, ISSUE.parent), encoding="utf-8")
         profile = out / "chromium-profile"
         baseline = _time_command(
             [
