@@ -9,11 +9,13 @@ never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keep
 
 from __future__ import annotations
 
+import calendar
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,10 +208,11 @@ def _stages(
         findings.extend(run_checks("output", context, strict))
         _stop_on_errors(findings)
 
-    size = _write_pdf(
-        lambda handle: document.write_pdf(handle, finisher=finish, **options),
-        target, len(document.pages), check_output, keep=out_dir is not None,
-    )
+    with _fonts_dated(calendar.timegm(loaded.issue.date.timetuple())):
+        size = _write_pdf(
+            lambda handle: document.write_pdf(handle, finisher=finish, **options),
+            target, len(document.pages), check_output, keep=out_dir is not None,
+        )
     if write_html and out_dir is not None:
         _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     lap("write")
@@ -217,6 +220,27 @@ def _stages(
         loaded.issue, variant.name, target if out_dir is not None else None, len(document.pages), size,
         page_references(document), findings, timings,
     )
+
+
+@contextmanager
+def _fonts_dated(epoch: int) -> Iterator[None]:
+    """Date the subset fonts' ``head.modified`` from the issue, not the clock.
+
+    Where the system's HarfBuzz has no subsetter (``libharfbuzz-subset0`` missing),
+    WeasyPrint subsets with fontTools, which stamps every subset font with the current
+    time unless ``SOURCE_DATE_EPOCH`` is set: two builds a second apart then differ. The
+    variable is set only while the PDF is written and restored after, so nothing else in
+    the process sees it.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _problem_finding(rule: str, problem: Problem) -> Finding:

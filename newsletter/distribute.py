@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -112,12 +113,12 @@ def deliver(
     ledger_path: Path,
     rate_per_minute: float | None = None,
     retry: Retry | None = None,
-    progress: object = None,
+    progress: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
     """Send the plan's messages, recording each in the ledger at ``ledger_path``."""
     with Ledger(ledger_path) as ledger:
         return send(
             the_plan.outgoing, ledger, the_plan.key, settings, recipients.recipients.sender,
             rate_per_minute or recipients.recipients.rate_per_minute, retry,
-            progress if callable(progress) else None,
+            progress,
         )

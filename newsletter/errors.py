@@ -1,8 +1,8 @@
 """Error types shared by all stages.
 
 A ``ContentError`` is the editor's fault and carries every problem found, each with the
-place to fix it (``file:line:col`` and the field path). Anything else that escapes a stage is
-an internal failure of the tool itself.
+place to fix it (``file:line:col`` and the field path). The checks' findings travel in
+``build.CheckFailed``. Anything else that escapes a stage is an internal failure of the tool.
 """
 
 from __future__ import annotations
@@ -35,11 +35,3 @@ class ContentError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-class LayoutError(Exception):
-    """The laid-out document is wrong (e.g. a page reference prints the wrong number)."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__("\n".join(messages))

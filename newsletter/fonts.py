@@ -29,19 +29,12 @@ def printable_by_family(fonts_dir: Path) -> dict[str, frozenset[int]]:
 
 def printable_characters(fonts_dir: Path) -> frozenset[int]:
     """Code points that every bundled family can print: text that may land in any of them."""
-    families = list(printable_by_family(fonts_dir).values())
-    return frozenset.intersection(*families) if families else _LAYOUT_CHARACTERS
+    return font_coverage(fonts_dir).common
 
 
 def bundled_families(fonts_dir: Path) -> frozenset[str]:
     """Family names of the bundled fonts, without spaces (``Lato``, ``NotoSerif``)."""
-    names = set()
-    for path in fonts_dir.rglob("*.[ot]tf"):
-        with TTFont(path, lazy=True) as font:
-            family = font["name"].getDebugName(16) or font["name"].getDebugName(1)
-        if family:
-            names.add(family.replace(" ", ""))
-    return frozenset(names)
+    return font_coverage(fonts_dir).families
 
 
 def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:

@@ -306,3 +306,20 @@ def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:
         second = build_issue(elsewhere / minimal.name, tmp_path / "b", variant=edition)
         assert first.pdf is not None and second.pdf is not None
         assert first.pdf.read_bytes() == second.pdf.read_bytes(), edition
+
+
+def test_same_bytes_when_fonttools_subsets(minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without HarfBuzz's subsetter, WeasyPrint subsets with fontTools, which dates each
+    subset font by the clock: builds a second apart must still match (the issue dates them)."""
+    import time
+
+    import weasyprint.pdf.fonts
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = build_issue(minimal, tmp_path / "a")
+    time.sleep(1.1)
+    second = build_issue(minimal, tmp_path / "b")
+    assert first.pdf is not None and second.pdf is not None
+    assert first.pdf.read_bytes() == second.pdf.read_bytes()
+    assert "SOURCE_DATE_EPOCH" not in os.environ
