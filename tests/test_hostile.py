@@ -63,6 +63,13 @@ def _edit(issue: Path, old: str, new: str) -> None:
     issue.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def _refused(issue: Path) -> str:
+    """Build ``issue``, which must fail its checks, and return what the failure says."""
+    with pytest.raises(CheckFailed) as info:
+        build_issue(issue, issue.parent / "out")
+    return str(info.value)
+
+
 def test_hostile_text_is_printed_not_obeyed(minimal: Path, secret: Path, listener: tuple[int, type]) -> None:
     port, handler = listener
     payload = (
@@ -85,10 +92,9 @@ def test_hostile_text_is_printed_not_obeyed(minimal: Path, secret: Path, listene
 def test_image_path_leaving_the_issue_folder_is_refused(minimal: Path, secret: Path) -> None:
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     _edit(minimal, "image: photo.png", "image: ../outside/photo.png")
-    with pytest.raises(CheckFailed) as info:
-        build_issue(minimal, minimal.parent / "out")
-    assert "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder" in str(info.value)
-    assert ":18:16:" in str(info.value)
+    text = _refused(minimal)
+    assert "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder" in text
+    assert ":18:16:" in text
 
 
 def test_symlink_pointing_outside_is_refused(minimal: Path, secret: Path) -> None:
@@ -111,9 +117,7 @@ def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tu
 
 def test_unsafe_link_schemes_are_refused(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", "'[click](javascript:alert(1)) [file](file:///etc/passwd)'")
-    with pytest.raises(CheckFailed) as info:
-        build_issue(minimal, minimal.parent / "out")
-    text = str(info.value)
+    text = _refused(minimal)
     assert "link 'javascript:alert(1)' is not allowed" in text and "link 'file:///etc/passwd' is not allowed" in text
 
 
@@ -167,17 +171,13 @@ def test_attachment_link_in_a_layout_is_refused(minimal: Path, secret: Path, tmp
 
 def test_unprintable_characters_are_refused_with_location(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001F600"')
-    with pytest.raises(CheckFailed) as info:
-        build_issue(minimal, minimal.parent / "out")
-    text = str(info.value)
+    text = _refused(minimal)
     assert ":8:9: cover.lead:" in text and "U+0007 cannot be printed" in text
 
 
 def test_glyphs_missing_from_the_fonts_are_refused(minimal: Path) -> None:
     _edit(minimal, "A lead paragraph.", "A lead with 中 and 😀.")
-    with pytest.raises(CheckFailed) as info:
-        build_issue(minimal, minimal.parent / "out")
-    assert "cover.lead: the bundled fonts cannot print '中' (U+4E2D), '😀' (U+1F600)" in str(info.value)
+    assert "cover.lead: the bundled fonts cannot print '中' (U+4E2D), '😀' (U+1F600)" in _refused(minimal)
 
 
 def test_pathological_layout_stops_at_the_time_limit(minimal: Path) -> None:

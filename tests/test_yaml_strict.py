@@ -27,11 +27,16 @@ CASES = {
 }
 
 
+def _case_file(name: str, folder: Path) -> Path:
+    path = folder / f"{name}.yaml"
+    path.write_bytes(CASES[name][0])
+    return path
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_refused_with_location(name: str, tmp_path: Path) -> None:
-    data, line, col, message = CASES[name]
-    path = tmp_path / f"{name}.yaml"
-    path.write_bytes(data)
+    _, line, col, message = CASES[name]
+    path = _case_file(name, tmp_path)
     started = time.perf_counter()
     with pytest.raises(ContentError) as info:
         read_yaml(path)
@@ -79,9 +84,8 @@ def test_cli_exits_1_with_location(name: str, tmp_path: Path) -> None:
 
     from newsletter import cli
 
-    data, line, col, _ = CASES[name]
-    path = tmp_path / f"{name}.yaml"
-    path.write_bytes(data)
+    _, line, col, _ = CASES[name]
+    path = _case_file(name, tmp_path)
     started = time.perf_counter()
     result = CliRunner().invoke(cli.app, ["build", str(path), "--out", str(tmp_path / "out")])
     assert time.perf_counter() - started < 2
