@@ -18,12 +18,12 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pikepdf
 
-from .check import Context, Finding, has_errors, run_checks
-from .errors import ContentError, Problem
+from .check import Context, run_checks
+from .defaults import DEFAULT_TIME_LIMIT
+from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .fonts import font_coverage
 from .load import load_issue
 from .model import Issue
@@ -35,20 +35,6 @@ PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
 DEFAULT_LAYOUT = Layout(templates=PROJECT / "layouts", fonts=PROJECT / "fonts")
 TMP_PREFIX = ".newsletter-tmp-"
-#: A build that takes longer than this (seconds) is stopped: issue 10 takes about 1 s.
-DEFAULT_TIME_LIMIT = 120.0
-
-
-class CheckFailed(Exception):
-    """The issue has errors; ``findings`` lists every finding of the stage that failed."""
-
-    def __init__(self, findings: list[Finding]) -> None:
-        self.findings = findings
-        super().__init__("\n".join(str(f) for f in findings if f.severity == "error"))
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # Crosses process boundaries (``--variant all``) with its findings intact.
-        return (CheckFailed, (self.findings,))
 
 
 @dataclass(frozen=True)
@@ -81,7 +67,7 @@ def build_issue(
 ) -> BuildResult:
     """Build one edition of the issue at ``source`` into ``out_dir/<name>-<variant>.pdf``.
 
-    Raises ``CheckFailed`` when a check finds an error (with ``strict``, a warning too);
+    Raises ``IssueError`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
     return _pipeline(source, layout, variant, out_dir, write_html, time_limit, strict)
@@ -95,21 +81,22 @@ def build_all(
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     workers: int | None = None,
-) -> dict[str, BuildResult | CheckFailed]:
+    write_html: bool = False,
+) -> dict[str, BuildResult | IssueError | EnvironmentFault]:
     """Build several editions in parallel processes; each edition's result or failure.
 
     Layout is single-threaded Python, so processes (not threads) are what use the cores.
     """
     with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
         futures = {
-            name: pool.submit(build_issue, source, out_dir, layout, name, False, time_limit, strict)
+            name: pool.submit(build_issue, source, out_dir, layout, name, write_html, time_limit, strict)
             for name in variants
         }
-        results: dict[str, BuildResult | CheckFailed] = {}
+        results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
         for name, future in futures.items():
             try:
                 results[name] = future.result()
-            except CheckFailed as failed:
+            except (IssueError, EnvironmentFault) as failed:
                 results[name] = failed
     return results
 
@@ -124,7 +111,7 @@ def check_issue(
     """Every finding of the preflight of one edition of ``source``; writes nothing that stays."""
     try:
         return _pipeline(source, layout, variant, None, False, time_limit, strict).findings
-    except CheckFailed as failed:
+    except IssueError as failed:
         return failed.findings
 
 
@@ -161,10 +148,7 @@ def _stages(
         timings[stage] = now - clock
         clock = now
 
-    try:
-        loaded = load_issue(source)
-    except ContentError as exc:
-        raise CheckFailed([_problem_finding("format", p) for p in exc.problems]) from None
+    loaded = load_issue(source)
     coverage = font_coverage(layout.fonts)
     context = Context(
         loaded,
@@ -187,16 +171,21 @@ def _stages(
             html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
             source=source, time_limit=time_limit, options=variant.render_options,
         )
-    except ContentError as exc:
-        raise CheckFailed(findings + [_problem_finding("fetch", p) for p in exc.problems]) from None
+    except IssueError as exc:
+        raise IssueError(findings + exc.findings) from None
     except BuildTimeout as exc:
-        raise CheckFailed(findings + [Finding("time-limit", "error", str(exc), "look for a very long text or table", source)]) from None
+        raise IssueError(findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]) from None
+    except RecursionError:
+        raise IssueError(
+            findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
+                              hint="look for a block or emphasis nested in itself many times")]
+        ) from None
     findings += run_checks("layout", context, strict)
     _stop_on_errors(findings)
     lap("layout")
 
     folder = out_dir if out_dir is not None else work
-    folder.mkdir(parents=True, exist_ok=True)
+    prepare_folder(folder)
     _remove_stale_temporaries(folder)
     target = output_path(source, folder, variant.name)
     document = context.document
@@ -208,18 +197,53 @@ def _stages(
         findings.extend(run_checks("output", context, strict))
         _stop_on_errors(findings)
 
-    with _fonts_dated(calendar.timegm(loaded.issue.date.timetuple())):
+    with _fonts_dated(calendar.timegm(loaded.issue.date.timetuple())), _environment(folder):
         size = _write_pdf(
             lambda handle: document.write_pdf(handle, finisher=finish, **options),
             target, len(document.pages), check_output, keep=out_dir is not None,
         )
-    if write_html and out_dir is not None:
-        _atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
+        if write_html and out_dir is not None:
+            atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     lap("write")
     return BuildResult(
         loaded.issue, variant.name, target if out_dir is not None else None, len(document.pages), size,
         page_references(document), findings, timings,
     )
+
+
+def check_folder(folder: Path) -> None:
+    """Raise ``EnvironmentFault`` now if ``folder`` could not be made or written to later.
+
+    Nothing is created: a build that fails its checks leaves no trace.
+    """
+    hint = "name another folder with --out, or change its permissions"
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        what = "the output folder is a file" if existing == folder else f"{existing} is a file, so the folder cannot be made"
+        raise EnvironmentFault(what, folder, "name a folder with --out")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = "the output folder cannot be written to" if existing == folder else f"{existing} cannot be written to, so the folder cannot be made"
+        raise EnvironmentFault(what, folder, hint)
+
+
+def prepare_folder(folder: Path) -> None:
+    """Make the output folder; ``EnvironmentFault`` when it is a file or cannot be made."""
+    check_folder(folder)
+    with _environment(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def _environment(folder: Path) -> Iterator[None]:
+    """Failures of the file system while writing (permissions, a full disk) as ``EnvironmentFault``."""
+    try:
+        yield
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
+        reason = exc.strerror or str(exc)
+        raise EnvironmentFault(f"cannot write: {reason}", where, "free some space or choose another folder with --out") from None
 
 
 @contextmanager
@@ -243,14 +267,9 @@ def _fonts_dated(epoch: int) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def _problem_finding(rule: str, problem: Problem) -> Finding:
-    hint = "see docs/issue-format.md" if rule == "format" else "only files in the issue's folder, layouts/ and fonts/ may be used"
-    return Finding(rule, "error", problem.message, hint, problem.file, problem.line, problem.col, problem.field)
-
-
 def _stop_on_errors(findings: list[Finding]) -> None:
     if has_errors(findings):
-        raise CheckFailed(findings)
+        raise IssueError(findings)
 
 
 def _write_pdf(
@@ -287,7 +306,8 @@ def _write_pdf(
     return size
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` whole or not at all (temporary file, fsync, rename)."""
     fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

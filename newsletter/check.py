@@ -25,62 +25,21 @@ import weasyprint
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from .errors import Finding, Severity, did_you_mean, format_findings, has_errors, summary
 from .fonts import is_bundled
 from .images import check_image
-from .load import Loaded, format_path, walk
+from .laidout import Box as LaidBox
+from .laidout import Page, pages
+from .load import Loaded, format_path, parse_path, walk
 from .markup import Inline
 from .model import Agenda, AgendaEntry, Box, Figure, Issue, Teaser
 from .typeset import describe, page_references
 from .yamlsafe import FieldPath
 
-Severity = Literal["error", "warning", "notice"]
 Stage = Literal["content", "layout", "output"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "notice")
 
 #: File size budget when neither issue nor layout sets one: fits a 10 MB mail server after base64.
 DEFAULT_SIZE_BUDGET_MB = 7.0
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing to fix, where to fix it, and how."""
-
-    rule: str
-    severity: Severity
-    message: str
-    hint: str
-    file: Path | None = None
-    line: int | None = None
-    col: int | None = None
-    field: str = ""
-    page: int | None = None
-
-    @property
-    def where(self) -> str:
-        """``file:line:col`` for content findings, ``page N`` for layout findings."""
-        if self.page is not None:
-            return f"{self.file}: page {self.page}" if self.file else f"page {self.page}"
-        if self.file is None:
-            return ""
-        return f"{self.file}:{self.line}:{self.col}" if self.line is not None else str(self.file)
-
-    def __str__(self) -> str:
-        field = f" {self.field}:" if self.field else ""
-        return f"{self.where}:{field} {self.message} [{self.rule}]"
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity,
-            "message": self.message,
-            "hint": self.hint,
-            "file": str(self.file) if self.file else None,
-            "line": self.line,
-            "col": self.col,
-            "field": self.field or None,
-            "page": self.page,
-        }
 
 
 @dataclass(frozen=True)
@@ -90,6 +49,8 @@ class Hit:
     message: str
     path: FieldPath | None = None
     page: int | None = None
+    #: Text written inside the field that the finding is about (a link): located exactly.
+    needle: str = ""
 
 
 @dataclass
@@ -164,7 +125,7 @@ def run_checks(stage: Stage, context: Context, strict: bool = False) -> list[Fin
                 continue
             for hit in checker.run(context):
                 severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
-                line, col = context.loaded.where(hit.path) if hit.path is not None else (None, None)
+                line, col = context.loaded.where(hit.path, hit.needle) if hit.path is not None else (None, None)
                 findings.append(
                     Finding(
                         checker.name, severity, hit.message, checker.hint, context.loaded.path,
@@ -174,11 +135,6 @@ def run_checks(stage: Stage, context: Context, strict: bool = False) -> list[Fin
     finally:
         context.close()  # the output rules share one opened PDF; the file may change after
     return findings
-
-
-def has_errors(findings: list[Finding]) -> bool:
-    """Whether any finding stops the build."""
-    return any(f.severity == "error" for f in findings)
 
 
 # ---------------------------------------------------------------------------------------
@@ -286,12 +242,12 @@ def _unknown_reference(ctx: Context) -> Iterator[Hit]:
     inline = Inline(page_label="page")
     for path, value in walk(ctx.issue):
         if isinstance(value, Teaser) and value.target not in ids:
-            yield Hit(f"teaser points at unknown id {value.target!r}", (*path, "target"))
+            yield Hit(f"teaser points at unknown id {value.target!r}{did_you_mean(value.target, ids)}", (*path, "target"))
         elif isinstance(value, str):
             for link in inline.links(value):
                 target = link.internal_target
                 if target is not None and inline.is_safe(link.href) and target not in ids:
-                    yield Hit(f"page reference to unknown id {target!r}", path)
+                    yield Hit(f"page reference to unknown id {target!r}{did_you_mean(target, ids)}", path, needle=link.href)
 
 
 @rule("link-scheme", "content", "error", "links may be https://, http://, mailto: or #id")
@@ -300,7 +256,7 @@ def _link_scheme(ctx: Context) -> Iterator[Hit]:
     for path, text in _texts(ctx.issue):
         for link in inline.links(text):
             if not inline.is_safe(link.href):
-                yield Hit(f"link {link.href!r} is not allowed: use https://, http://, mailto: or #id", path)
+                yield Hit(f"link {link.href!r} is not allowed: use https://, http://, mailto: or #id", path, needle=link.href)
 
 
 @rule("unprintable", "content", "error", "replace the characters with ones the bundled fonts have, or remove them")
@@ -351,40 +307,14 @@ def _agenda_dates(ctx: Context) -> Iterator[Hit]:
 _TOLERANCE = 1.0  # px: rounding in the layout
 
 
-@dataclass(frozen=True)
-class _Area:
-    left: float
-    top: float
-    right: float
-    bottom: float
-
-
-def _page_area(page: Any) -> _Area:
-    box = page._page_box
-    left, top = box.content_box_x(), box.content_box_y()
-    return _Area(left, top, left + box.width, top + box.height)
-
-
-def _in_flow(page: Any) -> Any:
-    """The page's root box (the document's content, without the margin boxes)."""
-    return page._page_box.children[0]
-
-
-def _descendants(box: Any) -> Iterator[Any]:
-    yield box
-    for child in getattr(box, "children", ()):
-        yield from _descendants(child)
-
-
-def _pages(ctx: Context) -> list[Any]:
+def _pages(ctx: Context) -> list[Page]:
     assert ctx.document is not None
-    return list(ctx.document.pages)
+    return pages(ctx.document)
 
 
-def _label(box: Any) -> str:
-    text = " ".join(b.text.strip() for b in _descendants(box) if isinstance(getattr(b, "text", None), str))
-    text = " ".join(text.split())
-    return f"{box.element_tag} {text[:40]!r}" if text else str(box.element_tag)
+def _at(box: LaidBox, message: str, page: Page) -> Hit:
+    """A layout finding at the issue field the box was made from, and its page."""
+    return Hit(message, parse_path(box.src) if box.src else None, page=page.number)
 
 
 @rule("page-reference", "layout", "error", "report it: the layout printed a wrong page number (a WeasyPrint defect)")
@@ -397,79 +327,76 @@ def _page_reference(ctx: Context) -> Iterator[Hit]:
 
 @rule("overflow", "layout", "error", "shorten the text or split the block: it does not fit its page or frame")
 def _overflow(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_pages(ctx), start=1):
-        area = _page_area(page)
+    for page in _pages(ctx):
         reported: set[int] = set()
-        for box in _descendants(_in_flow(page)):
-            if not hasattr(box, "border_box_y") or box.element_tag in (None, "html", "body"):
+        for box in page.flow.walk():
+            if not box.has_geometry or box.tag in (None, "html", "body"):
                 continue
-            bottom = box.border_box_y() + box.border_height()
-            if bottom > area.bottom + _TOLERANCE and id(box.element) not in reported:
-                reported.add(id(box.element))
-                yield Hit(f"{_label(box)} runs {bottom - area.bottom:.0f}px past the bottom of the page", page=number)
-            fixed = box.style["height"] != "auto" and box.element_tag not in ("img",)
-            if fixed:
-                frame_bottom = bottom + _TOLERANCE
-                for inner in _descendants(box):
-                    if inner is box or not hasattr(inner, "border_box_y"):
-                        continue
-                    if inner.border_box_y() + inner.border_height() > frame_bottom:
-                        yield Hit(f"the content of {_label(box)} overflows its fixed-height frame", page=number)
+            bottom = box.bottom
+            if bottom > page.area.bottom + _TOLERANCE and box.element_key not in reported:
+                reported.add(box.element_key)
+                yield _at(box, f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page", page)
+            if box.fixed_height:
+                for inner in box.walk():
+                    if inner is not box and inner.has_geometry and inner.bottom > bottom + _TOLERANCE:
+                        yield _at(box, f"the content of {box.label()} overflows its fixed-height frame", page)
                         break
 
 
 @rule("text-outside", "layout", "error", "shorten the word or line: text is drawn outside the page's printable area")
 def _text_outside(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_pages(ctx), start=1):
-        area = _page_area(page)
-        for box in _descendants(_in_flow(page)):
-            if type(box).__name__ != "TextBox" or not box.text.strip():
+    for page in _pages(ctx):
+        area = page.area
+        for box in page.flow.walk():
+            if box.kind != "text" or not box.text.strip():
                 continue
-            right = box.position_x + box.width
-            if box.position_x < area.left - _TOLERANCE or right > area.right + _TOLERANCE or box.position_y < area.top - _TOLERANCE:
-                yield Hit(f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page=number)
+            right = box.left + box.width
+            if box.left < area.left - _TOLERANCE or right > area.right + _TOLERANCE or box.top < area.top - _TOLERANCE:
+                yield _at(box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page)
+
+
+def _overfull(page: Page) -> Iterator[tuple[LaidBox, float]]:
+    """Each block with a line wider than its column, and by how much (px)."""
+    for block in page.flow.walk():
+        if not block.has_content_box or not block.has_geometry:
+            continue
+        limit = block.content_right
+        for line in block.children():
+            if line.kind != "line":
+                continue
+            ends = [c.margin_right for c in line.in_line() if c.kind == "text" and c.text.strip()]
+            if ends and max(ends) > limit + _TOLERANCE:
+                yield block, max(ends) - limit
 
 
 @rule("overfull-line", "layout", "warning", "allow a break in the long word or URL, or shorten it")
 def _overfull_line(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_pages(ctx), start=1):
-        for block in _descendants(_in_flow(page)):
-            if not hasattr(block, "content_box_x"):
-                continue
-            limit = block.content_box_x() + (block.width if isinstance(block.width, (int, float)) else 0)
-            for line in getattr(block, "children", ()):
-                if type(line).__name__ != "LineBox":
-                    continue
-                ends = [c.position_x + c.margin_width() for c in _in_line(line) if type(c).__name__ == "TextBox" and c.text.strip()]
-                if ends and max(ends) > limit + _TOLERANCE:
-                    yield Hit(f"a line of {_label(block)} is {max(ends) - limit:.0f}px wider than its column", page=number)
+    for page in _pages(ctx):
+        for block, excess in _overfull(page):
+            if not block.framed:
+                yield _at(block, f"a line of {block.label()} is {excess:.0f}px wider than its column", page)
 
 
-def _in_line(box: Any) -> Iterator[Any]:
-    """Boxes of a line, without absolutely positioned ones (set in the padding on purpose)."""
-    yield box
-    for child in getattr(box, "children", ()):
-        if child.style["position"] not in ("absolute", "fixed"):
-            yield from _in_line(child)
+@rule("frame-overflow", "layout", "error", "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell")
+def _frame_overflow(ctx: Context) -> Iterator[Hit]:
+    for page in _pages(ctx):
+        for block, excess in _overfull(page):
+            if block.framed:
+                yield _at(block, f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one", page)
 
 
-def _content_bottom(page: Any) -> float:
-    bottoms = [
-        box.border_box_y() + box.border_height()
-        for box in _descendants(_in_flow(page))
-        if type(box).__name__ in ("TextBox", "BlockReplacedBox", "InlineReplacedBox")
-    ]
-    return max(bottoms, default=_page_area(page).top)
+def _content_bottom(page: Page) -> float:
+    bottoms = [box.bottom for box in page.flow.walk() if box.kind in ("text", "image")]
+    return max(bottoms, default=page.area.top)
 
 
 @rule("empty-page", "layout", "warning", "move content up, or remove the forced page break before the next section")
 def _empty_page(ctx: Context) -> Iterator[Hit]:
-    pages = _pages(ctx)
-    for number, page in enumerate(pages, start=1):
-        area = _page_area(page)
+    for page in _pages(ctx):
+        area = page.area
         filled = (_content_bottom(page) - area.top) / (area.bottom - area.top)
         if filled < 0.2:
-            yield Hit(f"page {number} is only {filled:.0%} full", page=number)
+            yield Hit(f"page {page.number} is only {filled:.0%} full", page=page.number)
 
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
@@ -477,14 +404,13 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 @rule("heading-alone", "layout", "warning", "keep the heading with its text: shorten what comes before or move the heading")
 def _heading_alone(ctx: Context) -> Iterator[Hit]:
-    pages = _pages(ctx)
-    for number, page in enumerate(pages[:-1], start=1):
-        last = None
-        for box in _descendants(_in_flow(page)):
-            if type(box).__name__ in ("LineBox", "BlockReplacedBox") and (last is None or box.position_y >= last.position_y):
+    for page in _pages(ctx)[:-1]:
+        last: LaidBox | None = None
+        for box in page.flow.walk():
+            if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (last is None or box.top >= last.top):
                 last = box
-        if last is not None and last.element_tag in _HEADINGS:
-            yield Hit(f"heading {_label(last)} is alone at the bottom of the page", page=number)
+        if last is not None and last.tag in _HEADINGS:
+            yield _at(last, f"heading {last.label()} is alone at the bottom of the page", page)
 
 
 @rule("page-count", "layout", "warning", "saddle-stitched print needs a multiple of 4 pages: add or remove pages")
@@ -496,25 +422,28 @@ def _page_count(ctx: Context) -> Iterator[Hit]:
 
 @rule("glyphs", "layout", "error", "use characters the bundled fonts have (the layout's own words included)")
 def _glyphs(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_pages(ctx), start=1):
+    for page in _pages(ctx):
         missing: dict[str, set[str]] = {}
-        for box in _descendants(page._page_box):
-            if type(box).__name__ != "TextBox":
+        where: dict[str, LaidBox] = {}
+        for box in page.whole.walk():
+            if box.kind != "text":
                 continue
-            family = box.style["font_family"][0]
+            family = box.family
             covered = ctx.printable_by_family.get(family)
             if covered is None:
                 missing.setdefault(family, set())
+                where.setdefault(family, box)
                 continue
             lacking = {ch for ch in box.text if ord(ch) not in covered}
             if lacking:
                 missing.setdefault(family, set()).update(lacking)
+                where.setdefault(family, box)
         for family, lacking in sorted(missing.items()):
             if family not in ctx.printable_by_family:
-                yield Hit(f"text set in {family!r}, a font family that is not bundled", page=number)
+                yield _at(where[family], f"text set in {family!r}, a font family that is not bundled", page)
             else:
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
-                yield Hit(f"{family} cannot print {shown}: another font would stand in", page=number)
+                yield _at(where[family], f"{family} cannot print {shown}: another font would stand in", page)
 
 
 # ---------------------------------------------------------------------------------------
@@ -593,16 +522,15 @@ def _size_budget(ctx: Context) -> Iterator[Hit]:
 
 @rule("image-resolution", "layout", "warning", "supply the image at 300 dpi or more for its printed size", variants=("print",))
 def _image_resolution(ctx: Context) -> Iterator[Hit]:
-    for number, page in enumerate(_pages(ctx), start=1):
-        for box in _descendants(_in_flow(page)):
-            image = getattr(box, "replacement", None)
-            pixels = getattr(image, "width", None)
-            if not isinstance(pixels, int) or not box.width:
+    for page in _pages(ctx):
+        for box in page.flow.walk():
+            pixels = box.image_pixels
+            if pixels is None or not box.width:
                 continue
             dpi = pixels / (box.width / 96)
             if dpi < 300:
-                source = box.element.get("data-source", "?") if box.element is not None else "?"
-                yield Hit(f"image {source} prints at {dpi:.0f} dpi ({pixels} px over {box.width / 96 * 25.4:.0f} mm)", page=number)
+                source = box.attribute("data-source") or "?"
+                yield _at(box, f"image {source} prints at {dpi:.0f} dpi ({pixels} px over {box.width / 96 * 25.4:.0f} mm)", page)
 
 
 def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
@@ -740,25 +668,4 @@ def _bookmarks(ctx: Context) -> Iterator[Hit]:
         yield Hit(f"the PDF has {len(titles)} bookmarks for the cover and {len(wanted)} sections")
 
 
-def format_findings(findings: list[Finding]) -> str:
-    """Findings grouped by severity, each with its fix hint, and a summary line last."""
-    lines = []
-    for severity in SEVERITIES:
-        group = [f for f in findings if f.severity == severity]
-        if group:
-            lines.append(f"{severity}s ({len(group)}):" if len(group) != 1 else f"{severity} (1):")
-            for finding in group:
-                lines.append(f"  {finding}")
-                lines.append(f"      fix: {finding.hint}")
-    lines.append(summary(findings))
-    return "\n".join(lines)
-
-
-def summary(findings: list[Finding]) -> str:
-    """``2 errors, 1 warning, 0 notices``."""
-    parts = []
-    for severity in SEVERITIES:
-        count = sum(f.severity == severity for f in findings)
-        parts.append(f"{count} {severity}{'' if count == 1 else 's'}")
-    return ", ".join(parts)
-
+__all__ = ["RULES", "Context", "Finding", "Hit", "format_findings", "has_errors", "rule", "run_checks", "summary"]

@@ -1,27 +1,38 @@
 """The editors' command line: a thin layer that parses arguments, calls a stage, maps errors
 to exit codes.
 
-Exit codes: 0 success; 1 the issue has errors (content, layout or output checks); 2 the
-command was used wrongly (unknown option, missing file argument); 3 the tool itself failed
-(a bug: please report it).
+Exit codes: 0 done; 1 the issue has errors (content, layout or output checks), or ``send``
+could not send everything; 2 the command was used wrongly (unknown option, a folder where a
+file is expected); 3 the tool itself failed (a bug: please report it), and nothing else;
+4 the environment: an output folder that cannot be written or is full, a file named on the
+command line that is missing or unreadable, a broken state file, a mail server that cannot
+be reached.
+
+This module imports only what parsing needs: WeasyPrint and pikepdf load in the commands
+that use them, so that ``newsletter --help`` answers at once.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from .build import DEFAULT_TIME_LIMIT, BuildResult, CheckFailed, build_all, build_issue, check_issue
-from .check import format_findings, has_errors, summary
-from .errors import ContentError
+from . import __version__
+from .defaults import DEFAULT_TIME_LIMIT
+from .errors import EnvironmentFault, Finding, IssueError, format_findings, has_errors, summary
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from .build import BuildResult
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 REPORT_TO = "the newsletter maintainers (open an issue in the project's tracker)"
 
 app = typer.Typer(
@@ -29,12 +40,46 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: rich's panels show "<bool>" after every flag, as if it took a value, and
+    # importing rich costs a tenth of a second on every command.
+    rich_markup_mode=None,
 )
 
-IssueArg = Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False)]
+IssueArg = Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False, metavar="ISSUE")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (for CI).")]
+LayoutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--layout", metavar="FOLDER", show_default=False,
+        help="A layout folder (templates, newsletter.css, labels.yaml) in place of the project's layouts/.",
+    ),
+]
+
+
+def _layout(folder: Path | None) -> Any:
+    """The layout to use: the project's, or ``folder`` with the project's fonts."""
+    from .build import DEFAULT_LAYOUT
+    from .render import Layout
+
+    if folder is None:
+        return DEFAULT_LAYOUT
+    if not folder.is_dir():
+        raise EnvironmentFault("no such layout folder", folder, "name a folder holding issue.html.j2 and labels.yaml")
+    return Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
+
+
+def _positive(value: float) -> float:
+    if value <= 0:
+        raise typer.BadParameter("give a number of seconds greater than 0")
+    return value
+
+
 TimeLimitOpt = Annotated[
-    float, typer.Option("--time-limit", help="Stop a build whose layout takes longer than this many seconds.")
+    float,
+    typer.Option(
+        "--time-limit", metavar="SECONDS", callback=_positive,
+        help="Stop a build whose layout takes longer than this many seconds.",
+    ),
 ]
 
 
@@ -54,17 +99,67 @@ class Format(str, enum.Enum):
     json = "json"
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"newsletter {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _main() -> None:
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """Typeset a newsletter issue written in YAML into a print-ready PDF.
 
-    Write the issue in issues/<name>.yaml (see docs/issue-format.md), check it with `newsletter check issues/<name>.yaml`, then run `newsletter build issues/<name>.yaml`. Exit codes: 0 done, 1 the issue has errors, 2 wrong use of the command, 3 the tool failed (please report it).
+    Write the issue in issues/<name>.yaml (see docs/issue-format.md), check it with `newsletter check issues/<name>.yaml`, then run `newsletter build issues/<name>.yaml`. Exit codes: 0 done, 1 the issue has errors, 2 wrong use of the command, 3 the tool failed (please report it), 4 the environment (a folder that cannot be written, a missing file).
     """
 
 
-def _require(issue: Path) -> None:
-    if not issue.is_file():
-        typer.echo(f"error: no such issue file: {issue}", err=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reported(command: F) -> F:
+    """Map the one vocabulary of failures to exit codes, printed the same way by every command."""
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except IssueError as failed:
+            typer.echo(format_findings(failed.findings), err=True)
+            typer.echo(f"the issue has errors; {_nothing(command.__name__)}", err=True)
+            raise typer.Exit(EXIT_CONTENT) from None
+        except EnvironmentFault as fault:
+            typer.echo(f"error: {fault}", err=True)
+            if fault.hint:
+                typer.echo(f"      fix: {fault.hint}", err=True)
+            typer.echo(_nothing(command.__name__), err=True)
+            raise typer.Exit(EXIT_ENVIRONMENT) from None
+
+    return run  # type: ignore[return-value]
+
+
+def _nothing(command: str) -> str:
+    return {"send": "nothing was sent", "check": "the check could not finish", "status": "no status to show"}.get(
+        command, "nothing was written"
+    )
+
+
+def _require(path: Path, what: str = "issue file") -> None:
+    """A file named on the command line: a folder is a wrong use (2), a missing file the
+    environment's (4)."""
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.yaml"))[:5]
+        example = f": name one of its files, e.g. {path / found[0]}" if found else ""
+        typer.echo(f"error: {path} is a folder, not an {what}{example}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    if not path.exists():
+        typer.echo(f"error: no such {what}: {path}", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT)
+    if not path.is_file():
+        typer.echo(f"error: {path} is not a regular file (an {what} is a YAML text file)", err=True)
         raise typer.Exit(EXIT_USAGE)
 
 
@@ -79,43 +174,50 @@ VariantOpt = Annotated[
 
 
 @app.command()
+@_reported
 def build(
     issue: IssueArg,
     variant: VariantOpt = Edition.email,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.")] = Path("out"),
-    html: Annotated[bool, typer.Option("--html", help="Also write the HTML the PDF is made from, for debugging.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.", metavar="FOLDER")] = Path("out"),
+    html: Annotated[bool, typer.Option("--html", help="Also write the HTML each PDF is made from, for debugging.")] = False,
     strict: StrictOpt = False,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+    layout: LayoutOpt = None,
 ) -> None:
     """Build an edition of an issue: out/<name>-email.pdf, -print.pdf or -archive.pdf.
 
     Runs every check of `newsletter check` first; on any error nothing is written and the previous PDF stays as it was. Every "page N" in the text is computed from the layout and checked against the page where its target really is.
     """
+    from .build import build_issue, check_folder
+
     _require(issue)
+    check_folder(out)
+    chosen = _layout(layout)
     if variant is Edition.all:
-        _build_all(issue, out, strict, time_limit)
+        _build_all(issue, out, strict, time_limit, html, chosen)
         return
-    try:
-        result = build_issue(issue, out, variant=variant.value, write_html=html, time_limit=time_limit, strict=strict)
-    except CheckFailed as failed:
-        typer.echo(format_findings(failed.findings), err=True)
-        typer.echo("the issue has errors; nothing was written", err=True)
-        raise typer.Exit(EXIT_CONTENT) from None
+    result = build_issue(
+        issue, out, chosen, variant=variant.value, write_html=html, time_limit=time_limit, strict=strict
+    )
     _report(issue, result)
 
 
-def _build_all(issue: Path, out: Path, strict: bool, time_limit: float) -> None:
+def _build_all(issue: Path, out: Path, strict: bool, time_limit: float, html: bool, layout: Any) -> None:
     import time
 
+    from .build import BuildResult, build_all
+
     started = time.perf_counter()
-    results = build_all(issue, out, time_limit=time_limit, strict=strict)
+    results = build_all(issue, out, layout, time_limit=time_limit, strict=strict, write_html=html)
     elapsed = time.perf_counter() - started
     failed = False
     for name, result in results.items():
-        if isinstance(result, CheckFailed):
+        if isinstance(result, IssueError):
             failed = True
             typer.echo(format_findings(result.findings), err=True)
             typer.echo(f"{name}: the issue has errors; nothing was written", err=True)
+        elif isinstance(result, EnvironmentFault):
+            raise result
         else:
             _report(issue, result, notices=False)
     built = [r for r in results.values() if isinstance(r, BuildResult)]
@@ -148,22 +250,29 @@ CheckVariantOpt = Annotated[
 
 
 @app.command()
+@_reported
 def check(
     issue: IssueArg,
     variant: CheckVariantOpt = Edition.email,
     strict: StrictOpt = False,
     format: Annotated[Format, typer.Option("--format", help="text for people, json for tools.")] = Format.text,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+    layout: LayoutOpt = None,
 ) -> None:
     """Check an issue as an editor or a printer would, without writing anything.
 
-    Prints every finding grouped by severity (error, warning, notice) with the file:line:col of the field or the page, and how to fix it. Exits 1 when an error remains (with --strict, a warning too).
+    Prints every finding grouped by severity (error, warning, notice) with the file:line:col of the field (and the page, for what the layout shows), and how to fix it. Exits 1 when an error remains (with --strict, a warning too).
     """
+    from .build import check_issue
+    from .variants import VARIANTS
+
     _require(issue)
-    names = [e.value for e in Edition if e is not Edition.all] if variant is Edition.all else [variant.value]
-    findings = []
+    chosen = _layout(layout)
+    names = list(VARIANTS) if variant is Edition.all else [variant.value]
+    findings: list[Finding] = []
     for name in names:
-        findings += [f for f in check_issue(issue, variant=name, time_limit=time_limit, strict=strict) if f not in findings]
+        found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)
+        findings += [f for f in found if f not in findings]
     if format is Format.json:
         typer.echo(json.dumps({"findings": [f.as_dict() for f in findings], "summary": summary(findings)}, indent=2, ensure_ascii=False))
     else:
@@ -172,22 +281,20 @@ def check(
         raise typer.Exit(EXIT_CONTENT)
 
 
-DEFAULT_LEDGER = Path("out") / "mail" / "ledger.sqlite"
-
-
 @app.command()
+@_reported
 def send(
     issue: IssueArg,
-    to: Annotated[Path, typer.Option("--to", help="The recipients file (see docs/recipients-format.md).", show_default=False)],
-    group: Annotated[str | None, typer.Option("--group", help="Send only to the posts of this group.")] = None,
+    to: Annotated[Path, typer.Option("--to", help="The recipients file (see docs/recipients-format.md).", show_default=False, metavar="FILE")],
+    group: Annotated[str | None, typer.Option("--group", help="Send only to the posts of this group.", metavar="NAME")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every message as .eml under out/mail/<issue>/ and send nothing.")] = False,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the email edition and of the .eml files.")] = Path("out"),
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); out/mail/ledger.sqlite by default.")] = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).")] = None,
-    host: Annotated[str | None, typer.Option("--host", help="SMTP server (overrides the recipients file).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).")] = None,
-    ssl_mode: Annotated[str | None, typer.Option("--security", help="starttls or ssl (overrides the recipients file).")] = None,
-    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust this CA certificate, e.g. for your own mail server.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the email edition and of the .eml files.", metavar="FOLDER")] = Path("out"),
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).", metavar="N")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="SMTP server (overrides the recipients file).", metavar="HOST")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).", metavar="PORT")] = None,
+    ssl_mode: Annotated[str | None, typer.Option("--security", help="starttls or ssl (overrides the recipients file).", metavar="MODE")] = None,
+    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE")] = None,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
@@ -195,55 +302,41 @@ def send(
     """
     from .distribute import deliver, plan
     from .distribute import dry_run as write_dry_run
-    from .mail import MailError, Settings, credentials, report
+    from .mail import Settings, credentials, report
     from .recipients import load_recipients
 
     _require(issue)
-    if not to.is_file():
-        typer.echo(f"error: no such recipients file: {to}", err=True)
+    _require(to, "recipients file")
+    if ca_file is not None:
+        _require(ca_file, "CA certificate file")
+    if ssl_mode not in (None, "starttls", "ssl"):
+        typer.echo(f"error: --security must be starttls or ssl, not {ssl_mode!r}", err=True)
         raise typer.Exit(EXIT_USAGE)
-    try:
-        recipients = load_recipients(to)
-        the_plan = plan(issue, recipients, out, group)
-    except ContentError as exc:
-        typer.echo("\n".join(f"error: {p}" for p in exc.problems), err=True)
-        typer.echo("nothing was sent", err=True)
-        raise typer.Exit(EXIT_CONTENT) from None
-    except CheckFailed as failed:
-        typer.echo(format_findings(failed.findings), err=True)
-        typer.echo("the email edition fails its checks; nothing was sent", err=True)
-        raise typer.Exit(EXIT_CONTENT) from None
-    except MailError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_CONTENT) from None
+    recipients = load_recipients(to)
+    the_plan = plan(issue, recipients, out, group)
     if dry_run:
         written = write_dry_run(the_plan, out)
         typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
         return
-    if ssl_mode not in (None, "starttls", "ssl"):
-        typer.echo(f"error: --security must be starttls or ssl, not {ssl_mode!r}", err=True)
-        raise typer.Exit(EXIT_USAGE)
     server = recipients.recipients.server
     user, password = credentials(host or server.host)
     settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, user=user, password=password)
     with typer.progressbar(length=len(the_plan.outgoing), label="sending", file=sys.stderr) as bar:
-        try:
-            outcomes = deliver(
-                the_plan, recipients, settings, ledger or out / "mail" / "ledger.sqlite", rate,
-                progress=lambda _o: bar.update(1),
-            )
-        except MailError as exc:
-            typer.echo(f"\nerror: {exc}", err=True)
-            raise typer.Exit(EXIT_CONTENT) from None
+        outcomes = deliver(
+            the_plan, recipients, settings, ledger or out / "mail" / "ledger.sqlite", rate,
+            progress=lambda _o: bar.update(1),
+        )
     typer.echo(report(outcomes))
     if any(o.state != "sent" for o in outcomes):
         raise typer.Exit(EXIT_CONTENT)
 
 
 @app.command()
+@_reported
 def status(
     issue: IssueArg,
-    ledger: Annotated[Path, typer.Option("--ledger", help="The send ledger (SQLite).")] = DEFAULT_LEDGER,
+    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The folder given to send --out.", metavar="FOLDER")] = Path("out"),
 ) -> None:
     """Show where each post stands for an issue: who has it, who does not, and why."""
     from .ledger import Ledger
@@ -251,11 +344,8 @@ def status(
     from .mail import issue_key
 
     _require(issue)
-    try:
-        key = issue_key(load_issue(issue).issue)
-    except ContentError as exc:
-        typer.echo("\n".join(f"error: {p}" for p in exc.problems), err=True)
-        raise typer.Exit(EXIT_CONTENT) from None
+    key = issue_key(load_issue(issue).issue)
+    ledger = ledger or out / "mail" / "ledger.sqlite"
     if not ledger.exists():
         typer.echo(f"nothing sent yet for {key} (no ledger at {ledger})")
         return
@@ -267,9 +357,9 @@ def status(
     typer.echo(f"{'post':<40} {'state':<9} {'tries':>5}  {'language':<8} reply")
     for e in entries:
         state = "unknown" if e.state == "sending" else e.state
-        typer.echo(f"{e.name[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {e.reply}")
+        typer.echo(f"{_printable(e.name)[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {_printable(e.reply)}")
         if e.refused:
-            typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} (refused: {e.refused})")
+            typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} (refused: {_printable(e.refused)})")
     counts = {s: sum(e.state == s for e in entries) for s in ("sent", "deferred", "failed", "pending", "sending")}
     typer.echo(
         f"{key}: sent {counts['sent']}, deferred {counts['deferred']}, failed {counts['failed']}, "
@@ -277,11 +367,18 @@ def status(
     )
 
 
+def _printable(text: str) -> str:
+    """Text from a ledger or a server, with control characters shown escaped, never sent raw
+    to the terminal."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 
     Typer's standalone mode already exits 2 on usage errors and passes ``typer.Exit`` codes
-    through; anything else escaping a command is a bug of ours.
+    through; the commands map the issue's errors (1) and the environment's (4); anything
+    else escaping a command is a bug of ours.
     """
     try:
         app()

@@ -13,11 +13,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from .build import DEFAULT_LAYOUT, build_issue, output_path
+from .build import DEFAULT_LAYOUT, atomic_write, build_issue, output_path
+from .errors import IssueError, did_you_mean, error
+from .images import check_image
 from .ledger import Ledger
-from .load import load_issue, walk
-from .mail import Edition, MailError, Outcome, Outgoing, Retry, Settings, compose, issue_key, send, write_eml
+from .load import format_path, load_issue, walk
+from .mail import Edition, Outcome, Outgoing, Retry, Settings, compose, issue_key, send, write_eml
 from .model import Figure
 from .recipients import Post, RecipientList
 from .render import Layout
@@ -54,19 +57,30 @@ def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) 
     pdf = output_path(source, out_dir, "email")
     stamp = pdf.with_suffix(".pdf.json")
     digest = _inputs_digest(source, layout)
-    if pdf.exists() and stamp.exists():
-        recorded = json.loads(stamp.read_text(encoding="utf-8"))
-        if recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
-            issue = load_issue(source).issue
-            return Edition(issue.language, issue, pdf, recorded["pages"], recorded["teasers"])
+    recorded = _read_stamp(stamp) if pdf.exists() else None
+    if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
+        issue = load_issue(source).issue
+        return Edition(issue.language, issue, pdf, recorded["pages"], recorded["teasers"])
     result = build_issue(source, out_dir, layout, variant="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
-    stamp.write_text(
-        json.dumps({"inputs": digest, "pdf": _sha256(result.pdf), "pages": result.pages, "teasers": teasers}),
-        encoding="utf-8",
-    )
+    stamp_data = {"inputs": digest, "pdf": _sha256(result.pdf), "pages": result.pages, "teasers": teasers}
+    atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
     return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers)
+
+
+def _read_stamp(stamp: Path) -> dict[str, Any] | None:
+    """The stamp's record, or None when it is missing or unreadable: a cache is rebuilt."""
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    valid = (
+        isinstance(recorded, dict)
+        and isinstance(recorded.get("pages"), int)
+        and isinstance(recorded.get("teasers"), dict)
+    )
+    return recorded if valid else None
 
 
 def _sha256(path: Path) -> str:
@@ -74,14 +88,24 @@ def _sha256(path: Path) -> str:
 
 
 def _inputs_digest(source: Path, layout: Layout) -> str:
-    issue = load_issue(source).issue
+    """A digest of every input of the edition; each image is checked before it is read."""
+    loaded = load_issue(source)
+    issue = loaded.issue
+    refused = []
+    for path, value in walk(issue):
+        message = check_image(source.parent, value.image) if isinstance(value, Figure) else None
+        if message:
+            line, col = loaded.where((*path, "image"))
+            refused.append(error(source, message, line=line, col=col, field=format_path((*path, "image")), rule="image-file"))
+    if refused:
+        raise IssueError(refused)
     files = [source]
     files += sorted({source.parent / v.image for _, v in walk(issue) if isinstance(v, Figure)})
     for folder in (layout.templates, layout.fonts, PACKAGE):
         files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     digest = hashlib.sha256()
-    for path in files:
-        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+    for file in files:
+        digest.update(str(file.name).encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
@@ -90,7 +114,9 @@ def plan(source: Path, recipients: RecipientList, out_dir: Path, group: str | No
     """Build (or reuse) the editions the posts need and compose their messages."""
     posts: list[Post] = recipients.posts(group)
     if not posts:
-        raise MailError(f"no post is in the group {group!r}" if group else "the recipients file lists no post")
+        groups = {g for p in recipients.posts() for g in p.groups}
+        message = f"no post is in the group {group!r}{did_you_mean(group or '', groups)}" if group else "the recipients file lists no post"
+        raise IssueError([error(recipients.path, message, rule="recipients", hint="see docs/recipients-format.md; --group names a group of the recipients file")])
     sources = edition_sources(source)
     main_language = next(iter(sources))
     needed = {post.language or main_language for post in posts} | {main_language}
@@ -122,3 +148,4 @@ def deliver(
             rate_per_minute or recipients.recipients.rate_per_minute, retry,
             progress,
         )
+

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from .errors import did_you_mean
+
 #: Largest image file accepted, in bytes.
 MAX_IMAGE_BYTES = 20_000_000
 #: Largest image accepted, in pixels (about 8000 x 5000).
@@ -24,8 +26,20 @@ def resolve_image(base_dir: Path, name: str) -> Path | None:
     if "://" in name or name.startswith(("/", "\\", "data:")) or ":" in name.split("/")[0]:
         return None
     base = base_dir.resolve()
-    target = (base / name).resolve()
+    try:
+        target = (base / name).resolve()
+    except (RuntimeError, OSError):  # a symlink loop
+        return None
     return target if target.is_relative_to(base) else None
+
+
+def _near_names(folder: Path, name: str) -> str:
+    """"; did you mean 'brunet.jpg'?" among the files of ``folder`` (the first thousand)."""
+    try:
+        names = [entry.name for _, entry in zip(range(1000), folder.iterdir(), strict=False)]
+    except OSError:
+        return ""
+    return did_you_mean(name, names)
 
 
 def check_image(base_dir: Path, name: str) -> str | None:
@@ -33,8 +47,12 @@ def check_image(base_dir: Path, name: str) -> str | None:
     target = resolve_image(base_dir, name)
     if target is None:
         return f"image {name!r} must be a file inside the issue's folder ({base_dir})"
+    if target.is_dir():
+        return f"image {name!r} is a folder, not an image file"
+    if not target.exists():
+        return f"image file not found: {name!r}{_near_names(target.parent, target.name)}"
     if not target.is_file():
-        return f"image file not found: {name!r}"
+        return f"image {name!r} is not a regular file"
     size = target.stat().st_size
     if size > MAX_IMAGE_BYTES:
         return f"image {name!r} is {size} bytes, over the limit of {MAX_IMAGE_BYTES}"

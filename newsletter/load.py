@@ -7,6 +7,8 @@ the rules in ``check.py``, which use the positions kept here.
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import ContentError, Problem
+from .errors import Finding, IssueError, did_you_mean, error
 from .model import Issue
 from .yamlsafe import FieldPath, Located, read_yaml
 
@@ -27,8 +29,13 @@ class Loaded:
     issue: Issue
     located: Located
 
-    def where(self, field_path: FieldPath) -> tuple[int | None, int | None]:
-        """1-based ``(line, col)`` of the value at ``field_path`` (or its closest ancestor)."""
+    def where(self, field_path: FieldPath, needle: str = "") -> tuple[int | None, int | None]:
+        """1-based ``(line, col)`` of the value at ``field_path`` (or its closest ancestor);
+        of ``needle`` inside it when given and found (a link inside a paragraph)."""
+        if needle:
+            found = self.located.find(field_path, needle)
+            if found is not None:
+                return found
         return self.located.where(field_path) or (None, None)
 
 
@@ -43,15 +50,15 @@ def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Loca
     """
     located = read_yaml(path)
     if not isinstance(located.data, dict):
-        raise ContentError([Problem(path, 1, 1, "", f"{what} must be a mapping of fields")])
+        raise IssueError([error(path, f"{what} must be a list of fields (name: value)", line=1, col=1, hint=f"see {doc}")])
     try:
         return model.model_validate(located.data), located
     except ValidationError as exc:
-        raise ContentError(schema_problems(path, located, exc, doc)) from None
+        raise IssueError(schema_problems(path, located, exc, doc, model)) from None
 
 
 def load_issue(path: Path) -> Loaded:
-    """Read and validate the issue at ``path``; raise ``ContentError`` listing every error."""
+    """Read and validate the issue at ``path``; raise ``IssueError`` listing every error."""
     issue, located = read_model(path, Issue, "an issue file", "docs/issue-format.md")
     return Loaded(path, issue, located)
 
@@ -64,44 +71,151 @@ def format_path(path: FieldPath) -> str:
     return out
 
 
+def parse_path(text: str) -> FieldPath:
+    """``sections.2.blocks.0`` (as the layout writes it in ``data-src``) -> a field path."""
+    return tuple(int(part) if part.isdigit() else part for part in text.split(".") if part)
+
+
 def _pattern_message(pattern: str) -> str:
     if "@" in pattern:
         return "expected an email address such as name@example.org"
     if pattern.startswith(("^[a-z]", "^[a-z0-9]")):
-        return "expected an id: lowercase letters, digits and dashes, starting with a letter"
+        return "expected an id: lowercase letters, digits and dashes, starting with a letter (e.g. working-groups)"
     if "https?" in pattern:
         return "expected an address starting with https://, http:// or mailto:"
     return f"does not have the expected form ({pattern})"
 
 
-def schema_problems(
-    path: Path, located: Located, exc: ValidationError, doc: str = "docs/issue-format.md"
-) -> list[Problem]:
-    """Each pydantic error as a ``Problem`` at the place in the file it is about.
+_KINDS = {
+    "string_type": "expected a text; put it in quotes if it is meant as text",
+    "int_type": "expected a whole number",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "bool_type": "expected true or false",
+    "bool_parsing": "expected true or false",
+    "date_type": "expected a date written YYYY-MM-DD",
+    "date_parsing": "expected a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date written YYYY-MM-DD",
+    "list_type": 'expected a list (lines starting with "- ")',
+    "dict_type": "expected a group of fields (name: value)",
+    "model_type": "expected a group of fields (name: value)",
+    "model_attributes_type": "expected a group of fields (name: value)",
+}
 
-    ``doc`` is where the file's format is described, for unknown fields.
+
+def _found(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a group of fields"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    shown = repr(value)
+    return shown[:60] + "..." if len(shown) > 60 else shown
+
+
+def _message(err: Any, data_path: FieldPath, model: type[BaseModel] | None) -> tuple[str, str]:
+    """An error of pydantic's in an editor's words, and the field it is about."""
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
+    if kind == "union_tag_invalid":
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",")]
+        tag = str(ctx.get("tag", ""))
+        return (
+            f"unknown block type {tag!r}{did_you_mean(tag, tags) or ';'} the block types are: {', '.join(tags)}",
+            "type",
+        )
+    if kind == "union_tag_not_found":
+        return "this block has no `type:` (a bare text is a paragraph; any other block needs its type)", ""
+    if kind == "extra_forbidden":
+        name = str(data_path[-1])
+        allowed = _fields_at(model, err["loc"][:-1]) if model is not None else []
+        hint = did_you_mean(name, allowed)
+        listed = f"; the fields here are: {', '.join(allowed)}" if allowed and not hint else ""
+        return f"unknown field {name!r}{hint}{listed}", ""
+    if kind == "missing":
+        return "this required field is missing", ""
+    if kind == "too_short" and isinstance(given, list):
+        return "this list is empty: write at least one item", ""
+    if kind == "too_long" and isinstance(given, list):
+        return f"this list has {len(given)} items, more than the {ctx.get('max_length')} allowed", ""
+    if kind == "string_too_short":
+        return "this text is empty", ""
+    if kind == "string_too_long":
+        return f"this text is longer than the {ctx.get('max_length')} characters allowed", ""
+    if kind == "string_pattern_mismatch":
+        return f"{_pattern_message(str(ctx.get('pattern', '')))} (found {_found(given)})", ""
+    if kind == "literal_error":
+        choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        return f"expected one of {', '.join(repr(c) for c in choices)}, found {_found(given)}{did_you_mean(str(given), choices)}", ""
+    if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
+        bound = next(iter(ctx.values()), "?")
+        words = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}
+        return f"expected a number {words[kind]} {bound}, found {_found(given)}", ""
+    if kind in _KINDS:
+        return f"{_KINDS[kind]} (found {_found(given)})", ""
+    if kind == "value_error":
+        return str(err["msg"]).removeprefix("Value error, "), ""
+    return f"{err['msg']} (found {_found(given)})", ""
+
+
+def schema_problems(
+    path: Path, located: Located, exc: ValidationError, doc: str = "docs/issue-format.md",
+    model: type[BaseModel] | None = None,
+) -> list[Finding]:
+    """Each pydantic error as a finding at the place in the file it is about, in plain words.
+
+    ``doc`` is where the file's format is described; ``model`` is the validated model, for
+    "did you mean" among the fields an unknown one may have been meant as.
     """
-    problems = []
+    findings = []
     for err in exc.errors():
         data_path, missing = _data_path(located.data, err["loc"])
-        kind = err["type"]
-        if kind == "extra_forbidden":
+        message, sub = _message(err, data_path, model)
+        if err["type"] == "extra_forbidden":
             pos = located.keys.get(data_path) or located.where(data_path)
-            message = f"unknown field {data_path[-1]!r}; check its spelling in {doc}"
-        elif kind == "missing":
-            pos = located.where(data_path)
-            message = "this required field is missing"
+        elif sub:
+            pos = located.where((*data_path, sub))
+            data_path = (*data_path, sub)
         else:
             pos = located.where(data_path)
-            message = err["msg"]
-            if kind == "string_pattern_mismatch":
-                message = _pattern_message(str((err.get("ctx") or {}).get("pattern", "")))
-            if kind not in {"union_tag_invalid", "union_tag_not_found"}:
-                found = repr(err.get("input"))
-                message += f" (found {found[:60] + '...' if len(found) > 60 else found})"
         line, col = pos if pos else (None, None)
-        problems.append(Problem(path, line, col, format_path(data_path + missing), message))
-    return _unique(problems)
+        findings.append(
+            error(path, message, line=line, col=col, field=format_path(data_path + missing), hint=f"see {doc}")
+        )
+    return _unique(findings)
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation may hold (through Annotated, Optional, lists, unions)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list):
+        return [m for arg in typing.get_args(annotation) for m in _unwrap(arg)]
+    return [annotation] if isinstance(annotation, type) and issubclass(annotation, BaseModel) else []
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
+    """The field names of the model at pydantic location ``loc`` (union tags included)."""
+    current: list[type[BaseModel]] = [model]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        narrowed = [m for m in current if part in m.model_fields]
+        if narrowed:
+            current = [c for m in narrowed for c in _unwrap(m.model_fields[part].annotation)]
+            continue
+        tagged = [m for m in current if _tag(m) == part]
+        current = tagged or current
+    return sorted({name for m in current for name in m.model_fields}) if len(current) == 1 else []
+
+
+def _tag(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("type")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return str(args[0]) if args else None
 
 
 def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldPath]:
@@ -127,9 +241,9 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldP
     return tuple(found), ()
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[Problem] = set()
-    return [p for p in problems if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+def _unique(findings: list[Finding]) -> list[Finding]:
+    seen: set[Finding] = set()
+    return [f for f in findings if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
 
 
 def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:

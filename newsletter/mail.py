@@ -29,6 +29,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from .errors import EnvironmentFault
 from .ledger import Ledger
 from .markup import Inline
 from .model import Issue
@@ -36,7 +37,7 @@ from .recipients import Post, RecipientList, slug
 from .render import Layout, labels_for
 
 
-class MailError(Exception):
+class MailError(EnvironmentFault):
     """Sending cannot start (no server, a certificate refused, a message over the SIZE limit)."""
 
 

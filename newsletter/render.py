@@ -10,14 +10,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import mimetypes
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 from markupsafe import Markup
 
-from .errors import ContentError, Problem
+from .errors import IssueError, error
 from .markup import Inline
 from .model import AgendaEntry, Issue
 from .yamlsafe import read_yaml
@@ -41,15 +43,69 @@ class Layout:
         return self.templates / "labels.yaml"
 
 
+#: Label keys the Python side reads (the templates' own are found in the templates).
+_CODE_LABELS = {"page": str, "months": list, "issue": str, "attached": str}
+#: Languages an issue may be written in: every one needs the whole label table.
+LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
+
+
 def labels_for(layout: Layout, language: str) -> dict[str, Any]:
-    """The label table of ``language``; a missing language is a content error."""
-    table = read_yaml(layout.labels_file).data
+    """The label table of ``language``, checked whole for every language an issue may use.
+
+    Every key the templates read (``labels.x``) and the code reads must be in every
+    language's table, so that a French edition cannot fail half way through its layout;
+    each missing key or language is an error located in ``labels.yaml``.
+    """
+    located = read_yaml(layout.labels_file)
+    table = located.data
+    path = layout.labels_file
+    hint = "add it to layouts/labels.yaml, in the words of that language"
+    if not isinstance(table, dict):
+        raise IssueError([error(path, "expected one table of labels per language (en:, fr:)", line=1, col=1, rule="labels", hint=hint)])
+    wanted = _template_labels(layout.templates) | set(_CODE_LABELS)
+    findings = []
+    for lang in LANGUAGES:
+        labels = table.get(lang)
+        if not isinstance(labels, dict):
+            findings.append(error(path, f"no labels for the language {lang!r}", line=1, col=1, field=lang, rule="labels", hint=hint))
+            continue
+        line, col = located.keys.get((lang,)) or located.where((lang,)) or (None, None)
+        for key in sorted(wanted - set(labels)):
+            findings.append(
+                error(path, f"the label {key!r} is missing for {lang!r}; the layout prints it", line=line, col=col,
+                      field=f"{lang}.{key}", rule="labels", hint=hint)
+            )
+        for key, kind in _CODE_LABELS.items():
+            if key in labels and not isinstance(labels[key], kind):
+                kline, kcol = located.where((lang, key)) or (line, col)
+                findings.append(error(path, f"the label {key!r} should be a {kind.__name__}", line=kline, col=kcol,
+                                      field=f"{lang}.{key}", rule="labels", hint=hint))
+        months = labels.get("months")
+        if isinstance(months, list) and len(months) != 12:
+            mline, mcol = located.where((lang, "months")) or (line, col)
+            findings.append(error(path, f"expected 12 month names, found {len(months)}", line=mline, col=mcol,
+                                  field=f"{lang}.months", rule="labels", hint=hint))
+    if findings:
+        raise IssueError(findings)
     if language not in table:
-        raise ContentError(
-            [Problem(layout.labels_file, None, None, language, "no labels for this language")]
-        )
-    labels: dict[str, Any] = table[language]
-    return labels
+        raise IssueError([error(path, f"no labels for the language {language!r}", line=1, col=1, rule="labels", hint=hint)])
+    result: dict[str, Any] = table[language]
+    return result
+
+
+def _template_labels(folder: Path) -> set[str]:
+    """Every ``labels.<key>`` (or ``ctx.labels.<key>``) that a template of ``folder`` reads."""
+    env = jinja2.Environment()
+    keys: set[str] = set()
+    for template in sorted(folder.glob("*.j2")):
+        tree = env.parse(template.read_text(encoding="utf-8"))
+        for node in tree.find_all(jinja2.nodes.Getattr):
+            inner = node.node
+            if (isinstance(inner, jinja2.nodes.Name) and inner.name == "labels") or (
+                isinstance(inner, jinja2.nodes.Getattr) and inner.attr == "labels"
+            ):
+                keys.add(node.attr)
+    return keys
 
 
 def render_html(

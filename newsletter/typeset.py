@@ -24,8 +24,10 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .errors import ContentError, Problem
+from .errors import IssueError, error
+from .laidout import anchor_pages, internal_links
 
+FETCH_HINT = "only files in the issue's folder, layouts/ and fonts/ may be used"
 #: Largest single file WeasyPrint may read (fonts are the largest, about 0.7 MB).
 MAX_FETCH_BYTES = 20_000_000
 
@@ -97,7 +99,9 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         raise BuildTimeout(f"the layout took longer than {seconds:g} s and was stopped")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Fire again every 50 ms until cleared: an exception raised while Python runs a
+    # finalizer (a ``__del__`` of WeasyPrint's) is printed and dropped, not propagated.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
@@ -137,7 +141,7 @@ def typeset(
     """Lay out ``html``; its page references are checked by ``page_references``.
 
     ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
-    Raises ``ContentError`` for a refused URL or an attachment and ``BuildTimeout`` when the
+    Raises ``IssueError`` for a refused URL or an attachment and ``BuildTimeout`` when the
     layout runs past ``time_limit`` seconds. ``options`` go to ``render()``: image options
     (``optimize_images``, ``jpeg_quality``, ``dpi``) only take effect there.
     """
@@ -149,12 +153,12 @@ def typeset(
                 string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
             ).render(font_config=font_config, **(options or {}))
     except RefusedURL as exc:
-        raise ContentError([Problem(source, None, None, "", f"refused to load {exc.url!r}: {exc.reason}")]) from None
+        raise IssueError([error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]) from None
     if document.metadata.attachments:
         # <link rel=attachment> would embed a file in the PDF; no issue asks for one.
         count = len(document.metadata.attachments)
-        raise ContentError(
-            [Problem(source, None, None, "", f"files may not be attached to the PDF ({count} attachment links)")]
+        raise IssueError(
+            [error(source, f"files may not be attached to the PDF ({count} attachment links)", rule="fetch", hint=FETCH_HINT)]
         )
     return document
 
@@ -168,40 +172,11 @@ def describe(ref: PageRef) -> str:
     return f"reference to #{ref.target} prints {ref.printed!r} but its target is on page {ref.target_page}"
 
 
-def anchor_pages(document: weasyprint.Document) -> dict[str, int]:
-    """Every anchor id and the 1-based page it lies on."""
-    pages: dict[str, int] = {}
-    for number, page in enumerate(document.pages, start=1):
-        for name in page.anchors:
-            pages.setdefault(name, number)
-    return pages
-
-
 def page_references(document: weasyprint.Document) -> list[PageRef]:
     """Every internal link that prints a page number, with what it prints and where it points."""
     anchors = anchor_pages(document)
-    refs = []
-    for number, page in enumerate(document.pages, start=1):
-        seen: set[int] = set()
-        for link_type, target, _rect, box in page.links:
-            element = getattr(box, "element", None)
-            # A link's inner boxes (its ::after, a flex item) are listed too: the first,
-            # outermost box of each element holds all the text it prints.
-            if link_type != "internal" or "pageref" not in _classes(box) or id(element) in seen:
-                continue
-            seen.add(id(element))
-            refs.append(PageRef(number, target, "".join(_texts(box)).strip(), anchors.get(target)))
-    return refs
-
-
-def _classes(box: Any) -> set[str]:
-    element = getattr(box, "element", None)
-    return set((element.get("class") or "").split()) if element is not None else set()
-
-
-def _texts(box: Any) -> Iterator[str]:
-    text = getattr(box, "text", None)
-    if isinstance(text, str):
-        yield text
-    for child in getattr(box, "children", ()):
-        yield from _texts(child)
+    return [
+        PageRef(link.page, link.target, link.text, anchors.get(link.target))
+        for link in internal_links(document)
+        if "pageref" in link.classes
+    ]

@@ -12,8 +12,9 @@ from conftest import FIXTURES, ISSUE_10, ROOT
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.build import DEFAULT_LAYOUT, CheckFailed, build_issue, check_issue
+from newsletter.build import DEFAULT_LAYOUT, build_issue, check_issue
 from newsletter.check import RULES, Context, Finding, guess_language, run_checks
+from newsletter.errors import IssueError
 from newsletter.fonts import bundled_families, printable_by_family, printable_characters
 from newsletter.load import load_issue
 from newsletter.render import Layout
@@ -28,16 +29,18 @@ CONTENT_AND_LAYOUT = {
     "stand-in": ("notice", "14:16"),
     "image-file": ("error", "14:16"),
     "duplicate-id": ("error", "13:13"),
-    "unknown-reference": ("error", "12:9"),
-    "link-scheme": ("error", "12:9"),
+    "unknown-reference": ("error", "12:34"),
+    "link-scheme": ("error", "12:25"),
     "unprintable": ("error", "12:9"),
     "empty-block": ("warning", "13:9"),
     "date-order": ("error", "16:18"),
     "agenda-dates": ("warning", "15:20"),
     "format": ("error", "15:20"),
-    "overflow": ("error", "page 2"),
-    "text-outside": ("error", "page 2"),
-    "overfull-line": ("warning", "page 2"),
+    # Layout findings name the page and the field of the issue file the box was made from.
+    "overflow": ("error", "page 2 at 23:20"),
+    "text-outside": ("error", "page 2 at 12:9"),
+    "overfull-line": ("warning", "page 2 at 18:20"),
+    "frame-overflow": ("error", "page 2 at 16:20"),
     "empty-page": ("warning", "page 2"),
     "size-budget": ("error", ""),
 }
@@ -59,6 +62,8 @@ def test_fixture_triggers_its_rule(rule: str, tmp_path: Path) -> None:
     assert finding.hint
     if where.startswith("page"):
         assert finding.page == int(where.split()[1])
+        if " at " in where:
+            assert f"{finding.line}:{finding.col}" == where.split(" at ")[1], str(finding)
     elif where:
         assert f"{finding.line}:{finding.col}" == where
 
@@ -260,14 +265,14 @@ def test_json_format(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert data["summary"] == "1 error, 0 warnings, 0 notices"
     (finding,) = data["findings"]
-    assert finding["rule"] == "unknown-reference" and finding["line"] == 12 and finding["col"] == 9
+    assert finding["rule"] == "unknown-reference" and finding["line"] == 12 and finding["col"] == 34
     assert finding["field"] == "sections[0].blocks[0].text" and finding["hint"]
 
 
 def test_build_refuses_on_errors_and_writes_nothing(tmp_path: Path) -> None:
     folder = tmp_path / "check"
     shutil.copytree(CHECK, folder)
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(IssueError) as info:
         build_issue(folder / "overflow.yaml", tmp_path / "out")
     assert [f.rule for f in info.value.findings if f.severity == "error"] == ["overflow"]
     assert not (tmp_path / "out" / "overflow-email.pdf").exists()
@@ -279,7 +284,7 @@ def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
     built = build_issue(folder / "language.yaml", tmp_path / "out")
     assert built.pdf is not None and any(f.rule == "language" for f in built.findings)
     built.pdf.unlink()
-    with pytest.raises(CheckFailed):
+    with pytest.raises(IssueError):
         build_issue(folder / "language.yaml", tmp_path / "out", strict=True)
     assert not (tmp_path / "out" / "language-email.pdf").exists()
 

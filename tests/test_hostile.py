@@ -17,8 +17,8 @@ import pikepdf
 import pytest
 from conftest import ROOT
 
-from newsletter.build import CheckFailed, build_issue
-from newsletter.errors import ContentError
+from newsletter.build import build_issue
+from newsletter.errors import IssueError
 from newsletter.render import Layout
 from newsletter.typeset import ProjectFetcher, RefusedURL, typeset
 
@@ -65,7 +65,7 @@ def _edit(issue: Path, old: str, new: str) -> None:
 
 def _refused(issue: Path) -> str:
     """Build ``issue``, which must fail its checks, and return what the failure says."""
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(IssueError) as info:
         build_issue(issue, issue.parent / "out")
     return str(info.value)
 
@@ -101,7 +101,7 @@ def test_symlink_pointing_outside_is_refused(minimal: Path, secret: Path) -> Non
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     (minimal.parent / "link.png").symlink_to(secret.parent / "photo.png")
     _edit(minimal, "image: photo.png", "image: link.png")
-    with pytest.raises(CheckFailed, match="image 'link.png' must be a file inside the issue's folder"):
+    with pytest.raises(IssueError, match="image 'link.png' must be a file inside the issue's folder"):
         build_issue(minimal, minimal.parent / "out")
 
 
@@ -109,7 +109,7 @@ def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tu
     port, handler = listener
     for image in (f"http://127.0.0.1:{port}/x.png", "/etc/hostname", "file:///etc/hostname"):
         _edit(minimal, "image: photo.png", f"image: {image}")
-        with pytest.raises(CheckFailed, match="must be a file inside the issue's folder"):
+        with pytest.raises(IssueError, match="must be a file inside the issue's folder"):
             build_issue(minimal, minimal.parent / "out")
         _edit(minimal, f"image: {image}", "image: photo.png")
     assert handler.hits == 0
@@ -134,7 +134,7 @@ def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret:
     css = secret.parent / "evil.css"
     css.write_text("body { color: red }", encoding="utf-8")
     layout = _layout_with_css(tmp_path, f'@import url("file://{css}");\n')
-    with pytest.raises(CheckFailed, match=r"refused to load 'file://.*evil\.css': file outside"):
+    with pytest.raises(IssueError, match=r"refused to load 'file://.*evil\.css': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
@@ -165,7 +165,7 @@ def test_fetcher_refuses_network_and_foreign_files(tmp_path: Path, secret: Path,
 def test_attachment_link_in_a_layout_is_refused(minimal: Path, secret: Path, tmp_path: Path) -> None:
     html = f'<html><head><link rel="attachment" href="{(tmp_path / "a.txt").as_uri()}"></head><body>x</body></html>'
     (tmp_path / "a.txt").write_text("attached", encoding="utf-8")
-    with pytest.raises(ContentError, match="may not be attached"):
+    with pytest.raises(IssueError, match="may not be attached"):
         typeset(html, tmp_path, [tmp_path], tmp_path / "x.yaml")
 
 
@@ -184,7 +184,7 @@ def test_pathological_layout_stops_at_the_time_limit(minimal: Path) -> None:
     paragraph = "Many words in a very long text that runs over many pages. " * 15
     _edit(minimal, "      - Back to the first section, [page](#first).\n", f"      - {paragraph}\n" * 400)
     started = time.perf_counter()
-    with pytest.raises(CheckFailed, match=r"longer than 0.3 s.*\[time-limit\]"):
+    with pytest.raises(IssueError, match=r"longer than 0.3 s.*\[time-limit\]"):
         build_issue(minimal, minimal.parent / "out", time_limit=0.3)
     assert time.perf_counter() - started < 5
     assert not (minimal.parent / "out" / "issue-email.pdf").exists()
@@ -224,7 +224,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
     """
     css = '@font-face { font-family: "Sys"; src: local("DejaVu Sans"); }\nhtml, .cover-lead { font-family: "Sys" !important; }\n'
     layout = _layout_with_css(tmp_path, css)
-    with pytest.raises(CheckFailed, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
+    with pytest.raises(IssueError, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
@@ -232,7 +232,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
 def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
     """Pango resolves generic families through the system's fontconfig: the PDF check stops it."""
     layout = _layout_with_css(tmp_path, ".cover-lead { font-family: monospace !important; }\n")
-    with pytest.raises(CheckFailed, match=r"text set in 'monospace', a font family that is not bundled \[glyphs\]"):
+    with pytest.raises(IssueError, match=r"text set in 'monospace', a font family that is not bundled \(page 1\) \[glyphs\]"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
     assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))

@@ -10,9 +10,10 @@ from conftest import FIXTURES
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from newsletter.build import CheckFailed, build_issue
+from newsletter.build import build_issue
+from newsletter.errors import IssueError
 
-OUR_ERRORS = (CheckFailed,)
+OUR_ERRORS = (IssueError,)
 
 # Text as editors paste it (prose, quotes, markup, stray HTML) and text as anything at all.
 editor_text = st.text(
@@ -81,7 +82,7 @@ def _build_or_refuse(
 def test_editor_text_builds_or_fails_cleanly(values: list[str]) -> None:
     # Text an editor could paste must never trip the layout's own checks (e.g. backticks
     # once made <code>, which asked for a system monospace font).
-    _build_or_refuse(values, allowed=(CheckFailed,), content_only=True)
+    _build_or_refuse(values, allowed=(IssueError,), content_only=True)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 
-from newsletter.build import CheckFailed, build_issue
+from newsletter.build import build_issue
+from newsletter.errors import IssueError
 from newsletter.render import Layout
 from newsletter.typeset import describe, page_references, typeset
 
@@ -72,7 +73,7 @@ def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_pat
     shutil.copytree(ROOT / "layouts", templates)
     with (templates / "newsletter.css").open("a", encoding="utf-8") as handle:
         handle.write("\na.pageref { display: flex; }\n")
-    with pytest.raises(CheckFailed) as info:
+    with pytest.raises(IssueError) as info:
         build_issue(minimal, tmp_path / "out", layout=Layout(templates=templates, fonts=ROOT / "fonts"))
     errors = [f for f in info.value.findings if f.severity == "error"]
     assert errors and all(f.rule == "page-reference" for f in errors)

@@ -1,0 +1,236 @@
+"""The laid-out pages as the layout checks see them: the one module that knows WeasyPrint's
+boxes.
+
+WeasyPrint's public ``Document`` gives pages, anchors and links; where text, lines and
+frames lie is only in its private box tree (``Page._page_box`` and the classes of
+``weasyprint.formatting_structure.boxes``). Every other module asks this one, so that a
+WeasyPrint upgrade touches one file. Positions are CSS pixels (1px = 0.75pt).
+
+Each box also knows the issue field it comes from: the templates write ``data-src`` (the
+field's path, e.g. ``sections.0.blocks.1.figures.3.value``) on every block and list item,
+and a box inherits the nearest one above it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from weasyprint.formatting_structure import boxes as wp
+
+Kind = Literal["text", "line", "image", "block", "other"]
+
+
+@dataclass(frozen=True)
+class Area:
+    """A rectangle on the page."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+
+class Box:
+    """A laid-out box, with the issue field (``src``) it was made from."""
+
+    __slots__ = ("_box", "framed", "src")
+
+    def __init__(self, box: Any, src: str = "", framed: bool = False) -> None:
+        self._box = box
+        element = getattr(box, "element", None)
+        own = element.get("data-src") if element is not None else None
+        self.src: str = own or src
+        self.framed: bool = framed or (element is not None and element.get("data-frame") is not None)
+
+    @property
+    def kind(self) -> Kind:
+        """What the box is: a run of text, a line, an image, a block, or something else."""
+        box = self._box
+        if isinstance(box, wp.TextBox):
+            return "text"
+        if isinstance(box, wp.LineBox):
+            return "line"
+        if isinstance(box, wp.ReplacedBox):
+            return "image"
+        if isinstance(box, wp.BlockContainerBox):
+            return "block"
+        return "other"
+
+    @property
+    def block_level(self) -> bool:
+        """Laid out as a block (an image with ``display: block`` is one), not inside a line."""
+        return isinstance(self._box, wp.BlockLevelBox)
+
+    @property
+    def tag(self) -> str | None:
+        """The HTML element's tag (``p``, ``dt``...), None for anonymous boxes."""
+        return getattr(self._box, "element_tag", None)
+
+    @property
+    def element_key(self) -> int:
+        """Identifies the HTML element (its boxes on several lines or pages share it)."""
+        return id(getattr(self._box, "element", None))
+
+    @property
+    def text(self) -> str:
+        """The text of a text box; empty for others."""
+        text = getattr(self._box, "text", None)
+        return text if isinstance(text, str) else ""
+
+    @property
+    def has_geometry(self) -> bool:
+        """Whether the box has a position and size (every laid-out box but a few internals)."""
+        return hasattr(self._box, "border_box_y")
+
+    @property
+    def left(self) -> float:
+        """The left of the box's text or margin box (``position_x``)."""
+        return float(self._box.position_x)
+
+    @property
+    def top(self) -> float:
+        """The top of its margin box (``position_y``)."""
+        return float(self._box.position_y)
+
+    @property
+    def width(self) -> float:
+        """Its content width (0 when not laid out)."""
+        width = self._box.width
+        return float(width) if isinstance(width, (int, float)) else 0.0
+
+    @property
+    def bottom(self) -> float:
+        """The bottom of its border box."""
+        return float(self._box.border_box_y() + self._box.border_height())
+
+    @property
+    def margin_right(self) -> float:
+        """The right of its margin box."""
+        return float(self._box.position_x + self._box.margin_width())
+
+    @property
+    def content_right(self) -> float:
+        """The right of its content box: where its lines must end."""
+        return float(self._box.content_box_x()) + self.width
+
+    @property
+    def has_content_box(self) -> bool:
+        """Whether the box has a content box (blocks and inline boxes do)."""
+        return hasattr(self._box, "content_box_x")
+
+    @property
+    def absolute(self) -> bool:
+        """Set out of the flow (``position: absolute`` or ``fixed``)."""
+        return self._box.style["position"] in ("absolute", "fixed")
+
+    @property
+    def fixed_height(self) -> bool:
+        """A frame of fixed height (its content may overflow it); images excluded."""
+        return self._box.style["height"] != "auto" and self.tag != "img"
+
+    @property
+    def family(self) -> str:
+        """The first font family asked for."""
+        return str(self._box.style["font_family"][0])
+
+    @property
+    def image_pixels(self) -> int | None:
+        """The intrinsic width in pixels of an image box."""
+        pixels = getattr(getattr(self._box, "replacement", None), "width", None)
+        return pixels if isinstance(pixels, int) else None
+
+    def attribute(self, name: str) -> str | None:
+        """An attribute of the box's HTML element."""
+        element = getattr(self._box, "element", None)
+        return element.get(name) if element is not None else None
+
+    def children(self) -> list[Box]:
+        """Its child boxes, in order."""
+        return [Box(child, self.src, self.framed) for child in getattr(self._box, "children", ())]
+
+    def walk(self) -> Iterator[Box]:
+        """This box and every box below it, depth first."""
+        stack = [self]
+        while stack:
+            box = stack.pop()
+            yield box
+            stack.extend(reversed(box.children()))
+
+    def in_line(self) -> Iterator[Box]:
+        """This box and its descendants in the flow of a line (absolutely placed ones left out)."""
+        yield self
+        for child in self.children():
+            if not child.absolute:
+                yield from child.in_line()
+
+    def all_text(self) -> str:
+        """The text of every text box below, joined."""
+        return "".join(b.text for b in self.walk())
+
+    def label(self) -> str:
+        """``dt '€1,830,000'``: the element and the start of its text, for messages."""
+        text = " ".join(" ".join(b.text.strip() for b in self.walk() if b.text).split())
+        return f"{self.tag} {text[:40]!r}" if text else str(self.tag)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A laid-out page: its number, its content area and its boxes."""
+
+    number: int
+    area: Area
+    #: The page's content (the document's flow on this page, margin boxes left out).
+    flow: Box
+    #: Everything on the page, running headers and footers included.
+    whole: Box
+
+
+def pages(document: Any) -> list[Page]:
+    """The pages of a laid-out ``weasyprint.Document``."""
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        box = page._page_box
+        left, top = box.content_box_x(), box.content_box_y()
+        area = Area(left, top, left + box.width, top + box.height)
+        found.append(Page(number, area, Box(box.children[0]), Box(box)))
+    return found
+
+
+@dataclass(frozen=True)
+class Link:
+    """An internal link as laid out: the page it is on, its target, classes and printed text."""
+
+    page: int
+    target: str
+    classes: frozenset[str]
+    text: str
+
+
+def internal_links(document: Any) -> Iterator[Link]:
+    """Every internal link of the document, once per element and page.
+
+    A link's inner boxes (its ``::after``, a flex item) are listed too; the first, outermost
+    box of each element holds all the text it prints.
+    """
+    for number, page in enumerate(document.pages, start=1):
+        seen: set[int] = set()
+        for link_type, target, _rect, raw in page.links:
+            if link_type != "internal":
+                continue
+            box = Box(raw)
+            if box.element_key in seen:
+                continue
+            seen.add(box.element_key)
+            classes = frozenset((box.attribute("class") or "").split())
+            yield Link(number, target, classes, box.all_text().strip())
+
+
+def anchor_pages(document: Any) -> dict[str, int]:
+    """Every anchor id and the 1-based page it lies on."""
+    found: dict[str, int] = {}
+    for number, page in enumerate(document.pages, start=1):
+        for name in page.anchors:
+            found.setdefault(name, number)
+    return found
