@@ -6,12 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: issue10 test bench clean
+.PHONY: issue10 test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,dev]"
 	touch $(STAMP)
 
 issue10: $(STAMP)
@@ -19,6 +19,16 @@ issue10: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# ruff (lint and format) and mypy --strict; run by .ci/run before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check newsletter tests bench tools
+	$(BIN)/ruff format --check newsletter tests bench tools
+	$(BIN)/mypy --strict newsletter
+
+format: $(STAMP)
+	$(BIN)/ruff format newsletter tests bench tools
+	$(BIN)/ruff check --fix newsletter tests bench tools
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_build.py

@@ -18,8 +18,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsletter.editions import EDITIONS
+
 ISSUE = ROOT / "issues" / "issue-10.yaml"
-EDITIONS = ("email", "print", "archive")
 
 
 def _run(variant: str, out: Path) -> float:

@@ -16,20 +16,23 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 
-from .check import Context, run_checks
+from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
+from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .fonts import font_coverage
+from .laidout import pages
 from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
 from .typeset import BuildTimeout, PageRef, page_references, typeset
-from .variants import VARIANTS, Variant, cmyk_images, finisher
+from .variants import cmyk_images, finisher
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
@@ -56,6 +59,22 @@ def output_path(source: Path, out_dir: Path, variant: str) -> Path:
     return out_dir / f"{source.stem}-{variant}.pdf"
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build: which edition, with which layout, where to, how strictly."""
+
+    edition: str = "email"
+    layout: Layout = DEFAULT_LAYOUT
+    #: The folder the PDF goes to; None to check only (the PDF is written, checked and removed).
+    out_dir: Path | None = None
+    #: Also write the HTML the PDF is made from, beside it.
+    write_html: bool = False
+    #: Seconds the layout may take; None for no limit.
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+    #: Warnings count as errors.
+    strict: bool = False
+
+
 def build_issue(
     source: Path,
     out_dir: Path,
@@ -70,14 +89,14 @@ def build_issue(
     Raises ``IssueError`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
-    return _pipeline(source, layout, variant, out_dir, write_html, time_limit, strict)
+    return run(source, BuildOptions(variant, layout, out_dir, write_html, time_limit, strict))
 
 
 def build_all(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variants: tuple[str, ...] = tuple(VARIANTS),
+    variants: tuple[str, ...] = EDITIONS,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     workers: int | None = None,
@@ -87,11 +106,9 @@ def build_all(
 
     Layout is single-threaded Python, so processes (not threads) are what use the cores.
     """
+    options = BuildOptions(layout=layout, out_dir=out_dir, write_html=write_html, time_limit=time_limit, strict=strict)
     with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
-        futures = {
-            name: pool.submit(build_issue, source, out_dir, layout, name, write_html, time_limit, strict)
-            for name in variants
-        }
+        futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in variants}
         results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
         for name, future in futures.items():
             try:
@@ -110,35 +127,14 @@ def check_issue(
 ) -> list[Finding]:
     """Every finding of the preflight of one edition of ``source``; writes nothing that stays."""
     try:
-        return _pipeline(source, layout, variant, None, False, time_limit, strict).findings
+        return run(source, BuildOptions(variant, layout, None, False, time_limit, strict)).findings
     except IssueError as failed:
         return failed.findings
 
 
-def _pipeline(
-    source: Path,
-    layout: Layout,
-    variant_name: str,
-    out_dir: Path | None,
-    write_html: bool,
-    time_limit: float | None,
-    strict: bool,
-) -> BuildResult:
-    variant = VARIANTS[variant_name]
-    with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
-        return _stages(source, layout, variant, out_dir, write_html, time_limit, strict, Path(work))
-
-
-def _stages(
-    source: Path,
-    layout: Layout,
-    variant: Variant,
-    out_dir: Path | None,
-    write_html: bool,
-    time_limit: float | None,
-    strict: bool,
-    work: Path,
-) -> BuildResult:
+def run(source: Path, options: BuildOptions) -> BuildResult:
+    """The pipeline for one edition: every stage, each checked before the next starts."""
+    edition = VARIANTS[options.edition]
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -148,28 +144,54 @@ def _stages(
         timings[stage] = now - clock
         clock = now
 
-    loaded = load_issue(source)
-    coverage = font_coverage(layout.fonts)
-    context = Context(
-        loaded,
-        coverage.common,
-        coverage.families,
-        coverage.by_family,
-        size_budget_mb=loaded.issue.size_budget_mb or variant.size_budget_mb,
-        variant=variant.name,
-    )
-    findings = run_checks("content", context, strict)
-    _stop_on_errors(findings)
+    content = _load(source, options, edition)
+    findings = _checked(run_checks("content", content, options.strict), [])
     lap("load")
-
-    images = cmyk_images(loaded.issue, source.parent, layout.templates) if variant.cmyk_images else {}
-    stylesheets = (variant.stylesheet,) if variant.stylesheet else ()
-    html = render_html(loaded.issue, layout, source.parent, stylesheets, images)
+    html = _render(content, options)
     lap("render")
+    laid_out, document = _layout(content, html, options, findings)
+    findings = _checked(run_checks("layout", laid_out, options.strict), findings)
+    lap("layout")
+    with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
+        target, size = _write(content, document, html, options, findings, Path(work))
+    lap("write")
+    return BuildResult(
+        content.issue, edition.name, target if options.out_dir is not None else None, len(document.pages), size,
+        list(laid_out.references), findings, timings,
+    )
+
+
+def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
+    """The findings so far; ``IssueError`` with all of them when one is an error."""
+    findings = before + found
+    if has_errors(findings):
+        raise IssueError(findings)
+    return findings
+
+
+def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentContext:
+    """Stage 1: the issue, validated, and what the content rules need."""
+    return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
+
+
+def _render(content: ContentContext, options: BuildOptions) -> str:
+    """Stage 2: the HTML of the edition (its images converted first when it asks)."""
+    edition, source = content.edition, content.loaded.path
+    layout = options.layout
+    images = cmyk_images(content.issue, source.parent, layout.templates) if edition.cmyk_images else {}
+    stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
+    return render_html(content.issue, layout, source.parent, stylesheets, images)
+
+
+def _layout(
+    content: ContentContext, html: str, options: BuildOptions, findings: list[Finding]
+) -> tuple[LayoutContext, Any]:
+    """Stage 3: the laid-out document, and the context the layout rules look at."""
+    source, layout = content.loaded.path, options.layout
     try:
-        context.document = typeset(
+        document = typeset(
             html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
-            source=source, time_limit=time_limit, options=variant.render_options,
+            source=source, time_limit=options.time_limit, options=content.edition.render_options,
         )
     except IssueError as exc:
         raise IssueError(findings + exc.findings) from None
@@ -180,35 +202,40 @@ def _stages(
             findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
                               hint="look for a block or emphasis nested in itself many times")]
         ) from None
-    findings += run_checks("layout", context, strict)
-    _stop_on_errors(findings)
-    lap("layout")
+    context = LayoutContext(
+        content.loaded, content.fonts, content.edition, tuple(pages(document)), tuple(page_references(document))
+    )
+    return context, document
 
-    folder = out_dir if out_dir is not None else work
+
+def _write(
+    content: ContentContext, document: Any, html: str, options: BuildOptions, findings: list[Finding], work: Path
+) -> tuple[Path, int]:
+    """Stage 4: the PDF, written beside its target, read back and checked, then moved over
+    it (or removed, when only checking); the output findings are added to ``findings``."""
+    source, edition, issue = content.loaded.path, content.edition, content.issue
+    folder = options.out_dir if options.out_dir is not None else work
     prepare_folder(folder)
     _remove_stale_temporaries(folder)
-    target = output_path(source, folder, variant.name)
-    document = context.document
-    options = variant.write_options(loaded.issue)
-    finish = finisher(variant, loaded.issue)
+    target = output_path(source, folder, edition.name)
+    write_options = edition.write_options(issue)
+    finish = finisher(edition, issue)
 
     def check_output(pdf: Path) -> None:
-        context.pdf = pdf
-        findings.extend(run_checks("output", context, strict))
-        _stop_on_errors(findings)
+        with pikepdf.open(pdf) as opened:
+            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened)
+            findings.extend(run_checks("output", output, options.strict))
+        if has_errors(findings):
+            raise IssueError(findings)
 
-    with _fonts_dated(calendar.timegm(loaded.issue.date.timetuple())), _environment(folder):
+    with _fonts_dated(calendar.timegm(issue.date.timetuple())), _environment(folder):
         size = _write_pdf(
-            lambda handle: document.write_pdf(handle, finisher=finish, **options),
-            target, len(document.pages), check_output, keep=out_dir is not None,
+            lambda handle: document.write_pdf(handle, finisher=finish, **write_options),
+            target, len(document.pages), check_output, keep=options.out_dir is not None,
         )
-        if write_html and out_dir is not None:
+        if options.write_html and options.out_dir is not None:
             atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
-    lap("write")
-    return BuildResult(
-        loaded.issue, variant.name, target if out_dir is not None else None, len(document.pages), size,
-        page_references(document), findings, timings,
-    )
+    return target, size
 
 
 def check_folder(folder: Path) -> None:
@@ -265,11 +292,6 @@ def _fonts_dated(epoch: int) -> Iterator[None]:
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-def _stop_on_errors(findings: list[Finding]) -> None:
-    if has_errors(findings):
-        raise IssueError(findings)
 
 
 def _write_pdf(

@@ -27,6 +27,7 @@ import typer
 
 from . import __version__
 from .defaults import DEFAULT_TIME_LIMIT
+from .editions import EDITIONS, VARIANTS
 from .errors import EnvironmentFault, Finding, IssueError, format_findings, has_errors, summary
 
 if TYPE_CHECKING:
@@ -83,13 +84,8 @@ TimeLimitOpt = Annotated[
 ]
 
 
-class Edition(str, enum.Enum):
-    """Which PDF to make."""
-
-    email = "email"
-    print = "print"
-    archive = "archive"
-    all = "all"
+#: Which PDF to make: one edition of ``editions.VARIANTS``, or all of them.
+Edition = enum.Enum("Edition", {name: name for name in (*EDITIONS, "all")}, type=str)  # type: ignore[misc]
 
 
 class Format(str, enum.Enum):
@@ -167,8 +163,7 @@ VariantOpt = Annotated[
     Edition,
     typer.Option(
         "--variant",
-        help="email: small, for the posts; print: CMYK PDF/X-4 with bleed and crop marks, for the print shop; "
-        "archive: PDF/A-3u, tagged for accessibility; all: the three, in parallel.",
+        help="; ".join(f"{v.name}: {v.purpose}" for v in VARIANTS.values()) + "; all: every edition, in parallel.",
     ),
 ]
 
@@ -177,7 +172,7 @@ VariantOpt = Annotated[
 @_reported
 def build(
     issue: IssueArg,
-    variant: VariantOpt = Edition.email,
+    variant: VariantOpt = Edition["email"],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.", metavar="FOLDER")] = Path("out"),
     html: Annotated[bool, typer.Option("--html", help="Also write the HTML each PDF is made from, for debugging.")] = False,
     strict: StrictOpt = False,
@@ -193,7 +188,7 @@ def build(
     _require(issue)
     check_folder(out)
     chosen = _layout(layout)
-    if variant is Edition.all:
+    if variant is Edition["all"]:
         _build_all(issue, out, strict, time_limit, html, chosen)
         return
     result = build_issue(
@@ -245,7 +240,7 @@ def _report(issue: Path, result: BuildResult, notices: bool = True) -> None:
 
 
 CheckVariantOpt = Annotated[
-    Edition, typer.Option("--variant", help="The edition to check: email, print or archive (all checks the three).")
+    Edition, typer.Option("--variant", help=f"The edition to check: {', '.join(EDITIONS)} (all checks every edition).")
 ]
 
 
@@ -253,7 +248,7 @@ CheckVariantOpt = Annotated[
 @_reported
 def check(
     issue: IssueArg,
-    variant: CheckVariantOpt = Edition.email,
+    variant: CheckVariantOpt = Edition["email"],
     strict: StrictOpt = False,
     format: Annotated[Format, typer.Option("--format", help="text for people, json for tools.")] = Format.text,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
@@ -264,11 +259,10 @@ def check(
     Prints every finding grouped by severity (error, warning, notice) with the file:line:col of the field (and the page, for what the layout shows), and how to fix it. Exits 1 when an error remains (with --strict, a warning too).
     """
     from .build import check_issue
-    from .variants import VARIANTS
 
     _require(issue)
     chosen = _layout(layout)
-    names = list(VARIANTS) if variant is Edition.all else [variant.value]
+    names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
     findings: list[Finding] = []
     for name in names:
         found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)

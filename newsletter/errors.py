@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+#: A position in an issue file: field names and list indexes, e.g. ``("sections", 2, "blocks", 0)``.
+FieldPath = tuple[str | int, ...]
 Severity = Literal["error", "warning", "notice"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "notice")
 

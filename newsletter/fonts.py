@@ -9,6 +9,7 @@ glyph into an error the editor can act on.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
@@ -49,12 +50,12 @@ class Coverage:
 
     by_family: dict[str, frozenset[int]]
 
-    @property
+    @cached_property
     def common(self) -> frozenset[int]:
         """Code points every family can print."""
         return frozenset.intersection(*self.by_family.values()) if self.by_family else _LAYOUT_CHARACTERS
 
-    @property
+    @cached_property
     def families(self) -> frozenset[str]:
         """Family names without spaces, as PDF font names carry them."""
         return frozenset(name.replace(" ", "") for name in self.by_family)

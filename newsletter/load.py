@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import Finding, IssueError, did_you_mean, error
-from .model import Issue
-from .yamlsafe import FieldPath, Located, read_yaml
+from .errors import FieldPath, Finding, IssueError, did_you_mean, error
+from .model import LINK_KINDS, Issue, walk
+from .yamlsafe import Located, read_yaml
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def _pattern_message(pattern: str) -> str:
     if pattern.startswith(("^[a-z]", "^[a-z0-9]")):
         return "expected an id: lowercase letters, digits and dashes, starting with a letter (e.g. working-groups)"
     if "https?" in pattern:
-        return "expected an address starting with https://, http:// or mailto:"
+        return f"expected a link: {LINK_KINDS}"
     return f"does not have the expected form ({pattern})"
 
 
@@ -246,12 +245,4 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
 
 
-def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
-    """Every model, list item and scalar below ``value``, with its path in the file."""
-    yield path, value
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from walk(getattr(value, name), (*path, name))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from walk(item, (*path, i))
+__all__ = ["Loaded", "format_path", "load_issue", "parse_path", "read_model", "schema_problems", "walk"]

@@ -20,7 +20,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
-_SAFE_HREF = re.compile(r"^(https?://[^\s<>\"]+|mailto:[^\s<>\"@]+@[^\s<>\"]+|#[a-z][a-z0-9-]*)$")
+from .model import INTERNAL_LINK, WEB_LINK
+
+_SAFE_HREF = re.compile(rf"^({WEB_LINK}|{INTERNAL_LINK})$")
 #: Words that make an internal link a page reference, in any edition's language.
 PAGE_WORDS = frozenset({"page", "p.", "pages"})
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +22,8 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
+from .errors import FieldPath
 
 
 def _printable(value: str) -> str:
@@ -39,8 +42,14 @@ Id = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{0,63}$")]
 Inline = Annotated[str, StringConstraints(min_length=1, max_length=20_000), AfterValidator(_printable)]
 #: A plain, single-line label without markup.
 Plain = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterValidator(_printable)]
+#: The one home of what a link may be: a web page, a mail address, or (in inline text) an
+#: anchor of the issue. Anything else (``file:``, ``javascript:``, ``data:``) is refused.
+WEB_LINK = r"https?://[^\s<>\"]+|mailto:[^\s<>\"@]+@[^\s<>\"]+"
+INTERNAL_LINK = r"#[a-z][a-z0-9-]*"
+#: How the allowed links are named in messages.
+LINK_KINDS = "https://, http://, mailto: or #id"
 #: An external address a reader can follow.
-Url = Annotated[str, StringConstraints(pattern=r"^(https?://[^\s<>\"]+|mailto:[^\s<>\"]+)$")]
+Url = Annotated[str, StringConstraints(pattern=rf"^({WEB_LINK})$")]
 
 
 class _Data(BaseModel):
@@ -340,3 +349,20 @@ class Issue(_Data):
 
 for _model in (Question, NumberedPoint, Box, Columns):
     _model.model_rebuild()
+
+def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
+    """Every model, list item and scalar below ``value``, with its path in the file."""
+    yield path, value
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from walk(getattr(value, name), (*path, name))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from walk(item, (*path, i))
+
+
+def figures(issue: Issue) -> Iterator[tuple[FieldPath, Figure]]:
+    """Every figure of the issue, with its path, in reading order."""
+    for path, value in walk(issue):
+        if isinstance(value, Figure):
+            yield path, value

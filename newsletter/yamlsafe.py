@@ -25,12 +25,11 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from .errors import Finding, IssueError, error, excerpt
+from .errors import FieldPath, Finding, IssueError, error, excerpt
 
 #: Largest issue or recipients file accepted. Issue 10 is about 60 KB.
 MAX_BYTES = 1_000_000
 
-FieldPath = tuple[str | int, ...]
 
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +12,11 @@ import pypdfium2 as pdfium
 import pytest
 
 from newsletter.build import BuildResult, build_issue
+from newsletter.check import OutputContext, run_checks
+from newsletter.editions import VARIANTS
+from newsletter.errors import Finding
+from newsletter.fonts import font_coverage
+from newsletter.load import load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
@@ -56,3 +62,17 @@ def minimal(tmp_path: Path) -> Path:
     folder = tmp_path / "minimal"
     shutil.copytree(FIXTURES / "minimal", folder)
     return folder / "issue.yaml"
+
+
+def output_findings(pdf: Path, source: Path, edition: str = "email") -> list[Finding]:
+    """The output rules' findings on a written PDF, opened afresh (tests spoil it between calls)."""
+    with pikepdf.open(pdf) as opened:
+        context = OutputContext(load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS[edition], pdf, opened)
+        return run_checks("output", context)
+
+
+def spoil(pdf: Path, change: Callable[[pikepdf.Pdf], object]) -> None:
+    """Change the PDF at ``pdf`` in place with ``change``."""
+    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
+        change(doc)
+        doc.save(pdf)

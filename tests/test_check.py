@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import FIXTURES, ISSUE_10, ROOT
+from conftest import FIXTURES, ISSUE_10, ROOT, output_findings, spoil
 from typer.testing import CliRunner
 
 from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT, build_issue, check_issue
-from newsletter.check import RULES, Context, Finding, guess_language, run_checks
-from newsletter.errors import IssueError
-from newsletter.fonts import bundled_families, printable_by_family, printable_characters
-from newsletter.load import load_issue
+from newsletter.check import RULES, guess_language
+from newsletter.editions import VARIANTS
+from newsletter.errors import Finding, IssueError
 from newsletter.render import Layout
 
 CHECK = FIXTURES / "check"
@@ -132,88 +132,87 @@ def test_glyphs_rule_covers_the_layouts_own_words(minimal: Path, tmp_path: Path)
 
 
 @pytest.fixture
-def output_context(minimal: Path, tmp_path: Path) -> tuple[Context, Path]:
+def output_context(minimal: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A written PDF with a link, and its issue: the output rules find nothing in it."""
     text = minimal.read_text(encoding="utf-8").replace(
         "A lead paragraph.", "A lead paragraph with [a link](https://example.org/)."
     )
     minimal.write_text(text, encoding="utf-8")
     result = build_issue(minimal, tmp_path / "out")
     assert result.pdf is not None
-    context = Context(
-        load_issue(minimal), printable_characters(ROOT / "fonts"), bundled_families(ROOT / "fonts"),
-        printable_by_family(ROOT / "fonts"), pdf=result.pdf,
-    )
-    assert not run_checks("output", context)
-    return context, result.pdf
+    assert not output_findings(result.pdf, minimal)
+    return minimal, result.pdf
 
 
-def _spoil(pdf: Path, change: object) -> None:
-    with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
-        change(doc)  # type: ignore[operator]
-        doc.save(pdf)
+def _output_rules(source: Path, pdf: Path) -> set[str]:
+    return {f.rule for f in output_findings(pdf, source)}
 
 
-def _output_rules(context: Context) -> set[str]:
-    return {f.rule for f in run_checks("output", context)}
-
-
-def test_metadata_rule(output_context: tuple[Context, Path]) -> None:
-    context, pdf = output_context
+def test_metadata_rule(output_context: tuple[Path, Path]) -> None:
+    source, pdf = output_context
 
     def drop(doc: pikepdf.Pdf) -> None:
         del doc.docinfo["/Title"]
         del doc.Root["/Lang"]
 
-    _spoil(pdf, drop)
-    messages = [f.message for f in run_checks("output", context) if f.rule == "metadata"]
+    spoil(pdf, drop)
+    messages = [f.message for f in output_findings(pdf, source) if f.rule == "metadata"]
     assert messages == ["the PDF has no title in its metadata", "the PDF does not say its language"]
 
 
-def test_link_uri_rule(output_context: tuple[Context, Path]) -> None:
-    context, pdf = output_context
+def test_link_uri_rule(output_context: tuple[Path, Path]) -> None:
+    source, pdf = output_context
 
     def drop(doc: pikepdf.Pdf) -> None:
         for annot in doc.pages[0].Annots:
             if "/A" in annot:
                 del annot.A["/URI"]
 
-    _spoil(pdf, drop)
-    assert _output_rules(context) == {"link-uri"}
+    spoil(pdf, drop)
+    assert _output_rules(source, pdf) == {"link-uri"}
 
 
-def test_fonts_embedded_rule(output_context: tuple[Context, Path]) -> None:
-    context, pdf = output_context
+def test_fonts_embedded_rule(output_context: tuple[Path, Path]) -> None:
+    source, pdf = output_context
 
     def whole(doc: pikepdf.Pdf) -> None:
         font = next(iter(doc.pages[0].Resources.Font.values()))
         font.BaseFont = pikepdf.Name("/" + str(font.BaseFont).split("+", 1)[1])
 
-    _spoil(pdf, whole)
-    found = [f for f in run_checks("output", context) if f.rule == "fonts-embedded"]
+    spoil(pdf, whole)
+    found = [f for f in output_findings(pdf, source) if f.rule == "fonts-embedded"]
     assert found and "embedded whole, not subset" in found[0].message
 
 
-def test_fonts_bundled_rule(output_context: tuple[Context, Path]) -> None:
-    context, pdf = output_context
+def test_fonts_bundled_rule(output_context: tuple[Path, Path]) -> None:
+    source, pdf = output_context
 
     def foreign(doc: pikepdf.Pdf) -> None:
         font = next(iter(doc.pages[0].Resources.Font.values()))
         font.BaseFont = pikepdf.Name("/ABCDEF+DejaVuSans")
 
-    _spoil(pdf, foreign)
-    found = [f for f in run_checks("output", context) if f.rule == "fonts-bundled"]
+    spoil(pdf, foreign)
+    found = [f for f in output_findings(pdf, source) if f.rule == "fonts-bundled"]
     assert found and found[0].message == "font ABCDEF+DejaVuSans is not bundled in fonts/"
 
 
 def test_every_rule_has_a_test() -> None:
-    tested = set(CONTENT_AND_LAYOUT) | {
-        "page-reference", "heading-alone", "page-count", "glyphs",
-        "metadata", "link-uri", "fonts-embedded", "fonts-bundled",
-        # tests/test_variants.py
-        "image-resolution", "print-boxes", "print-cmyk", "print-intent",
-        "archive-ids", "archive-tags", "interpolate", "bookmarks",
+    """Each registered rule has a fixture named after it, or a test that asserts its name."""
+    sources = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
+    fixtures = {p.stem for p in CHECK.glob("*.yaml")}
+    untested = {
+        name for name in RULES
+        if name not in fixtures and not re.search(rf"[\"']{re.escape(name)}[:\"']", sources.replace(f'"{name}",', ""))
     }
-    assert set(RULES) <= tested, f"rules without a fixture: {set(RULES) - tested}"
+    assert not untested, f"rules without a fixture or a test naming them: {untested}"
+    assert fixtures <= set(RULES) | {"format"}, f"fixtures of no rule: {fixtures - set(RULES)}"
+
+
+def test_edition_rules_belong_to_editions() -> None:
+    """Every edition-only rule is claimed by an edition, and every rule an edition claims exists."""
+    claimed = {name for edition in VARIANTS.values() for name in edition.rules}
+    edition_only = {name for name, r in RULES.items() if r.edition_only}
+    assert claimed == edition_only
 
 
 def test_issue_10_is_clean_under_strict() -> None:

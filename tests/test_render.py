@@ -43,3 +43,38 @@ def test_text_cannot_inject_markup(minimal: Path) -> None:
     assert "&lt;link rel=attachment" in html and "&lt;script&gt;" in html
     assert "<link rel=attachment" not in html and "<script>" not in html
     assert "<em>fine</em>" in html
+
+
+def test_every_block_type_has_its_macro() -> None:
+    """One macro per member of the block union, found by the block's type: a new block type
+    without a macro fails here, not silently in a PDF."""
+    import typing
+
+    import jinja2
+
+    from newsletter.model import Block
+
+    members = typing.get_args(typing.get_args(Block)[0])
+    tags = {typing.get_args(m.model_fields["type"].annotation)[0] for m in members}
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(DEFAULT_LAYOUT.templates))
+    env.filters.update(inline=str, date=str, dates=str, asset=str)
+    module = env.get_template("blocks.html.j2").module
+    dispatch = module.BLOCKS  # type: ignore[attr-defined]
+    assert set(dispatch) == tags
+    assert all(callable(macro) for macro in dispatch.values())
+
+
+def test_a_block_type_without_a_macro_fails_loudly(minimal: Path) -> None:
+    import jinja2
+    import pytest
+
+    from newsletter.render import Layout
+
+    layout_dir = minimal.parent / "layout"
+    import shutil
+
+    shutil.copytree(DEFAULT_LAYOUT.templates, layout_dir)
+    blocks = layout_dir / "blocks.html.j2"
+    blocks.write_text(blocks.read_text(encoding="utf-8").replace('  "figure": figure,\n', ""), encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError, match="figure"):
+        render_html(load_issue(minimal).issue, Layout(layout_dir, DEFAULT_LAYOUT.fonts), minimal.parent)

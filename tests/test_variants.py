@@ -10,13 +10,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import ISSUE_10, ROOT
+from conftest import ISSUE_10, output_findings, spoil
 from PIL import Image
 
 from newsletter.build import BuildResult, build_all, build_issue
-from newsletter.check import Context, run_checks
-from newsletter.fonts import bundled_families, printable_by_family, printable_characters
-from newsletter.load import load_issue
 
 MM = 72 / 25.4
 
@@ -215,14 +212,8 @@ def spoilable(editions: dict[str, BuildResult], tmp_path: Path) -> object:
         assert source is not None
         pdf_path = tmp_path / f"{edition}.pdf"
         shutil.copy(source, pdf_path)
-        with pikepdf.open(pdf_path, allow_overwriting_input=True) as doc:
-            change(doc)  # type: ignore[operator]
-            doc.save(pdf_path)
-        context = Context(
-            load_issue(ISSUE_10), printable_characters(ROOT / "fonts"), bundled_families(ROOT / "fonts"),
-            printable_by_family(ROOT / "fonts"), pdf=pdf_path, size_budget_mb=100, variant=edition,
-        )
-        return [f"{f.rule}: {f.message}" for f in run_checks("output", context)]
+        spoil(pdf_path, change)  # type: ignore[arg-type]
+        return [f"{f.rule}: {f.message}" for f in output_findings(pdf_path, ISSUE_10, edition)]
 
     return make
 

@@ -1,0 +1,30 @@
+"""Preflight: what an editor or a printer would send back, as findings with where to fix them.
+
+One module per stage of rules (``content``, ``layout``, ``output``) and one for the rules
+that belong to some editions only (``editions``); ``registry`` holds the ``@rule`` decorator,
+the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
+module of its stage and a fixture in ``tests/fixtures/check/``.
+"""
+
+from __future__ import annotations
+
+from . import content, editions, layout, output
+from .content import guess_language
+from .registry import RULES, STAGES, ContentContext, Hit, LayoutContext, OutputContext, Rule, rule, run_checks
+
+__all__ = [
+    "RULES",
+    "STAGES",
+    "ContentContext",
+    "Hit",
+    "LayoutContext",
+    "OutputContext",
+    "Rule",
+    "content",
+    "editions",
+    "guess_language",
+    "layout",
+    "output",
+    "rule",
+    "run_checks",
+]

@@ -1,0 +1,170 @@
+"""Content rules: on the validated issue, before layout. Each is located at its field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from ..errors import FieldPath, did_you_mean
+from ..images import check_image
+from ..markup import Inline
+from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
+from .registry import ContentContext, Hit, rule
+
+
+def _texts(issue: Issue) -> Iterator[tuple[FieldPath, str]]:
+    for path, value in walk(issue):
+        if isinstance(value, str):
+            yield path, value
+
+
+_PLACEHOLDERS = re.compile(
+    r"Légende accompagnant l.illustration|Lorem ipsum|\bTODO\b|\bXXX\b|\[caption\]|\bTBD\b|\bFIXME\b",
+    re.IGNORECASE,
+)
+
+
+@rule("placeholder", "content", "error", "write the real text in place of the placeholder")
+def _placeholder(ctx: ContentContext) -> Iterator[Hit]:
+    for path, text in _texts(ctx.issue):
+        match = _PLACEHOLDERS.search(text)
+        if match:
+            yield Hit(f"placeholder text {match.group(0)!r} in {text[:60]!r}", path)
+
+
+_STOPWORDS = {
+    "en": {"the", "of", "and", "to", "in", "on", "for", "with", "is", "are", "was", "by", "at", "from", "this", "that", "as", "an", "its", "their", "which", "be"},
+    "fr": {"le", "la", "les", "des", "du", "de", "et", "est", "un", "une", "au", "aux", "pour", "avec", "sur", "dans", "par", "qui", "que", "ce", "cette", "son", "sa", "ses", "l", "d"},
+}
+#: Fields where a label or caption is expected: they must be in the edition's language.
+_LABEL_FIELDS = {"caption", "alt", "title", "kicker", "subtitle", "running_title", "sponsor"}
+
+
+def guess_language(text: str) -> str | None:
+    """The edition language (``en`` or ``fr``) ``text`` reads as, or None when unsure."""
+    words = re.findall(r"[a-zà-ÿ]+", text.lower().replace("’", "'").replace("'", " "))
+    scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPWORDS.items()}
+    scores["fr"] += sum(1 for ch in text.lower() if ch in "éèêàçùâîôû")
+    best = max(scores, key=lambda lang: scores[lang])
+    other = min(scores.values())
+    # Names in the other language ("Les amis du bus des femmes") are common in captions:
+    # only a clear majority counts.
+    return best if scores[best] >= 2 * other + 1 else None
+
+
+@rule("language", "content", "warning", "translate it, or move words of another language into the text")
+def _language(ctx: ContentContext) -> Iterator[Hit]:
+    for path, text in _texts(ctx.issue):
+        if path and path[-1] in _LABEL_FIELDS:
+            found = guess_language(text)
+            if found is not None and found != ctx.issue.language:
+                yield Hit(f"{text[:60]!r} reads as {found!r}, the edition is {ctx.issue.language!r}", path)
+
+
+@rule("figure-alt", "content", "error", "add `alt:` saying what the image shows, for readers who cannot see it")
+def _figure_alt(ctx: ContentContext) -> Iterator[Hit]:
+    for path, figure in figures(ctx.issue):
+        if not figure.alt:
+            yield Hit(f"image {figure.image!r} has no alt text", path)
+
+
+@rule("stand-in", "content", "notice", "replace the stand-in with the real image and remove `stand_in: true`")
+def _stand_in(ctx: ContentContext) -> Iterator[Hit]:
+    for path, figure in figures(ctx.issue):
+        if figure.stand_in:
+            yield Hit(f"image {figure.image!r} is a stand-in", (*path, "image"))
+
+
+@rule("image-file", "content", "error", "put a PNG or JPEG inside the issue's folder and name it relative to the issue file")
+def _image_file(ctx: ContentContext) -> Iterator[Hit]:
+    for path, figure in figures(ctx.issue):
+        message = check_image(ctx.loaded.path.parent, figure.image)
+        if message:
+            yield Hit(message, (*path, "image"))
+
+
+def anchors(issue: Issue) -> dict[str, list[FieldPath]]:
+    """Every id written in the issue and where."""
+    found: dict[str, list[FieldPath]] = {}
+    for path, value in walk(issue):
+        anchor = getattr(value, "id", None)
+        if isinstance(anchor, str) and isinstance(value, BaseModel):
+            found.setdefault(anchor, []).append((*path, "id"))
+    return found
+
+
+@rule("duplicate-id", "content", "error", "give each block its own id")
+def _duplicate_id(ctx: ContentContext) -> Iterator[Hit]:
+    for anchor, paths in anchors(ctx.issue).items():
+        for path in paths[1:]:
+            first = ctx.loaded.where(paths[0])[0]
+            yield Hit(f"duplicate id {anchor!r} (first used at line {first})", path)
+
+
+@rule("unknown-reference", "content", "error", "point the reference at an id that exists (see `id:` of sections and blocks)")
+def _unknown_reference(ctx: ContentContext) -> Iterator[Hit]:
+    ids = anchors(ctx.issue)
+    inline = Inline(page_label="page")
+    for path, value in walk(ctx.issue):
+        if isinstance(value, Teaser) and value.target not in ids:
+            yield Hit(f"teaser points at unknown id {value.target!r}{did_you_mean(value.target, ids)}", (*path, "target"))
+        elif isinstance(value, str):
+            for link in inline.links(value):
+                target = link.internal_target
+                if target is not None and inline.is_safe(link.href) and target not in ids:
+                    yield Hit(f"page reference to unknown id {target!r}{did_you_mean(target, ids)}", path, needle=link.href)
+
+
+@rule("link-scheme", "content", "error", f"links may be {LINK_KINDS}")
+def _link_scheme(ctx: ContentContext) -> Iterator[Hit]:
+    inline = Inline(page_label="page")
+    for path, text in _texts(ctx.issue):
+        for link in inline.links(text):
+            if not inline.is_safe(link.href):
+                yield Hit(f"link {link.href!r} is not allowed: use {LINK_KINDS}", path, needle=link.href)
+
+
+@rule("unprintable", "content", "error", "replace the characters with ones the bundled fonts have, or remove them")
+def _unprintable(ctx: ContentContext) -> Iterator[Hit]:
+    printable = ctx.fonts.common
+    for path, text in _texts(ctx.issue):
+        missing = sorted({c for c in text if ord(c) not in printable})
+        if missing:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing[:5])
+            yield Hit(f"the bundled fonts cannot print {shown}; replace or remove them", path)
+
+
+@rule("empty-block", "content", "warning", "write the block's text or remove the block")
+def _empty_block(ctx: ContentContext) -> Iterator[Hit]:
+    inline = Inline(page_label="")
+    for path, value in walk(ctx.issue):
+        if isinstance(value, str) and path and path[-1] in {"text", "caption", "question", "lead"}:
+            visible = Markup(inline.render(value)).striptags().strip()
+            if not visible and "pageref" not in inline.render(value):
+                yield Hit("this text prints nothing", path)
+        elif isinstance(value, Box) and not value.title and not value.blocks:
+            yield Hit("this box is empty", path)  # pragma: no cover - the schema requires blocks
+
+
+@rule("date-order", "content", "error", "check the start and end dates")
+def _date_order(ctx: ContentContext) -> Iterator[Hit]:
+    for path, value in walk(ctx.issue):
+        if isinstance(value, AgendaEntry) and value.end is not None and value.end < value.start:
+            yield Hit(f"the end date {value.end} is before the start date {value.start}", (*path, "end"))
+
+
+@rule("agenda-dates", "content", "warning", "move the entry to the other agenda, or correct its date or the issue's date")
+def _agenda_dates(ctx: ContentContext) -> Iterator[Hit]:
+    issued = ctx.issue.date
+    for path, value in walk(ctx.issue):
+        if not isinstance(value, Agenda):
+            continue
+        for i, entry in enumerate(value.entries):
+            end = entry.end or entry.start
+            if value.when == "upcoming" and entry.start < issued:
+                yield Hit(f"an upcoming event on {entry.start} is before the issue's date {issued}", (*path, "entries", i, "start"))
+            elif value.when == "past" and end > issued:
+                yield Hit(f"a past event ending {end} is after the issue's date {issued}", (*path, "entries", i, "start"))

@@ -1,0 +1,162 @@
+"""Edition rules: what the print shop and the archive ask of their PDFs. Each runs only for
+the editions that list it in their ``rules`` (``editions.py``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pikepdf
+
+from ..model import figures
+from .layout import at
+from .registry import Hit, LayoutContext, OutputContext, rule
+
+
+@rule("image-resolution", "layout", "warning", "supply the image at 300 dpi or more for its printed size", edition_only=True)
+def _image_resolution(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        for box in page.flow.walk():
+            pixels = box.image_pixels
+            if pixels is None or not box.width:
+                continue
+            dpi = pixels / (box.width / 96)
+            if dpi < 300:
+                source = box.attribute("data-source") or "?"
+                yield at(box, f"image {source} prints at {dpi:.0f} dpi ({pixels} px over {box.width / 96 * 25.4:.0f} mm)", page)
+
+
+def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
+    """Each image once, with the first page that uses it (pages may share resources)."""
+    seen = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        for name, image in page.get_images().items():
+            if image.objgen not in seen:
+                seen.add(image.objgen)
+                yield number, name, image
+
+
+def _xmp(pdf: pikepdf.Pdf) -> str:
+    meta = pdf.Root.get("/Metadata")
+    return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
+
+
+@rule("print-boxes", "output", "error", "report it: every page of the print edition needs a TrimBox and a BleedBox", edition_only=True)
+def _print_boxes(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    for number, page in enumerate(pdf.pages, start=1):
+        trim, bleed = page.obj.get("/TrimBox"), page.obj.get("/BleedBox")
+        if trim is None or bleed is None:
+            yield Hit("the page has no TrimBox or no BleedBox", page=number)
+        elif not (float(bleed[0]) < float(trim[0]) and float(bleed[2]) > float(trim[2])):
+            yield Hit("the BleedBox does not extend beyond the TrimBox", page=number)
+
+
+_RGB_OPERATORS = {"rg", "RG"}
+
+
+@rule("print-cmyk", "output", "error", "set every colour with device-cmyk() in print.css, and images in CMYK", edition_only=True)
+def _print_cmyk(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    for number, page in enumerate(pdf.pages, start=1):
+        rgb = set()
+        for instruction in pikepdf.parse_content_stream(page):
+            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
+                continue  # an inline image: checked with the images
+            name, operands = str(instruction.operator), instruction.operands
+            if name in _RGB_OPERATORS:
+                rgb.add(name)
+            elif name in ("cs", "CS") and str(operands[0]) in ("/DeviceRGB", "/CalRGB"):
+                rgb.add(f"{operands[0]} {name}")
+        if rgb:
+            yield Hit(f"RGB colour in the page content ({', '.join(sorted(rgb))})", page=number)
+    for number, name, image in _unique_images(pdf):
+        if str(image.get("/ColorSpace")) in ("/DeviceRGB", "/CalRGB"):
+            yield Hit(f"image {name} is RGB", page=number)
+
+
+@rule("print-intent", "output", "error", "report it: the print edition must be PDF/X-4 with a CMYK output intent", edition_only=True)
+def _print_intent(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    intents: Any = pdf.Root.get("/OutputIntents") or []
+    if not any(str(i.get("/S")) == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
+        yield Hit("no PDF/X output intent with its ICC profile")
+    elif intents[0].DestOutputProfile.get("/N") != 4:
+        yield Hit("the output intent's profile is not CMYK")
+    if "PDF/X-4" not in _xmp(pdf):
+        yield Hit("the XMP metadata does not declare PDF/X-4")
+
+
+@rule("archive-ids", "output", "error", "report it: the archive edition must declare PDF/A-3u and PDF/UA-1", edition_only=True)
+def _archive_ids(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    xmp = _xmp(pdf)
+    if not re.search(r"pdfaid:part(>|=\")3", xmp) or not re.search(r"pdfaid:conformance(>|=\")U", xmp):
+        yield Hit("the XMP metadata does not declare PDF/A-3u")
+    if not re.search(r"pdfuaid:part>1<", xmp):
+        yield Hit("the XMP metadata does not declare PDF/UA-1")
+    intents: Any = pdf.Root.get("/OutputIntents") or []
+    if not any(str(i.get("/S")) == "/GTS_PDFA1" for i in intents):
+        yield Hit("no PDF/A output intent")
+
+
+#: Roles every issue's structure has: the document, its title, section headings, paragraphs.
+_EXPECTED_ROLES = {"/Document", "/H1", "/H2", "/P", "/Sect"}
+
+
+def _struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    """Every structure element below ``root``, depth first."""
+    stack = [root]
+    while stack:
+        kids = stack.pop().get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield kid
+                stack.append(kid)
+
+
+@rule("archive-tags", "output", "error", "report it: the archive edition must be a tagged PDF", edition_only=True)
+def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    root: Any = pdf.Root
+    if not bool(root.get("/MarkInfo", {}).get("/Marked", False)):
+        yield Hit("the PDF is not marked as tagged (/MarkInfo)")
+    tree = root.get("/StructTreeRoot")
+    if tree is None:
+        yield Hit("the PDF has no structure tree")
+        return
+    if not str(root.get("/Lang", "")).strip():
+        yield Hit("the PDF does not say its language (/Lang)")
+    if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
+        yield Hit("viewers are not told to show the title (/DisplayDocTitle)")
+    elements = list(_struct_elements(tree))
+    roles = {str(e.S) for e in elements}
+    expected = _EXPECTED_ROLES | ({"/Figure"} if any(True for _ in figures(ctx.issue)) else set())
+    missing = expected - roles
+    if missing:
+        yield Hit(f"the structure tree lacks the roles {', '.join(sorted(missing))}")
+    for element in elements:
+        if str(element.S) == "/Figure" and not str(element.get("/Alt", "")).strip():
+            yield Hit("a figure has no alternative text (/Alt)")
+    levels = [int(str(e.S)[2:]) for e in elements if re.fullmatch(r"/H[1-6]", str(e.S))]
+    if levels and min(levels) != 1:
+        yield Hit("the headings do not start at level 1")
+
+
+@rule("interpolate", "output", "error", "give images `image-rendering: crisp-edges` (PDF/A forbids /Interpolate true)", edition_only=True)
+def _interpolate(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    for number, name, image in _unique_images(pdf):
+        if bool(image.get("/Interpolate", False)):
+            yield Hit(f"image {name} asks viewers to interpolate it", page=number)
+
+
+@rule("bookmarks", "output", "warning", "give every section a title or a running_title: bookmarks are made from them", edition_only=True)
+def _bookmarks(ctx: OutputContext) -> Iterator[Hit]:
+    pdf = ctx.pdf
+    with pdf.open_outline() as outline:
+        titles = [item.title for item in outline.root]
+    wanted = [s.running_title or s.title or s.id for s in ctx.issue.sections]
+    if len(titles) < len(wanted) + 1:
+        yield Hit(f"the PDF has {len(titles)} bookmarks for the cover and {len(wanted)} sections")

@@ -1,0 +1,148 @@
+"""Layout rules: on the laid-out pages, before anything is written. Positions are CSS
+pixels (1px = 0.75pt); each finding names its page and, through the ``data-src`` of the box,
+the issue field to change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..laidout import Box as LaidBox
+from ..laidout import Page
+from ..load import parse_path
+from ..typeset import describe
+from .registry import Hit, LayoutContext, rule
+
+_TOLERANCE = 1.0  # px: rounding in the layout
+
+
+def at(box: LaidBox, message: str, page: Page) -> Hit:
+    """A layout finding at the issue field the box was made from, and its page."""
+    return Hit(message, parse_path(box.src) if box.src else None, page=page.number)
+
+
+@rule("page-reference", "layout", "error", "report it: the layout printed a wrong page number (a WeasyPrint defect)")
+def _page_reference(ctx: LayoutContext) -> Iterator[Hit]:
+    for ref in ctx.references:
+        if not ref.ok:
+            yield Hit(describe(ref), page=ref.page)
+
+
+@rule("overflow", "layout", "error", "shorten the text or split the block: it does not fit its page or frame")
+def _overflow(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        reported: set[int] = set()
+        for box in page.flow.walk():
+            if not box.has_geometry or box.tag in (None, "html", "body"):
+                continue
+            bottom = box.bottom
+            if bottom > page.area.bottom + _TOLERANCE and box.element_key not in reported:
+                reported.add(box.element_key)
+                yield at(box, f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page", page)
+            if box.fixed_height:
+                for inner in box.walk():
+                    if inner is not box and inner.has_geometry and inner.bottom > bottom + _TOLERANCE:
+                        yield at(box, f"the content of {box.label()} overflows its fixed-height frame", page)
+                        break
+
+
+@rule("text-outside", "layout", "error", "shorten the word or line: text is drawn outside the page's printable area")
+def _text_outside(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        area = page.area
+        for box in page.flow.walk():
+            if box.kind != "text" or not box.text.strip():
+                continue
+            right = box.left + box.width
+            if box.left < area.left - _TOLERANCE or right > area.right + _TOLERANCE or box.top < area.top - _TOLERANCE:
+                yield at(box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page)
+
+
+def _overfull(page: Page) -> Iterator[tuple[LaidBox, float]]:
+    """Each block with a line wider than its column, and by how much (px)."""
+    for block in page.flow.walk():
+        if not block.has_content_box or not block.has_geometry:
+            continue
+        limit = block.content_right
+        for line in block.children():
+            if line.kind != "line":
+                continue
+            ends = [c.margin_right for c in line.in_line() if c.kind == "text" and c.text.strip()]
+            if ends and max(ends) > limit + _TOLERANCE:
+                yield block, max(ends) - limit
+
+
+@rule("overfull-line", "layout", "warning", "allow a break in the long word or URL, or shorten it")
+def _overfull_line(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        for block, excess in _overfull(page):
+            if not block.framed:
+                yield at(block, f"a line of {block.label()} is {excess:.0f}px wider than its column", page)
+
+
+@rule("frame-overflow", "layout", "error", "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell")
+def _frame_overflow(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        for block, excess in _overfull(page):
+            if block.framed:
+                yield at(block, f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one", page)
+
+
+def _content_bottom(page: Page) -> float:
+    bottoms = [box.bottom for box in page.flow.walk() if box.kind in ("text", "image")]
+    return max(bottoms, default=page.area.top)
+
+
+@rule("empty-page", "layout", "warning", "move content up, or remove the forced page break before the next section")
+def _empty_page(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        area = page.area
+        filled = (_content_bottom(page) - area.top) / (area.bottom - area.top)
+        if filled < 0.2:
+            yield Hit(f"page {page.number} is only {filled:.0%} full", page=page.number)
+
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
+
+@rule("heading-alone", "layout", "warning", "keep the heading with its text: shorten what comes before or move the heading")
+def _heading_alone(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages[:-1]:
+        last: LaidBox | None = None
+        for box in page.flow.walk():
+            if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (last is None or box.top >= last.top):
+                last = box
+        if last is not None and last.tag in _HEADINGS:
+            yield at(last, f"heading {last.label()} is alone at the bottom of the page", page)
+
+
+@rule("page-count", "layout", "warning", "saddle-stitched print needs a multiple of 4 pages: add or remove pages")
+def _page_count(ctx: LayoutContext) -> Iterator[Hit]:
+    count = len(ctx.pages)
+    if count % 4:
+        yield Hit(f"{count} pages is not a multiple of 4")
+
+
+@rule("glyphs", "layout", "error", "use characters the bundled fonts have (the layout's own words included)")
+def _glyphs(ctx: LayoutContext) -> Iterator[Hit]:
+    for page in ctx.pages:
+        missing: dict[str, set[str]] = {}
+        where: dict[str, LaidBox] = {}
+        for box in page.whole.walk():
+            if box.kind != "text":
+                continue
+            family = box.family
+            covered = ctx.fonts.by_family.get(family)
+            if covered is None:
+                missing.setdefault(family, set())
+                where.setdefault(family, box)
+                continue
+            lacking = {ch for ch in box.text if ord(ch) not in covered}
+            if lacking:
+                missing.setdefault(family, set()).update(lacking)
+                where.setdefault(family, box)
+        for family, lacking in sorted(missing.items()):
+            if family not in ctx.fonts.by_family:
+                yield at(where[family], f"text set in {family!r}, a font family that is not bundled", page)
+            else:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
+                yield at(where[family], f"{family} cannot print {shown}: another font would stand in", page)

@@ -1,0 +1,130 @@
+"""The rule registry and what the rules of each stage may look at.
+
+Each rule is one small function registered with ``@rule``; it yields ``Hit``s and the
+registry turns them into ``Finding``s with a severity, the ``file:line:col`` of the field
+(and the page, for what the layout shows), and a one-line fix hint. Rules run in three
+stages, each on a context built once, whole, when its stage starts:
+
+- ``content`` (``ContentContext``): on the validated issue, before layout;
+- ``layout`` (``LayoutContext``): on the laid-out pages, before anything is written;
+- ``output`` (``OutputContext``): on the written PDF, before it replaces the previous edition.
+
+A rule registered with ``edition_only=True`` runs only for the editions that list it in
+their ``rules`` (``editions.py``): each edition owns its rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import pikepdf
+
+from ..editions import Variant
+from ..errors import FieldPath, Finding, Severity
+from ..fonts import Coverage
+from ..laidout import Page
+from ..load import Loaded, format_path
+from ..model import Issue
+from ..typeset import PageRef
+
+Stage = Literal["content", "layout", "output"]
+STAGES: tuple[Stage, ...] = ("content", "layout", "output")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a rule found: a message and the field path or page it is about."""
+
+    message: str
+    path: FieldPath | None = None
+    page: int | None = None
+    #: Text written inside the field that the finding is about (a link): located exactly.
+    needle: str = ""
+
+
+@dataclass(frozen=True)
+class ContentContext:
+    """What content rules look at: the issue, the fonts, the edition."""
+
+    loaded: Loaded
+    fonts: Coverage
+    edition: Variant
+
+    @property
+    def issue(self) -> Issue:
+        """The validated issue."""
+        return self.loaded.issue
+
+
+@dataclass(frozen=True)
+class LayoutContext(ContentContext):
+    """What layout rules look at besides: the laid-out pages and the page references."""
+
+    pages: tuple[Page, ...]
+    references: tuple[PageRef, ...]
+
+
+@dataclass(frozen=True)
+class OutputContext(ContentContext):
+    """What output rules look at besides: the written PDF, opened once by the caller."""
+
+    pdf_path: Path
+    pdf: pikepdf.Pdf
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A registered check."""
+
+    name: str
+    stage: Stage
+    severity: Severity
+    hint: str
+    run: Callable[[Any], Iterator[Hit]]
+    #: Runs only for the editions that list it in their ``rules``.
+    edition_only: bool = False
+
+
+#: Every rule, by name, in the order registered (the order findings are listed in).
+RULES: dict[str, Rule] = {}
+C = TypeVar("C", bound=ContentContext)
+
+
+def rule(
+    name: str, stage: Stage, severity: Severity, hint: str, edition_only: bool = False
+) -> Callable[[Callable[[C], Iterator[Hit]]], Callable[[C], Iterator[Hit]]]:
+    """Register a check; its function takes the context of ``stage`` and yields ``Hit``s."""
+
+    def register(func: Callable[[C], Iterator[Hit]]) -> Callable[[C], Iterator[Hit]]:
+        if name in RULES:
+            raise ValueError(f"two rules named {name!r}")
+        RULES[name] = Rule(name, stage, severity, hint, func, edition_only)
+        return func
+
+    return register
+
+
+def applies(checker: Rule, edition: Variant) -> bool:
+    """Whether ``checker`` runs for ``edition``."""
+    return not checker.edition_only or checker.name in edition.rules
+
+
+def run_checks(stage: Stage, context: ContentContext, strict: bool = False) -> list[Finding]:
+    """Every finding of the rules of ``stage``; with ``strict``, warnings become errors."""
+    findings = []
+    for checker in RULES.values():
+        if checker.stage != stage or not applies(checker, context.edition):
+            continue
+        for hit in checker.run(context):
+            severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
+            line, col = context.loaded.where(hit.path, hit.needle) if hit.path is not None else (None, None)
+            findings.append(
+                Finding(
+                    checker.name, severity, hit.message, checker.hint, context.loaded.path,
+                    line, col, format_path(hit.path) if hit.path else "", hit.page,
+                )
+            )
+    return findings

@@ -1,0 +1,107 @@
+"""The editions made from one issue, each with its options and its own rules: the one list
+that the command line, the builds, the checks and the benchmarks all walk.
+
+- ``email``: attached to mails to the posts. Images downsampled to screen resolution and
+  recompressed (WeasyPrint only does that when the options reach ``render()``), fonts
+  subset, links and bookmarks, metadata; a 1.5 MB budget.
+- ``print``: for the print shop. A4 trim with 3 mm bleed and crop marks, colours as
+  ``device-cmyk()`` and images converted to CMYK against the FOGRA39 profile, which is also
+  the output intent; declared PDF/X-4; images at full resolution.
+- ``archive``: for the archive and the website. PDF/A-3u and tagged, with the PDF/UA-1
+  identification added to its XMP (WeasyPrint declares one variant at a time).
+
+This module is plain data, light to import: the command line reads the editions' names
+from it without loading WeasyPrint. The work an edition needs (CMYK images, the XMP
+finisher) is in ``variants.py``; its rules are in ``check/editions.py``.
+
+Every edition is reproducible: its dates come from the issue and its identifiers from the
+issue and the edition's name, so the same input gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .model import Issue
+
+
+@dataclass(frozen=True)
+class Variant:
+    """How one edition differs from the others."""
+
+    name: str
+    #: What the edition is for, in the command line's help.
+    purpose: str
+    #: Extra stylesheet in the layout folder, applied after newsletter.css.
+    stylesheet: str | None
+    #: Options WeasyPrint only honours when given to ``render()``.
+    render_options: dict[str, Any] = field(default_factory=dict)
+    #: Options given to ``write_pdf()``.
+    pdf_variant: str | None = None
+    pdf_tags: bool = False
+    #: Size budget in MB when the issue sets none.
+    size_budget_mb: float = 7.0
+    #: Convert images to the CMYK output profile before layout.
+    cmyk_images: bool = False
+    #: Add the PDF/UA-1 identification to the XMP metadata.
+    declare_pdfua: bool = False
+    #: The edition's own rules (``check/editions.py``), besides the rules of every edition.
+    rules: frozenset[str] = frozenset()
+
+    def write_options(self, issue: Issue) -> dict[str, Any]:
+        """Options for ``Document.write_pdf`` of this edition of ``issue``."""
+        options: dict[str, Any] = {
+            # First half of /ID: stable per issue and edition; WeasyPrint adds the content hash.
+            "pdf_identifier": stable_id(issue, self.name).hex.encode(),
+            "pdf_tags": self.pdf_tags,
+            **self.render_options,
+        }
+        if self.pdf_variant:
+            options["pdf_variant"] = self.pdf_variant
+        return options
+
+    def size_budget(self, issue: Issue) -> float:
+        """The size budget in MB: the issue's ``size_budget_mb:``, else the edition's."""
+        return issue.size_budget_mb or self.size_budget_mb
+
+
+VARIANTS: dict[str, Variant] = {
+    "email": Variant(
+        "email",
+        purpose="small, for the posts",
+        stylesheet=None,
+        render_options={"optimize_images": True, "jpeg_quality": 80, "dpi": 150},
+        size_budget_mb=1.5,
+        rules=frozenset({"bookmarks"}),
+    ),
+    "print": Variant(
+        "print",
+        purpose="CMYK PDF/X-4 with bleed and crop marks, for the print shop",
+        stylesheet="print.css",
+        pdf_variant="pdf/x-4",
+        size_budget_mb=100.0,
+        cmyk_images=True,
+        rules=frozenset({"image-resolution", "print-boxes", "print-cmyk", "print-intent", "interpolate"}),
+    ),
+    "archive": Variant(
+        "archive",
+        purpose="PDF/A-3u, tagged for accessibility",
+        stylesheet=None,
+        pdf_variant="pdf/a-3u",
+        pdf_tags=True,
+        size_budget_mb=7.0,
+        declare_pdfua=True,
+        rules=frozenset({"archive-ids", "archive-tags", "interpolate", "bookmarks"}),
+    ),
+}
+
+#: The editions' names, in the order they are built and listed.
+EDITIONS: tuple[str, ...] = tuple(VARIANTS)
+
+
+def stable_id(issue: Issue, edition: str) -> uuid.UUID:
+    """The same identifier for every build of one edition of one issue."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter:{issue.series}:{issue.number}:{issue.language}:{edition}")
