@@ -17,6 +17,7 @@ from newsletter.editions import VARIANTS
 from newsletter.errors import Finding
 from newsletter.fonts import font_coverage
 from newsletter.load import load_issue
+from newsletter.render import Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
@@ -76,3 +77,28 @@ def spoil(pdf: Path, change: Callable[[pikepdf.Pdf], object]) -> None:
     with pikepdf.open(pdf, allow_overwriting_input=True) as doc:
         change(doc)
         doc.save(pdf)
+
+
+def layout_copy(tmp_path: Path, css_after: str = "", css_before: str = "") -> Layout:
+    """A writable copy of the project's layout, its stylesheet with ``css_before`` put first
+    and ``css_after`` last (the folder is ``tmp_path/layout``)."""
+    templates = tmp_path / "layout"
+    shutil.copytree(ROOT / "layouts", templates)
+    sheet = templates / "newsletter.css"
+    sheet.write_text(css_before + sheet.read_text(encoding="utf-8") + "\n" + css_after, encoding="utf-8")
+    return Layout(templates=templates, fonts=ROOT / "fonts")
+
+
+def check_fixtures(tmp_path: Path) -> Path:
+    """A writable copy of ``tests/fixtures/check/`` (one fixture per rule)."""
+    folder = tmp_path / "check"
+    shutil.copytree(FIXTURES / "check", folder)
+    return folder
+
+
+def edit(path: Path, old: str, new: str) -> Path:
+    """Replace the first ``old`` in the file at ``path`` (which must hold it) with ``new``."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path

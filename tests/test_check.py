@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import FIXTURES, ISSUE_10, ROOT, output_findings, spoil
+from conftest import FIXTURES, ISSUE_10, check_fixtures, edit, layout_copy, output_findings, spoil
 from typer.testing import CliRunner
 
 from newsletter import cli
@@ -47,8 +46,7 @@ CONTENT_AND_LAYOUT = {
 
 
 def _findings(name: str, tmp_path: Path, layout: Layout = DEFAULT_LAYOUT) -> list[Finding]:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     return check_issue(folder / f"{name}.yaml", layout=layout)
 
 
@@ -84,16 +82,10 @@ def test_overflowing_key_figures_box_is_caught_with_its_page(tmp_path: Path) -> 
 
 
 def _layout(tmp_path: Path, css: str = "", labels: dict[str, str] | None = None) -> Layout:
-    templates = tmp_path / "layout"
-    shutil.copytree(ROOT / "layouts", templates)
-    with (templates / "newsletter.css").open("a", encoding="utf-8") as handle:
-        handle.write("\n" + css)
-    if labels:
-        text = (templates / "labels.yaml").read_text(encoding="utf-8")
-        for key, value in labels.items():
-            text = text.replace(f"\n  {key}: ", f"\n  {key}: {value} ", 1)
-        (templates / "labels.yaml").write_text(text, encoding="utf-8")
-    return Layout(templates=templates, fonts=ROOT / "fonts")
+    layout = layout_copy(tmp_path, css_after=css)
+    for key, value in (labels or {}).items():
+        edit(layout.labels_file, f"\n  {key}: ", f"\n  {key}: {value} ")
+    return layout
 
 
 def test_wrong_page_number_rule(minimal: Path, tmp_path: Path) -> None:
@@ -234,8 +226,7 @@ runner = CliRunner()
 
 
 def test_check_command_groups_findings_and_ends_with_a_summary(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     result = runner.invoke(cli.app, ["check", str(folder / "placeholder.yaml")])
     assert result.exit_code == cli.EXIT_CONTENT
     lines = result.output.strip().splitlines()
@@ -247,8 +238,7 @@ def test_check_command_groups_findings_and_ends_with_a_summary(tmp_path: Path) -
 
 
 def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     issue = str(folder / "language.yaml")
     assert runner.invoke(cli.app, ["check", issue]).exit_code == 0
     strict = runner.invoke(cli.app, ["check", issue, "--strict"])
@@ -257,8 +247,7 @@ def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
 
 
 def test_json_format(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     result = runner.invoke(cli.app, ["check", str(folder / "unknown-reference.yaml"), "--format", "json"])
     assert result.exit_code == cli.EXIT_CONTENT
     data = json.loads(result.output)
@@ -269,8 +258,7 @@ def test_json_format(tmp_path: Path) -> None:
 
 
 def test_build_refuses_on_errors_and_writes_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     with pytest.raises(IssueError) as info:
         build_issue(folder / "overflow.yaml", tmp_path / "out")
     assert [f.rule for f in info.value.findings if f.severity == "error"] == ["overflow"]
@@ -278,8 +266,7 @@ def test_build_refuses_on_errors_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     built = build_issue(folder / "language.yaml", tmp_path / "out")
     assert built.pdf is not None and any(f.rule == "language" for f in built.findings)
     built.pdf.unlink()
@@ -289,8 +276,7 @@ def test_build_strict_refuses_on_warnings(tmp_path: Path) -> None:
 
 
 def test_check_writes_nothing(tmp_path: Path) -> None:
-    folder = tmp_path / "check"
-    shutil.copytree(CHECK, folder)
+    folder = check_fixtures(tmp_path)
     before = sorted(p.name for p in folder.iterdir())
     assert runner.invoke(cli.app, ["check", str(folder / "stand-in.yaml")]).exit_code == 0
     assert sorted(p.name for p in folder.iterdir()) == before

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, ROOT
+from conftest import FIXTURES, layout_copy
 from typer.testing import CliRunner
 
 from newsletter import __version__, cli
@@ -208,14 +208,8 @@ def test_time_limit_must_be_positive(minimal: Path) -> None:
         assert "greater than 0" in output
 
 
-def _layout_copy(tmp_path: Path) -> Path:
-    folder = tmp_path / "layout"
-    shutil.copytree(ROOT / "layouts", folder)
-    return folder
-
-
 def test_label_missing_from_a_language_is_located_in_labels_yaml(minimal: Path, tmp_path: Path) -> None:
-    layout = _layout_copy(tmp_path)
+    layout = layout_copy(tmp_path).templates
     labels = layout / "labels.yaml"
     labels.write_text(labels.read_text(encoding="utf-8").replace("  contents: Sommaire\n", ""), encoding="utf-8")
     code, output = _build(str(minimal), "--layout", str(layout), "--out", str(tmp_path / "out"))
@@ -227,7 +221,7 @@ def test_label_missing_from_a_language_is_located_in_labels_yaml(minimal: Path, 
 
 
 def test_language_missing_from_labels_is_located(minimal: Path, tmp_path: Path) -> None:
-    layout = _layout_copy(tmp_path)
+    layout = layout_copy(tmp_path).templates
     labels = layout / "labels.yaml"
     text = labels.read_text(encoding="utf-8")
     labels.write_text(text[: text.index("fr:")], encoding="utf-8")

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import ROOT
+from conftest import ROOT, edit, layout_copy
 
 from newsletter.build import build_issue
 from newsletter.errors import IssueError
-from newsletter.render import Layout
 from newsletter.typeset import ProjectFetcher, RefusedURL, typeset
 
 SECRET = "SECRET-7f3a9c-do-not-print"
@@ -57,12 +56,6 @@ def secret(tmp_path: Path) -> Path:
     return path
 
 
-def _edit(issue: Path, old: str, new: str) -> None:
-    text = issue.read_text(encoding="utf-8")
-    assert old in text
-    issue.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _refused(issue: Path) -> str:
     """Build ``issue``, which must fail its checks, and return what the failure says."""
     with pytest.raises(IssueError) as info:
@@ -79,7 +72,7 @@ def test_hostile_text_is_printed_not_obeyed(minimal: Path, secret: Path, listene
         f"![x](http://127.0.0.1:{port}/y) "
         f"<iframe src=file://{secret}></iframe>"
     )
-    _edit(minimal, "A lead paragraph.", "'" + payload.replace("'", "''") + "'")
+    edit(minimal, "A lead paragraph.", "'" + payload.replace("'", "''") + "'")
     result = build_issue(minimal, minimal.parent / "out")
     with pikepdf.open(result.pdf) as pdf:
         assert "/EmbeddedFiles" not in pdf.Root.get("/Names", {})
@@ -91,7 +84,7 @@ def test_hostile_text_is_printed_not_obeyed(minimal: Path, secret: Path, listene
 
 def test_image_path_leaving_the_issue_folder_is_refused(minimal: Path, secret: Path) -> None:
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
-    _edit(minimal, "image: photo.png", "image: ../outside/photo.png")
+    edit(minimal, "image: photo.png", "image: ../outside/photo.png")
     text = _refused(minimal)
     assert "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder" in text
     assert ":18:16:" in text
@@ -100,7 +93,7 @@ def test_image_path_leaving_the_issue_folder_is_refused(minimal: Path, secret: P
 def test_symlink_pointing_outside_is_refused(minimal: Path, secret: Path) -> None:
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     (minimal.parent / "link.png").symlink_to(secret.parent / "photo.png")
-    _edit(minimal, "image: photo.png", "image: link.png")
+    edit(minimal, "image: photo.png", "image: link.png")
     with pytest.raises(IssueError, match="image 'link.png' must be a file inside the issue's folder"):
         build_issue(minimal, minimal.parent / "out")
 
@@ -108,32 +101,23 @@ def test_symlink_pointing_outside_is_refused(minimal: Path, secret: Path) -> Non
 def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tuple[int, type]) -> None:
     port, handler = listener
     for image in (f"http://127.0.0.1:{port}/x.png", "/etc/hostname", "file:///etc/hostname"):
-        _edit(minimal, "image: photo.png", f"image: {image}")
+        edit(minimal, "image: photo.png", f"image: {image}")
         with pytest.raises(IssueError, match="must be a file inside the issue's folder"):
             build_issue(minimal, minimal.parent / "out")
-        _edit(minimal, f"image: {image}", "image: photo.png")
+        edit(minimal, f"image: {image}", "image: photo.png")
     assert handler.hits == 0
 
 
 def test_unsafe_link_schemes_are_refused(minimal: Path) -> None:
-    _edit(minimal, "A lead paragraph.", "'[click](javascript:alert(1)) [file](file:///etc/passwd)'")
+    edit(minimal, "A lead paragraph.", "'[click](javascript:alert(1)) [file](file:///etc/passwd)'")
     text = _refused(minimal)
     assert "link 'javascript:alert(1)' is not allowed" in text and "link 'file:///etc/passwd' is not allowed" in text
-
-
-def _layout_with_css(tmp_path: Path, css: str) -> Layout:
-    """A copy of the project's layout whose stylesheet starts with ``css``."""
-    templates = tmp_path / "layout"
-    shutil.copytree(ROOT / "layouts", templates)
-    sheet = templates / "newsletter.css"
-    sheet.write_text(css + sheet.read_text(encoding="utf-8"), encoding="utf-8")
-    return Layout(templates=templates, fonts=ROOT / "fonts")
 
 
 def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret: Path, tmp_path: Path) -> None:
     css = secret.parent / "evil.css"
     css.write_text("body { color: red }", encoding="utf-8")
-    layout = _layout_with_css(tmp_path, f'@import url("file://{css}");\n')
+    layout = layout_copy(tmp_path, css_before=f'@import url("file://{css}");\n')
     with pytest.raises(IssueError, match=r"refused to load 'file://.*evil\.css': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
@@ -170,19 +154,19 @@ def test_attachment_link_in_a_layout_is_refused(minimal: Path, secret: Path, tmp
 
 
 def test_unprintable_characters_are_refused_with_location(minimal: Path) -> None:
-    _edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001F600"')
+    edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001F600"')
     text = _refused(minimal)
     assert ":8:9: cover.lead:" in text and "U+0007 cannot be printed" in text
 
 
 def test_glyphs_missing_from_the_fonts_are_refused(minimal: Path) -> None:
-    _edit(minimal, "A lead paragraph.", "A lead with 中 and 😀.")
+    edit(minimal, "A lead paragraph.", "A lead with 中 and 😀.")
     assert "cover.lead: the bundled fonts cannot print '中' (U+4E2D), '😀' (U+1F600)" in _refused(minimal)
 
 
 def test_pathological_layout_stops_at_the_time_limit(minimal: Path) -> None:
     paragraph = "Many words in a very long text that runs over many pages. " * 15
-    _edit(minimal, "      - Back to the first section, [page](#first).\n", f"      - {paragraph}\n" * 400)
+    edit(minimal, "      - Back to the first section, [page](#first).\n", f"      - {paragraph}\n" * 400)
     started = time.perf_counter()
     with pytest.raises(IssueError, match=r"longer than 0.3 s.*\[time-limit\]"):
         build_issue(minimal, minimal.parent / "out", time_limit=0.3)
@@ -223,7 +207,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
     check of the written PDF's fonts (see test_glyphs_missing_from_the_fonts_are_refused).
     """
     css = '@font-face { font-family: "Sys"; src: local("DejaVu Sans"); }\nhtml, .cover-lead { font-family: "Sys" !important; }\n'
-    layout = _layout_with_css(tmp_path, css)
+    layout = layout_copy(tmp_path, css_before=css)
     with pytest.raises(IssueError, match=r"refused to load 'file:///.*DejaVuSans.*': file outside"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
@@ -231,7 +215,7 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
 
 def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
     """Pango resolves generic families through the system's fontconfig: the PDF check stops it."""
-    layout = _layout_with_css(tmp_path, ".cover-lead { font-family: monospace !important; }\n")
+    layout = layout_copy(tmp_path, css_before=".cover-lead { font-family: monospace !important; }\n")
     with pytest.raises(IssueError, match=r"text set in 'monospace', a font family that is not bundled \(page 1\) \[glyphs\]"):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()

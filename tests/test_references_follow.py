@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, layout_copy
 
 from newsletter.build import build_issue
 from newsletter.errors import IssueError
-from newsletter.render import Layout
 from newsletter.typeset import describe, page_references, typeset
 
 LONG = (
@@ -69,12 +67,9 @@ def test_reference_to_missing_id_is_reported(tmp_path: Path) -> None:
 
 def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_path: Path) -> None:
     """End to end: a layout styling references display:flex makes the build fail, nothing written."""
-    templates = tmp_path / "layout"
-    shutil.copytree(ROOT / "layouts", templates)
-    with (templates / "newsletter.css").open("a", encoding="utf-8") as handle:
-        handle.write("\na.pageref { display: flex; }\n")
+    layout = layout_copy(tmp_path, css_after="a.pageref { display: flex; }\n")
     with pytest.raises(IssueError) as info:
-        build_issue(minimal, tmp_path / "out", layout=Layout(templates=templates, fonts=ROOT / "fonts"))
+        build_issue(minimal, tmp_path / "out", layout=layout)
     errors = [f for f in info.value.findings if f.severity == "error"]
     assert errors and all(f.rule == "page-reference" for f in errors)
     assert any(f.page == 2 and "#second prints 'page0' but its target is on page 3" in f.message for f in errors)

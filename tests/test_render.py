@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conftest import edit, layout_copy
+
 from newsletter.build import DEFAULT_LAYOUT
 from newsletter.load import load_issue
 from newsletter.render import render_html
-
-
-def _with(minimal: Path, old: str, new: str) -> Path:
-    minimal.write_text(minimal.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
-    return minimal
-
 
 KEY_FIGURES = """      - type: key_figures
         figures:
@@ -22,11 +18,11 @@ KEY_FIGURES = """      - type: key_figures
 
 
 def test_labels_follow_the_edition_language(minimal: Path) -> None:
-    _with(minimal, "      - type: figure\n", KEY_FIGURES + "      - type: figure\n")
+    edit(minimal, "      - type: figure\n", KEY_FIGURES + "      - type: figure\n")
     english = render_html(load_issue(minimal).issue, DEFAULT_LAYOUT, minimal.parent)
     assert '<html lang="en">' in english and "Key figures" in english
 
-    _with(minimal, "author: Test editors\n", "author: Test editors\nlanguage: fr\n")
+    edit(minimal, "author: Test editors\n", "author: Test editors\nlanguage: fr\n")
     french = render_html(load_issue(minimal).issue, DEFAULT_LAYOUT, minimal.parent)
     assert '<html lang="fr">' in french
     assert "Chiffres clés" in french and "Key figures" not in french
@@ -34,7 +30,7 @@ def test_labels_follow_the_edition_language(minimal: Path) -> None:
 
 
 def test_text_cannot_inject_markup(minimal: Path) -> None:
-    _with(
+    edit(
         minimal,
         "A lead paragraph.",
         "'<link rel=attachment href=file:///etc/hostname><script>x</script> *fine*'",
@@ -68,13 +64,7 @@ def test_a_block_type_without_a_macro_fails_loudly(minimal: Path) -> None:
     import jinja2
     import pytest
 
-    from newsletter.render import Layout
-
-    layout_dir = minimal.parent / "layout"
-    import shutil
-
-    shutil.copytree(DEFAULT_LAYOUT.templates, layout_dir)
-    blocks = layout_dir / "blocks.html.j2"
-    blocks.write_text(blocks.read_text(encoding="utf-8").replace('  "figure": figure,\n', ""), encoding="utf-8")
+    layout = layout_copy(minimal.parent)
+    edit(layout.templates / "blocks.html.j2", '  "figure": figure,\n', "")
     with pytest.raises(jinja2.UndefinedError, match="figure"):
-        render_html(load_issue(minimal).issue, Layout(layout_dir, DEFAULT_LAYOUT.fonts), minimal.parent)
+        render_html(load_issue(minimal).issue, layout, minimal.parent)
