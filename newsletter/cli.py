@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from . import __version__
-from .defaults import DEFAULT_TIME_LIMIT
+from .defaults import DEFAULT_MAX_FAILURES, DEFAULT_SMTP_TIMEOUT, DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS
 from .errors import EnvironmentFault, Finding, IssueError, format_findings, has_errors, summary
 
@@ -282,47 +282,124 @@ def send(
     to: Annotated[Path, typer.Option("--to", help="The recipients file (see docs/recipients-format.md).", show_default=False, metavar="FILE")],
     group: Annotated[str | None, typer.Option("--group", help="Send only to the posts of this group.", metavar="NAME")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every message as .eml under out/mail/<issue>/ and send nothing.")] = False,
+    test: Annotated[str | None, typer.Option("--test", help="Send one message per language to this address only, marked as a test; no post gets anything.", metavar="ADDRESS")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking for confirmation (needed when not run from a terminal).")] = False,
+    revision: Annotated[int, typer.Option("--revision", help="Send revision N (a correction) to the posts that had revision N-1: a new Message-ID that refers to theirs, a subject that says it is a correction.", metavar="N", min=1)] = 1,
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the email edition and of the .eml files.", metavar="FOLDER")] = Path("out"),
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).", metavar="N")] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).", metavar="N", min=0.001)] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Wait at most this many seconds for each reply of the server.", metavar="SECONDS", callback=_positive)] = DEFAULT_SMTP_TIMEOUT,
+    max_failures: Annotated[int, typer.Option("--max-failures", help="Stop the run after this many timeouts or connection failures in a row; the rest stays pending.", metavar="N", min=1)] = DEFAULT_MAX_FAILURES,
     host: Annotated[str | None, typer.Option("--host", help="SMTP server (overrides the recipients file).", metavar="HOST")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).", metavar="PORT")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).", metavar="PORT", min=1, max=65535)] = None,
     ssl_mode: Annotated[str | None, typer.Option("--security", help="starttls or ssl (overrides the recipients file).", metavar="MODE")] = None,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE")] = None,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
-    Builds the email edition (or reuses it when up to date) and refuses to send one that fails its checks. Every message is recorded in a ledger before and after it is handed to the server: run the same command again to resume, and only what is not confirmed sent goes out. Credentials come from NEWSLETTER_SMTP_USER and NEWSLETTER_SMTP_PASSWORD, or the system keyring.
+    Builds the email edition (or reuses it when up to date) and refuses to send one that fails its checks. Prints what it will send (posts by language and group, editions and their sizes, notices) and asks before sending; without a terminal, --yes is needed. Try it first with --test ADDRESS. Every message is recorded in a ledger before and after it is handed to the server: run the same command again to resume, and only what is not confirmed sent goes out. One send at a time per ledger. Credentials come from NEWSLETTER_SMTP_USER and NEWSLETTER_SMTP_PASSWORD, or the system keyring.
     """
-    from .distribute import deliver, plan
+    import re
+
+    from .distribute import UsageError, default_ledger, deliver, plan, test_send
     from .distribute import dry_run as write_dry_run
+    from .ledger import Ledger, SendLock
     from .mail import Settings, credentials, report
-    from .recipients import load_recipients
+    from .recipients import ADDRESS_PATTERN, load_recipients
+    from .transport import tls_context
 
     _require(issue)
     _require(to, "recipients file")
     if ca_file is not None:
         _require(ca_file, "CA certificate file")
     if ssl_mode not in (None, "starttls", "ssl"):
-        typer.echo(f"error: --security must be starttls or ssl, not {ssl_mode!r}", err=True)
-        raise typer.Exit(EXIT_USAGE)
+        _usage(f"--security must be starttls or ssl, not {ssl_mode!r}")
+    if test is not None and not re.fullmatch(ADDRESS_PATTERN, test):
+        _usage(f"--test needs an email address such as you@example.org, not {test!r}")
+    if test is not None and dry_run:
+        _usage("--test sends one real message per language; --dry-run sends nothing: give one of them")
+    book = ledger or default_ledger(out)
     recipients = load_recipients(to)
-    the_plan = plan(issue, recipients, out, group)
-    if dry_run:
-        written = write_dry_run(the_plan, out)
-        typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
-        return
+    if recipients.warnings:
+        typer.echo(format_findings(list(recipients.warnings)), err=True)
     server = recipients.recipients.server
     user, password = credentials(host or server.host)
-    settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, user=user, password=password)
-    with typer.progressbar(length=len(the_plan.outgoing), label="sending", file=sys.stderr) as bar:
-        outcomes = deliver(
-            the_plan, recipients, settings, ledger or out / "mail" / "ledger.sqlite", rate,
-            progress=lambda _o: bar.update(1),
-        )
-    typer.echo(report(outcomes))
-    if any(o.state != "sent" for o in outcomes):
+    settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, timeout,
+                        user, password)
+    if not dry_run:
+        tls_context(ca_file)  # a CA file that holds no certificate stops us before anything is built
+    try:
+        if dry_run or test is not None:
+            the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
+            if dry_run:
+                written = write_dry_run(the_plan, out)
+                typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
+                return
+            assert test is not None
+            outcomes = test_send(the_plan, settings, book, test)
+            for o in outcomes:
+                typer.echo(_printable(f"{o.name}: {o.state} ({o.reply})"))
+            if any(o.state != "sent" for o in outcomes):
+                raise typer.Exit(EXIT_CONTENT)
+            typer.echo("no post was sent anything; check the test messages, then send without --test")
+            return
+        with SendLock(book, f"{issue.name} to {to.name}"):
+            the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
+            with Ledger(book) as open_book:
+                typer.echo(_printable(the_plan.summary(open_book)))
+                sent = {e.post for e in open_book.entries(the_plan.key, revision) if e.state == "sent"}
+            waiting = sum(o.post.key not in sent for o in the_plan.outgoing)
+            if not waiting:
+                typer.echo("every post of this send has it already; nothing to send")
+                return
+            if not yes:
+                if not _on_terminal():
+                    _usage("not on a terminal, so nothing can confirm this send: add --yes to send without asking")
+                if not typer.confirm(f"Send to {waiting} posts?", default=False):
+                    typer.echo("nothing was sent", err=True)
+                    raise typer.Exit(EXIT_CONTENT)
+            with typer.progressbar(length=len(the_plan.outgoing), label="sending", file=sys.stderr) as bar:
+                run = deliver(the_plan, settings, book, rate, progress=lambda _o: bar.update(1),
+                              max_failures=max_failures, lock=False)
+    except UsageError as exc:
+        _usage(str(exc))
+    resume = _resume_command(issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file)
+    typer.echo(_printable(report(run, resume)))
+    if run.fault is not None:
+        typer.echo(f"error: {run.fault}", err=True)
+        if run.fault.hint:
+            typer.echo(f"      fix: {run.fault.hint}", err=True)
+        raise typer.Exit(EXIT_ENVIRONMENT)
+    if not run.complete:
         raise typer.Exit(EXIT_CONTENT)
+
+
+def _usage(message: str) -> None:
+    """A wrong use of ``send``: say so, exit 2."""
+    typer.echo(f"error: {message}", err=True)
+    typer.echo("nothing was sent", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def _on_terminal() -> bool:
+    """Whether someone can answer a question: standard input and output are a terminal."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _resume_command(issue: Path, to: Path, group: str | None, revision: int, out: Path, ledger: Path | None,
+                    rate: float | None, host: str | None, port: int | None, security: str | None,
+                    ca_file: Path | None) -> str:
+    """The command that resumes this send, with the options that make it the same send."""
+    import shlex
+
+    words = ["newsletter", "send", str(issue), "--to", str(to)]
+    options: list[tuple[str, object]] = [
+        ("--group", group), ("--revision", revision if revision > 1 else None),
+        ("--out", out if out != Path("out") else None), ("--ledger", ledger), ("--rate", rate),
+        ("--host", host), ("--port", port), ("--security", security), ("--ca-file", ca_file),
+    ]
+    words += [word for name, value in options if value is not None for word in (name, str(value))]
+    return " ".join(shlex.quote(word) for word in words)
 
 
 @app.command()
@@ -332,39 +409,76 @@ def status(
     ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="The folder given to send --out.", metavar="FOLDER")] = Path("out"),
 ) -> None:
-    """Show where each post stands for an issue: who has it, who does not, and why."""
+    """Show where each post stands for an issue: who has it, who does not, and why.
+
+    Counts apart the messages whose outcome is unknown (handed to the server with no reply: they may arrive twice), and lists the test sends.
+    """
+    from .compose import issue_key
+    from .distribute import default_ledger
     from .ledger import Ledger
     from .load import load_issue
-    from .mail import issue_key
+    from .mail import UNKNOWN_WORDS
 
     _require(issue)
     key = issue_key(load_issue(issue).issue)
-    ledger = ledger or out / "mail" / "ledger.sqlite"
-    if not ledger.exists():
-        typer.echo(f"nothing sent yet for {key} (no ledger at {ledger})")
+    path = ledger or default_ledger(out)
+    if not path.exists():
+        typer.echo(f"nothing sent yet for {key} (no ledger at {path})")
         return
-    with Ledger(ledger) as book:
+    with Ledger(path, create=False) as book:
         entries = book.entries(key)
+        tests = book.tests(key)
+    for test in tests:
+        when = _when(test.sent)
+        which = f" revision {test.revision}" if test.revision > 1 else ""
+        typer.echo(_printable(f"test send{which} ({test.language}) to {test.address}, {when}: {test.reply}"))
     if not entries:
         typer.echo(f"nothing sent yet for {key}")
         return
-    typer.echo(f"{'post':<40} {'state':<9} {'tries':>5}  {'language':<8} reply")
-    for e in entries:
-        state = "unknown" if e.state == "sending" else e.state
-        typer.echo(f"{_printable(e.name)[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {_printable(e.reply)}")
-        if e.refused:
-            typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} (refused: {_printable(e.refused)})")
-    counts = {s: sum(e.state == s for e in entries) for s in ("sent", "deferred", "failed", "pending", "sending")}
-    typer.echo(
-        f"{key}: sent {counts['sent']}, deferred {counts['deferred']}, failed {counts['failed']}, "
-        f"not tried {counts['pending']}, outcome unknown {counts['sending']}"
-    )
+    revisions = sorted({e.revision for e in entries})
+    for revision in revisions:
+        rows = [e for e in entries if e.revision == revision]
+        if len(revisions) > 1 or revision > 1:
+            typer.echo(f"revision {revision}" + (" (a correction)" if revision > 1 else ""))
+        typer.echo(f"{'post':<40} {'state':<9} {'tries':>5}  {'language':<8} reply")
+        for e in rows:
+            state = "unknown" if e.outcome_unknown else e.state
+            typer.echo(f"{_printable(e.name)[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {_printable(e.reply)}")
+            notes = []
+            if e.outcome_unknown:
+                notes.append(UNKNOWN_WORDS)
+            elif e.resends:
+                notes.append(f"sent again after an unknown outcome ({e.resends} times): may have arrived twice")
+            if e.refused:
+                notes.append(f"refused: {e.refused}")
+            for note in notes:
+                typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} ({_printable(note)})")
+        count = {s: sum(e.state == s for e in rows) for s in ("sent", "deferred", "failed", "pending")}
+        unknown = sum(e.outcome_unknown for e in rows)
+        resent = sum(e.resends > 0 and e.state == "sent" for e in rows)
+        tag = f" revision {revision}" if revision > 1 else ""
+        typer.echo(
+            f"{key}{tag}: sent {count['sent']}, deferred {count['deferred']}, failed {count['failed']}, "
+            f"not tried {count['pending']}, {UNKNOWN_WORDS} {unknown}"
+            + (f" (and {resent} of the sent were sent again after an unknown outcome)" if resent else "")
+        )
+
+
+def _when(timestamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
 
 
 def _printable(text: str) -> str:
-    """Text from a ledger or a server, with control characters shown escaped, never sent raw
-    to the terminal."""
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    """Text from a ledger, a server or a file, with control, format and separator characters
+    shown escaped (``\\x1b``), never sent raw to the terminal. Lines are kept."""
+    import unicodedata
+
+    hidden = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+    return "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in hidden else ascii(ch)[1:-1] for ch in text
+    )
 
 
 def main() -> None:

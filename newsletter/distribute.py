@@ -1,40 +1,102 @@
 """The coordinator of sending: email editions (built, or reused when up to date) -> messages
--> the posts (or ``.eml`` files for a dry run).
+-> the posts (or ``.eml`` files for a dry run, or one test message per language).
 
 An issue's edition in another language is the file beside it named ``<name>.<lang>.yaml``
 (``issue-10.fr.yaml`` for ``issue-10.yaml``); a post asking for a language that has no
-edition gets the issue's own language, and the report says so.
+edition gets the issue's own language, and the summary and the report say so.
+
+Nothing is read whole before it is checked: the issue and its siblings through the strict
+YAML reader (size-bounded), every image by ``images.check_image`` (kind, size, pixels), every
+file of the layout and the fonts opened without blocking and read only if it is a regular
+file under the size limit.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+import os
+import stat
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .build import DEFAULT_LAYOUT, atomic_write, build_issue, output_path
-from .errors import IssueError, did_you_mean, error
+from .build import DEFAULT_LAYOUT, atomic_write, build_issue, check_folder, output_path
+from .compose import Composer, Edition, Outgoing, issue_key
+from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
+from .headers import HINT as HEADER_HINT
+from .headers import header_problems
 from .images import check_image
-from .ledger import Ledger
-from .load import format_path, load_issue, walk
-from .mail import Edition, Outcome, Outgoing, Retry, Settings, compose, issue_key, send, write_eml
+from .ledger import Ledger, SendLock
+from .load import Loaded, format_path, load_issue, walk
+from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
+from .markup import Inline
 from .model import Figure
-from .recipients import Post, RecipientList
+from .recipients import RecipientList
 from .render import Layout
+from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
+from .transport import Refused as ServerRefused
 
 PACKAGE = Path(__file__).resolve().parent
+#: Largest layout or font file read for the stamp (fonts are the largest, about 0.7 MB).
+MAX_INPUT_BYTES = 20_000_000
+
+
+class UsageError(Exception):
+    """The send was asked for something that cannot be done (exit 2), e.g. a correction of
+    a revision no post has had."""
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What a send would do: the editions and one message per post."""
+    """What a send would do: the editions, and one message per post, composed when sent."""
 
     key: str
+    revision: int
     editions: dict[str, Edition]
+    composer: Composer
     outgoing: list[Outgoing]
+    recipients: RecipientList
+    #: What the summary must say besides the counts: duplicate addresses, posts left out.
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self, ledger: Ledger | None = None) -> str:
+        """What the send will do, for the editor to confirm: posts by language and group,
+        language fallbacks, notices, the size of each edition, test sends, the ledger's state."""
+        lines = []
+        already: set[str] = set()
+        tests: dict[str, str] = {}
+        if ledger is not None:
+            already = {e.post for e in ledger.entries(self.key, self.revision) if e.state == "sent"}
+            for test in ledger.tests(self.key):
+                if test.revision == self.revision and test.reply.startswith("250"):
+                    tests[test.language] = test.address
+        what = f"{self.key}" + (f", correction (revision {self.revision})" if self.revision > 1 else "")
+        to_send = [o for o in self.outgoing if o.post.key not in already]
+        lines.append(f"{what}: {len(self.outgoing)} posts, {len(to_send)} to send now" +
+                     (f" ({len(already)} sent before)" if already else ""))
+        by_language = Counter(o.language for o in to_send)
+        lines.append("  by language: " + ", ".join(f"{lang} {n}" for lang, n in sorted(by_language.items())))
+        groups = Counter(g for o in to_send for g in (o.post.groups or ["(no group)"]))
+        lines.append("  by group: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())))
+        fallbacks = Counter((o.post.language, o.language) for o in to_send if o.fallback)
+        for (wanted, got), n in sorted(fallbacks.items(), key=str):
+            lines.append(f"  language fallback: {n} posts ask for {wanted!r}, which has no edition: they get {got!r}")
+        sizes = self.composer.largest(self.outgoing)
+        for lang, edition in self.editions.items():
+            pdf_kb = edition.pdf.stat().st_size / 1024
+            tested = f"; test sent to {tests[lang]}" if lang in tests else "; no test send yet (--test ADDRESS)"
+            lines.append(
+                f"  edition {lang}: {edition.pdf.name}, {edition.pages} pages, {pdf_kb:.0f} KB; "
+                f"message {sizes.get(lang, 0) / 1024:.0f} KB{tested}"
+            )
+            for notice in edition.notices:
+                lines.append(f"    notice: {notice}")
+        lines.extend(f"  note: {note}" for note in self.notes)
+        return "\n".join(lines)
 
 
 def edition_sources(source: Path) -> dict[str, Path]:
@@ -42,9 +104,22 @@ def edition_sources(source: Path) -> dict[str, Path]:
     found: dict[str, Path] = {load_issue(source).issue.language: source}
     for sibling in sorted(source.parent.glob(f"{source.stem}.*.yaml")):
         language = sibling.suffixes[-2].lstrip(".")
-        if language not in found:
+        if language not in found and sibling.is_file():
             found[language] = sibling
     return found
+
+
+@contextmanager
+def _writing(folder: Path) -> Iterator[None]:
+    """Failures of the file system while writing (permissions, a full disk, /proc) as
+    ``EnvironmentFault`` naming the file."""
+    try:
+        yield
+    except OSError as exc:
+        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
+        raise EnvironmentFault(
+            f"cannot write: {exc.strerror or exc}", where, "free some space or choose another folder with --out"
+        ) from None
 
 
 def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) -> Edition:
@@ -52,33 +127,39 @@ def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) 
 
     A stamp beside the PDF records a digest of every input (the issue, its images, the
     layout, the fonts, the code) and of the PDF itself; a matching stamp means the PDF is
-    the one a build would make, and that it passed its checks when it was made.
+    the one a build would make, and that it passed its checks when it was made. The stamp is
+    a cache: written atomically, and ignored (the edition rebuilt) when unreadable.
     """
     pdf = output_path(source, out_dir, "email")
     stamp = pdf.with_suffix(".pdf.json")
-    digest = _inputs_digest(source, layout)
-    recorded = _read_stamp(stamp) if pdf.exists() else None
+    loaded = load_issue(source)
+    digest = _inputs_digest(loaded, layout)
+    recorded = _read_stamp(stamp) if pdf.is_file() else None
     if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
-        issue = load_issue(source).issue
-        return Edition(issue.language, issue, pdf, recorded["pages"], recorded["teasers"])
+        return Edition(loaded.issue.language, loaded.issue, pdf, recorded["pages"], recorded["teasers"],
+                       tuple(recorded["notices"]))
     result = build_issue(source, out_dir, layout, variant="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
-    stamp_data = {"inputs": digest, "pdf": _sha256(result.pdf), "pages": result.pages, "teasers": teasers}
-    atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
-    return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers)
+    notices = tuple(str(f) for f in result.findings if f.severity == "notice")
+    stamp_data = {"inputs": digest, "pdf": _sha256(result.pdf), "pages": result.pages, "teasers": teasers,
+                  "notices": list(notices)}
+    with _writing(out_dir):
+        atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
+    return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
 
 
 def _read_stamp(stamp: Path) -> dict[str, Any] | None:
     """The stamp's record, or None when it is missing or unreadable: a cache is rebuilt."""
     try:
-        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+        recorded = json.loads(_read_regular(stamp, 1_000_000))
     except (OSError, ValueError):
         return None
     valid = (
         isinstance(recorded, dict)
         and isinstance(recorded.get("pages"), int)
         and isinstance(recorded.get("teasers"), dict)
+        and isinstance(recorded.get("notices"), list)
     )
     return recorded if valid else None
 
@@ -87,32 +168,128 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _inputs_digest(source: Path, layout: Layout) -> str:
-    """A digest of every input of the edition; each image is checked before it is read."""
-    loaded = load_issue(source)
-    issue = loaded.issue
+class _NotRegular(OSError):
+    """A path that is not a regular file (a FIFO, a device, a folder), or is too large."""
+
+
+def _read_regular(path: Path, max_bytes: int) -> bytes:
+    """The bytes of ``path``, checked on the opened file before anything is read: a regular
+    file of at most ``max_bytes``. Opened without blocking, so a FIFO cannot hang us."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _NotRegular(f"{path} is not a regular file")
+        if info.st_size > max_bytes:
+            raise _NotRegular(f"{path} is {info.st_size} bytes, over the limit of {max_bytes}")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise _NotRegular(f"{path} grew over the limit of {max_bytes} bytes while read")
+        return data
+    finally:
+        os.close(fd)
+
+
+def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
+    """A digest of every input of the edition, each checked before it is read.
+
+    The issue's text is the one the strict reader read (at most 1 MB); each image is checked
+    by ``check_image`` first (an error located at its field); layout and font files are read
+    only when they are regular files under ``MAX_INPUT_BYTES``.
+    """
+    source, issue = loaded.path, loaded.issue
     refused = []
+    images = []
     for path, value in walk(issue):
-        message = check_image(source.parent, value.image) if isinstance(value, Figure) else None
-        if message:
-            line, col = loaded.where((*path, "image"))
-            refused.append(error(source, message, line=line, col=col, field=format_path((*path, "image")), rule="image-file"))
+        if isinstance(value, Figure):
+            message = check_image(source.parent, value.image)
+            if message:
+                line, col = loaded.where((*path, "image"))
+                refused.append(error(source, message, line=line, col=col, field=format_path((*path, "image")), rule="image-file"))
+            else:
+                images.append((path, source.parent / value.image))
     if refused:
         raise IssueError(refused)
-    files = [source]
-    files += sorted({source.parent / v.image for _, v in walk(issue) if isinstance(v, Figure)})
-    for folder in (layout.templates, layout.fonts, PACKAGE):
-        files += sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.name).encode() + b"\0" + file.read_bytes() + b"\0")
+    digest.update(loaded.located.text.encode("utf-8") + b"\0")
+    for path, image in sorted(set(images), key=lambda pair: str(pair[1])):
+        digest.update(image.name.encode() + b"\0" + _checked(image, loaded, path) + b"\0")
+    for folder in (layout.templates, layout.fonts, PACKAGE):
+        for file in sorted(p for p in folder.rglob("*") if "__pycache__" not in p.parts):
+            if file.is_symlink() or file.is_file():
+                digest.update(str(file.relative_to(folder)).encode() + b"\0" + _layout_file(file) + b"\0")
     return digest.hexdigest()
 
 
+def _checked(image: Path, loaded: Loaded, path: tuple[str | int, ...]) -> bytes:
+    """An image's bytes, read only as the regular file ``check_image`` saw."""
+    try:
+        return _read_regular(image, MAX_INPUT_BYTES)
+    except OSError as exc:
+        line, col = loaded.where((*path, "image"))
+        raise IssueError(
+            [error(loaded.path, f"image {image.name!r} cannot be read: {exc.strerror or exc}", line=line, col=col,
+                   field=format_path((*path, "image")), rule="image-file")]
+        ) from None
+
+
+def _layout_file(file: Path) -> bytes:
+    """A file of the layout, the fonts or the code: a regular file under the size limit."""
+    try:
+        return _read_regular(file, MAX_INPUT_BYTES)
+    except _NotRegular as exc:
+        raise IssueError(
+            [error(file, f"{exc}: a layout holds only regular files (templates, CSS, fonts, images)", rule="layout-file",
+                   hint="remove it from the layout folder, or replace it with the file itself")]
+        ) from None
+    except OSError as exc:
+        raise EnvironmentFault(f"cannot read a file of the layout: {exc.strerror or exc}", file) from None
+
+
+def mail_problems(loaded: Loaded) -> list[Finding]:
+    """What stops an issue from being mailed, at its place: a character that breaks a mail
+    header in a field that reaches one, and inline markup nested too deeply to be laid out."""
+    findings = []
+    for path, message in header_problems(loaded.issue):
+        line, col = loaded.where(path)
+        findings.append(error(loaded.path, message, line=line, col=col, field=format_path(path), rule="mail-header",
+                              hint=HEADER_HINT))
+    inline = Inline(page_label="page")
+    for path, value in walk(loaded.issue):
+        if isinstance(value, str):
+            problem = inline.nesting_problem(value)
+            if problem:
+                line, col = loaded.where(path)
+                findings.append(error(loaded.path, problem, line=line, col=col, field=format_path(path), rule="markup-depth",
+                                      hint="write the emphasis once, not nested in itself"))
+    return findings
+
+
+def correction_targets(ledger_path: Path, key: str, revision: int) -> dict[str, tuple[str, ...]]:
+    """For a correction (``revision`` > 1): each post that had revision ``revision - 1`` (sent,
+    or possibly arrived), with the Message-IDs its correction refers to, oldest first.
+
+    Raises ``UsageError`` when no post had that revision.
+    """
+    if not ledger_path.exists():
+        raise UsageError(f"no ledger at {ledger_path}: nothing was sent, so there is nothing to correct")
+    with Ledger(ledger_path, create=False) as ledger:
+        previous = [e for e in ledger.entries(key, revision - 1) if e.state == "sent" or e.outcome_unknown]
+    if not previous:
+        raise UsageError(
+            f"no post has had revision {revision - 1} of {key}: nothing to correct"
+            + (" (send the issue first, without --revision)" if revision == 2 else "")
+        )
+    return {e.post: (*e.refers_to.split(), e.message_id) for e in previous}
+
+
 def plan(source: Path, recipients: RecipientList, out_dir: Path, group: str | None = None,
-         layout: Layout = DEFAULT_LAYOUT) -> Plan:
-    """Build (or reuse) the editions the posts need and compose their messages."""
-    posts: list[Post] = recipients.posts(group)
+         layout: Layout = DEFAULT_LAYOUT, revision: int = 1, ledger_path: Path | None = None) -> Plan:
+    """Check the issue for mailing, build (or reuse) the editions the posts need, and list one
+    message per post. For a correction (``revision`` > 1), only the posts that had the
+    previous revision, read from the ledger at ``ledger_path``."""
+    posts, notes = recipients.unique(group)
     if not posts:
         groups = {g for p in recipients.posts() for g in p.groups}
         message = f"no post is in the group {group!r}{did_you_mean(group or '', groups)}" if group else "the recipients file lists no post"
@@ -120,32 +297,105 @@ def plan(source: Path, recipients: RecipientList, out_dir: Path, group: str | No
     sources = edition_sources(source)
     main_language = next(iter(sources))
     needed = {post.language or main_language for post in posts} | {main_language}
+    problems = [f for lang in sources if lang in needed for f in mail_problems(load_issue(sources[lang]))]
+    if problems:
+        raise IssueError(problems)
+    check_folder(out_dir)
     editions = {lang: email_edition(sources[lang], out_dir, layout) for lang in sources if lang in needed}
     # The issue's own language first: it is the fallback.
     editions = {main_language: editions[main_language], **editions}
-    outgoing = compose(editions, recipients, posts, layout)
-    return Plan(issue_key(editions[main_language].issue), editions, outgoing)
+    main = editions[main_language]
+    composer = Composer(editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision)
+    references: dict[str, tuple[str, ...]] = {}
+    if revision > 1:
+        references = correction_targets(ledger_path or out_dir / "mail" / "ledger.sqlite", issue_key(main.issue), revision)
+        left_out = [p for p in posts if p.key not in references]
+        posts = [p for p in posts if p.key in references]
+        if left_out:
+            notes.append(
+                f"{len(left_out)} posts have not had revision {revision - 1} and get no correction; "
+                "`send` without --revision sends them the issue as it is now"
+            )
+        if not posts:
+            raise UsageError(f"none of these posts has had revision {revision - 1}: nothing to correct")
+    outgoing = list(composer.outgoing(posts, references))
+    return Plan(composer.key, revision, editions, composer, outgoing, recipients, notes)
 
 
 def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
-    """Write every message as ``.eml`` under ``out/mail/<issue>/``; no server, no ledger."""
-    return write_eml(the_plan.outgoing, out_dir / "mail" / the_plan.key)
+    """Write every message as ``.eml`` under ``out/mail/<issue>/``, one at a time; no server,
+    no ledger."""
+    folder = out_dir / "mail" / the_plan.key
+    written = []
+    with _writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        for item in the_plan.outgoing:
+            path = folder / f"{item.post.key}.eml"
+            tmp = path.with_suffix(".eml.tmp")
+            tmp.write_bytes(the_plan.composer.wire(item))
+            os.replace(tmp, path)
+            written.append(path)
+    return written
+
+
+def default_ledger(out_dir: Path) -> Path:
+    """Where ``send`` and ``status`` keep the ledger when not told: ``<out>/mail/ledger.sqlite``."""
+    return out_dir / "mail" / "ledger.sqlite"
 
 
 def deliver(
     the_plan: Plan,
-    recipients: RecipientList,
     settings: Settings,
     ledger_path: Path,
     rate_per_minute: float | None = None,
     retry: Retry | None = None,
     progress: Callable[[Outcome], None] | None = None,
-) -> list[Outcome]:
-    """Send the plan's messages, recording each in the ledger at ``ledger_path``."""
+    max_failures: int = DEFAULT_MAX_FAILURES,
+    transport: Transport | None = None,
+    lock: bool = True,
+) -> Run:
+    """Send the plan's messages, recording each in the ledger at ``ledger_path``.
+
+    Takes the ledger's lock unless the caller holds it (``lock=False``); connects with
+    ``settings`` unless given a ``transport``. Raises ``MailError`` before anything is sent
+    when the server cannot be reached or a message is over its SIZE.
+    """
+    if lock:
+        with SendLock(ledger_path, the_plan.key):
+            return deliver(the_plan, settings, ledger_path, rate_per_minute, retry, progress, max_failures, transport, lock=False)
     with Ledger(ledger_path) as ledger:
         return send(
-            the_plan.outgoing, ledger, the_plan.key, settings, recipients.recipients.sender,
-            rate_per_minute or recipients.recipients.rate_per_minute, retry,
-            progress,
+            the_plan.outgoing, the_plan.composer, ledger, transport or SmtpTransport(settings),
+            rate_per_minute=rate_per_minute or the_plan.recipients.recipients.rate_per_minute,
+            retry=retry, progress=progress, max_failures=max_failures,
         )
 
+
+def test_send(the_plan: Plan, settings: Settings, ledger_path: Path, address: str,
+              transport: Transport | None = None) -> list[Outcome]:
+    """One message per edition to ``address``, marked as a test, outside the posts' accounting
+    (recorded apart in the ledger). Raises ``MailError`` when nothing can be sent."""
+    composer = the_plan.composer
+    link = transport or SmtpTransport(settings)
+    outcomes = []
+    try:
+        messages = {lang: composer.test_wire(lang, address) for lang in the_plan.editions}
+        limit = link.size_limit()
+        too_big = {lang: len(data) for lang, (_, data) in messages.items() if limit and len(data) > limit}
+        if too_big:
+            raise MailError(f"the {', '.join(too_big)} edition's message is larger than the server's limit of {limit} bytes; nothing was sent")
+        with Ledger(ledger_path) as ledger:
+            for lang, (message_id, data) in messages.items():
+                outcome = Outcome(f"test-{lang}", f"test ({lang}) to {address}", "failed", "")
+                try:
+                    link.send(composer.sender, [address], data, lambda: None)
+                    outcome.state, outcome.reply = "sent", "250 accepted"
+                except ServerRefused as exc:
+                    outcome.reply = exc.reply
+                except (Unreachable, Unknown) as exc:
+                    outcome.state, outcome.reply = ("unknown" if isinstance(exc, Unknown) else "failed"), exc.reason
+                ledger.record_test(the_plan.key, the_plan.revision, lang, address, message_id, outcome.reply)
+                outcomes.append(outcome)
+    finally:
+        link.close()
+    return outcomes

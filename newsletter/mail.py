@@ -1,168 +1,43 @@
-"""Distribution: the email edition + the recipients -> one message per post -> SMTP, with a
-send ledger so that nothing is lost and nothing is sent twice but what may have arrived.
+"""The send loop: the messages of a send -> a transport, with a ledger so that nothing is
+lost and nothing is sent twice but what may have arrived.
 
-- ``compose`` makes the messages (stdlib ``email``): subject and a short text/HTML body from
-  the issue (title, lead, teasers with their computed page numbers), the PDF attached, and
-  a Message-ID fixed per (issue, post) so that a re-send is recognisable as the same message.
-- ``send`` hands them to the server over TLS with certificate verification, refuses before
-  sending anything if one is larger than the server's SIZE, retries 4xx replies and dropped
-  connections with backoff (bounded), never retries 5xx, and writes each message's state to
-  the ledger before and after each attempt.
-- ``write_eml`` is the dry run: every message as an ``.eml`` file, no server, no ledger.
+Composing lives in ``compose.py``, the server behind the ``Transport`` seam of
+``transport.py``; this module decides what to send, when to retry, when to stop, and what to
+write in the ledger, for any transport:
+
+- every post of the send is registered ``pending`` first; a post confirmed ``sent`` in an
+  earlier run is skipped;
+- each message is composed when its turn comes (memory does not grow with the posts), after
+  the size of each edition's message was checked against the server's SIZE;
+- a 4xx reply or a connection failure before the body was handed over is retried with
+  doubling delays (bounded), the post ``deferred`` in the ledger meanwhile, so that a kill
+  during the wait leaves it simply to be sent; a 5xx reply is never retried;
+- a body handed over without a reply (a timeout, a dropped line) is an *unknown outcome*: it
+  may have arrived, so it is never retried within the run; the next run sends it once more,
+  with the same Message-ID, and says it may arrive twice;
+- after ``max_failures`` timeouts or connection failures in a row the run stops, the rest
+  left pending with the reason; running the same command again resumes.
 """
 
 from __future__ import annotations
 
-import mimetypes
+import hashlib
 import os
-import smtplib
-import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.policy import SMTP as SMTP_POLICY
-from email.utils import formataddr, formatdate
-from pathlib import Path
-from typing import Any
 
-import jinja2
-from markupsafe import Markup
-
+from .compose import Composer, Edition, Outgoing, issue_key
+from .defaults import DEFAULT_MAX_FAILURES
+from .defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
 from .errors import EnvironmentFault
-from .ledger import Ledger
-from .markup import Inline
-from .model import Issue
-from .recipients import Post, RecipientList, slug
-from .render import Layout, labels_for
+from .ledger import Ledger, LedgerError
+from .transport import MailError, Refused, Settings, Transport, Unknown, Unreachable
 
-
-class MailError(EnvironmentFault):
-    """Sending cannot start (no server, a certificate refused, a message over the SIZE limit)."""
-
-
-@dataclass(frozen=True)
-class Edition:
-    """An email edition ready to go: its issue, its PDF and where its teasers point."""
-
-    language: str
-    issue: Issue
-    pdf: Path
-    pages: int
-    teaser_pages: dict[str, int]
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message for one post."""
-
-    post: Post
-    language: str
-    fallback: bool
-    message_id: str
-    recipients: list[str]
-    message: EmailMessage
-
-    @property
-    def size(self) -> int:
-        """Bytes on the wire."""
-        return len(self.message.as_bytes(policy=SMTP_POLICY))
-
-
-def issue_key(issue: Issue) -> str:
-    """The issue's name in Message-IDs and the ledger: series, number."""
-    return f"{slug(issue.series)}-{issue.number}"
-
-
-def compose(
-    editions: dict[str, Edition], recipients: RecipientList, posts: list[Post], layout: Layout
-) -> list[Outgoing]:
-    """One message per post, in the post's language when that edition exists."""
-    sender = recipients.recipients.sender
-    domain = sender.rsplit("@", 1)[1]
-    main = next(iter(editions.values()))
-    bodies: dict[str, tuple[str, str, str]] = {}
-    outgoing = []
-    for post in posts:
-        wanted = post.language or main.language
-        edition = editions.get(wanted, main)
-        if edition.language not in bodies:
-            bodies[edition.language] = _bodies(edition, layout)
-        subject, text, html = bodies[edition.language]
-        message_id = f"<newsletter.{issue_key(edition.issue)}.{post.key}@{domain}>"
-        message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = formataddr((recipients.recipients.sender_name or "", sender))
-        message["To"] = ", ".join(post.addresses)
-        if post.cc:
-            message["Cc"] = ", ".join(post.cc)
-        message["Message-ID"] = message_id
-        message["Date"] = formatdate(localtime=False)
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        ctype = mimetypes.guess_type(edition.pdf.name)[0] or "application/pdf"
-        maintype, subtype = ctype.split("/", 1)
-        message.add_attachment(edition.pdf.read_bytes(), maintype=maintype, subtype=subtype, filename=edition.pdf.name)
-        message["Content-Language"] = edition.language  # after set_content, which drops Content-* headers
-        outgoing.append(
-            Outgoing(post, edition.language, edition.language != wanted, message_id, [*post.addresses, *post.cc], message)
-        )
-    return outgoing
-
-
-def _bodies(edition: Edition, layout: Layout) -> tuple[str, str, str]:
-    labels = labels_for(layout, edition.language)
-    inline = Inline(page_label=labels["page"])
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(layout.templates),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["inline"] = inline.render
-    env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
-    teasers = [(t.text, edition.teaser_pages.get(t.target)) for t in edition.issue.cover.teasers]
-    data = {
-        "issue": edition.issue,
-        "labels": labels,
-        "teasers": teasers,
-        "pages": edition.pages,
-        "size_kb": round(edition.pdf.stat().st_size / 1024),
-    }
-    subject = f"{edition.issue.series} – {labels['issue']} {edition.issue.number}: {edition.issue.title}"
-    return subject, env.get_template("mail.txt.j2").render(**data), env.get_template("mail.html.j2").render(**data)
-
-
-def write_eml(outgoing: list[Outgoing], folder: Path) -> list[Path]:
-    """The dry run: each message as ``<post>.eml`` in ``folder``; nothing else is touched."""
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for item in outgoing:
-        path = folder / f"{item.post.key}.eml"
-        tmp = path.with_suffix(".eml.tmp")
-        tmp.write_bytes(item.message.as_bytes(policy=SMTP_POLICY))
-        os.replace(tmp, path)
-        written.append(path)
-    return written
-
-
-# ---------------------------------------------------------------------------------------
-# Sending
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How to reach the server. Credentials come from the environment or the keyring."""
-
-    host: str
-    port: int
-    security: str  # "starttls" or "ssl"
-    ca_file: Path | None = None
-    timeout: float = 30.0
-    user: str | None = None
-    password: str | None = None
-
+__all__ = [
+    "DEFAULT_MAX_FAILURES", "DEFAULT_TIMEOUT", "Composer", "Edition", "MailError", "Outcome", "Outgoing", "Retry",
+    "Run", "Settings", "credentials", "issue_key", "report", "send",
+]
 
 def credentials(host: str) -> tuple[str | None, str | None]:
     """``NEWSLETTER_SMTP_USER`` / ``NEWSLETTER_SMTP_PASSWORD``, else the system keyring.
@@ -183,7 +58,7 @@ def credentials(host: str) -> tuple[str | None, str | None]:
 
 @dataclass
 class Retry:
-    """How hard to try a 4xx reply or a dropped connection before deferring."""
+    """How hard to try a 4xx reply or a connection failure before deferring."""
 
     attempts: int = 4
     first_delay: float = 2.0
@@ -200,204 +75,264 @@ class Outcome:
     reply: str
     attempts: int = 0
     refused: dict[str, str] = field(default_factory=dict)
+    #: Handed over again after an earlier unknown outcome: it may arrive twice.
     resent_after_unknown: bool = False
     fallback_language: bool = False
+    #: Confirmed sent in an earlier run: nothing done.
     skipped: bool = False
+    #: Not tried in this run: the run stopped before its turn.
+    not_tried: bool = False
+    #: Its body reached the server in this run (at least once).
+    handed_over: bool = False
 
 
-class _Tracking:
-    """Knows whether the message body reached the server: only then is a drop 'unknown'."""
+@dataclass
+class Run:
+    """A run of a send: what became of each post, and why it stopped early, if it did."""
 
-    data_started = False
+    issue: str
+    revision: int
+    outcomes: list[Outcome] = field(default_factory=list)
+    #: Why the run stopped before the end (too many failures in a row, the ledger failing).
+    stopped: str | None = None
+    #: The environment's failure that stopped it, if one did (exit 4).
+    fault: EnvironmentFault | None = None
 
-    def data(self, msg: Any) -> Any:
-        self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
-
-
-class _SMTP(_Tracking, smtplib.SMTP):
-    pass
-
-
-class _SMTPS(_Tracking, smtplib.SMTP_SSL):
-    pass
-
-
-def _connect(settings: Settings) -> smtplib.SMTP:
-    context = ssl.create_default_context(cafile=str(settings.ca_file) if settings.ca_file else None)
-    try:
-        if settings.security == "ssl":
-            smtp: smtplib.SMTP = _SMTPS(settings.host, settings.port, timeout=settings.timeout, context=context)
-        else:
-            smtp = _SMTP(settings.host, settings.port, timeout=settings.timeout)
-            smtp.ehlo()
-            if not smtp.has_extn("starttls"):
-                smtp.close()
-                raise MailError(f"{settings.host}:{settings.port} does not offer STARTTLS; refusing to send in clear")
-            smtp.starttls(context=context)
-        smtp.ehlo()
-        if settings.user:
-            if not settings.password:
-                raise MailError("NEWSLETTER_SMTP_USER is set but no password was found (environment or keyring)")
-            smtp.login(settings.user, settings.password)
-    except ssl.SSLCertVerificationError as exc:
-        raise MailError(
-            f"the certificate of {settings.host}:{settings.port} was refused ({exc.verify_message}); "
-            "give its CA with --ca-file if it is your own server"
-        ) from None
-    except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"cannot reach {settings.host}:{settings.port}: {exc}") from None
-    return smtp
+    @property
+    def complete(self) -> bool:
+        """Every post confirmed sent."""
+        return all(o.state == "sent" for o in self.outcomes)
 
 
-def _code_text(code: int, text: bytes | str) -> str:
-    return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}".strip()
+class _Streak:
+    """Counts timeouts and connection failures in a row; any reply of the server ends a streak."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self.last = ""
+
+    def failed(self, reason: str) -> bool:
+        """One more failure; whether the run must stop."""
+        self.count += 1
+        self.last = reason
+        return self.count >= self.limit
+
+    def ok(self) -> None:
+        self.count = 0
 
 
 def send(
     outgoing: list[Outgoing],
+    composer: Composer,
     ledger: Ledger,
-    issue: str,
-    settings: Settings,
-    sender: str,
+    transport: Transport,
     rate_per_minute: float | None = None,
     retry: Retry | None = None,
     progress: Callable[[Outcome], None] | None = None,
+    max_failures: int = DEFAULT_MAX_FAILURES,
     sleep: Callable[[float], None] = time.sleep,
-) -> list[Outcome]:
+) -> Run:
     """Send every message not yet confirmed sent; return what became of each.
 
-    Raises ``MailError`` before anything is sent when the server cannot be reached, its
-    certificate is refused, or a message exceeds the SIZE it announces.
+    Raises ``MailError`` before anything is sent (or registered) when a message is larger
+    than the SIZE the server announces. The transport is closed at the end.
     """
     retry = retry or Retry()
-    first = _connect(settings)
-    limit = int(first.esmtp_features.get("size", "0") or 0)
-    too_big = [item for item in outgoing if limit and item.size > limit]
-    if too_big:
-        first.quit()
-        raise MailError(
-            f"{len(too_big)} message(s) are larger than the server's limit of {limit} bytes "
-            f"(the largest is {max(i.size for i in too_big)} bytes); nothing was sent"
-        )
-    smtp: smtplib.SMTP | None = first
-    interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
-    last_start = 0.0
-    outcomes = []
+    key, revision = composer.key, composer.revision
+    run = Run(key, revision)
     try:
+        limit = transport.size_limit()
+        if limit:
+            too_big = {lang: size for lang, size in composer.largest(outgoing).items() if size > limit}
+            if too_big:
+                raise MailError(
+                    f"the messages of the {', '.join(sorted(too_big))} edition are larger than the server's limit of "
+                    f"{limit} bytes ({max(too_big.values())} bytes); nothing was sent"
+                )
+        ledger.register(key, revision, (
+            (o.post.key, o.post.name, o.message_id, o.language, ", ".join(o.recipients), " ".join(o.references))
+            for o in outgoing
+        ))
+        before = {e.post: e for e in ledger.entries(key, revision)}
+        digests = {lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.editions.items()}
+        streak = _Streak(max_failures)
+        interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
+        last_start = 0.0
         for item in outgoing:
-            entry = ledger.ensure(issue, item.post.key, item.post.name, item.message_id, item.language, ", ".join(item.recipients))
+            entry = before[item.post.key]
             if entry.state == "sent":
                 outcome = Outcome(item.post.key, item.post.name, "sent", entry.reply, entry.attempts, skipped=True)
-                outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
-                continue
-            if interval:
-                wait = last_start + interval - time.monotonic()
-                if wait > 0:
-                    sleep(wait)
-            last_start = time.monotonic()
-            outcome, smtp = _send_one(item, entry.state == "sending", ledger, issue, smtp, settings, sender, retry, sleep)
-            outcomes.append(outcome)
+            elif run.stopped:
+                outcome = Outcome(item.post.key, item.post.name, entry.state, f"not tried: {run.stopped}", entry.attempts,
+                                  fallback_language=item.fallback, not_tried=True)
+                if run.fault is None:
+                    ledger.note(key, revision, item.post.key, outcome.reply)
+            else:
+                if interval:
+                    wait = last_start + interval - time.monotonic()
+                    if wait > 0:
+                        sleep(wait)
+                last_start = time.monotonic()
+                try:
+                    outcome = _send_one(item, composer, entry.outcome_unknown, ledger, transport, limit, digests[item.language],
+                                        retry, streak, sleep)
+                except _LedgerFailed as failed:
+                    run.fault, run.stopped = failed.fault, f"the ledger could not be written ({failed.fault.message})"
+                    outcome = failed.outcome
+                if streak.count >= streak.limit and not run.stopped:
+                    run.stopped = f"{streak.count} timeouts or connection failures in a row (the last: {streak.last})"
+            run.outcomes.append(outcome)
             if progress:
                 progress(outcome)
+    except LedgerError as exc:
+        # Before the loop (registering the posts): nothing was handed over.
+        run.fault, run.stopped = exc, f"the ledger could not be written ({exc.message})"
     finally:
-        if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                pass
-    return outcomes
+        transport.close()
+    return run
+
+
+class _LedgerFailed(Exception):
+    """The ledger failed in the middle of a post: what is known of it, and the failure."""
+
+    def __init__(self, outcome: Outcome, fault: LedgerError) -> None:
+        super().__init__(str(fault))
+        self.outcome = outcome
+        self.fault = fault
 
 
 def _send_one(
     item: Outgoing,
+    composer: Composer,
     unknown_before: bool,
     ledger: Ledger,
-    issue: str,
-    smtp: smtplib.SMTP | None,
-    settings: Settings,
-    sender: str,
+    transport: Transport,
+    limit: int,
+    digest: str,
     retry: Retry,
+    streak: _Streak,
     sleep: Callable[[float], None],
-) -> tuple[Outcome, smtplib.SMTP | None]:
-    outcome = Outcome(item.post.key, item.post.name, "deferred", "", resent_after_unknown=unknown_before,
-                      fallback_language=item.fallback)
+) -> Outcome:
+    outcome = Outcome(item.post.key, item.post.name, "deferred", "", fallback_language=item.fallback)
+    try:
+        return _attempts(outcome, item, composer, unknown_before, ledger, transport, limit, digest, retry, streak, sleep)
+    except LedgerError as exc:
+        # Handed over but not recorded: the ledger still says ``sending``, an unknown outcome.
+        outcome.state = "unknown" if outcome.handed_over and outcome.state != "failed" else outcome.state
+        outcome.reply = f"the ledger could not be written: {exc.message}"
+        raise _LedgerFailed(outcome, exc) from None
+
+
+def _attempts(
+    outcome: Outcome,
+    item: Outgoing,
+    composer: Composer,
+    unknown_before: bool,
+    ledger: Ledger,
+    transport: Transport,
+    limit: int,
+    digest: str,
+    retry: Retry,
+    streak: _Streak,
+    sleep: Callable[[float], None],
+) -> Outcome:
+    key, revision, post = composer.key, composer.revision, item.post.key
+    data = composer.wire(item)  # composed now, dropped when this post is done
+    if limit and len(data) > limit:
+        outcome.state, outcome.reply = "failed", f"{len(data)} bytes, over the server's limit of {limit}"
+        ledger.mark(key, revision, post, "failed", outcome.reply)
+        return outcome
+
+    def handing_over() -> None:
+        outcome.handed_over = True
+        ledger.mark_sending(key, revision, post, resend=unknown_before)
+        outcome.resent_after_unknown = unknown_before
+
     started = time.monotonic()
     delay = retry.first_delay
     for attempt in range(1, retry.attempts + 1):
         outcome.attempts = attempt
-        ledger.mark_sending(issue, item.post.key)
+        ledger.attempt(key, revision, post)
         try:
-            if smtp is None:
-                smtp = _connect(settings)
-            if isinstance(smtp, _Tracking):
-                smtp.data_started = False
-            refused = smtp.send_message(item.message, from_addr=sender, to_addrs=item.recipients)
-            outcome.refused = {addr: _code_text(code, text) for addr, (code, text) in refused.items()}
-            outcome.state, outcome.reply = "sent", "250 accepted"
-            ledger.mark(issue, item.post.key, "sent", outcome.reply, _refusals(outcome.refused))
-            return outcome, smtp
-        except smtplib.SMTPRecipientsRefused as exc:
-            outcome.refused = {addr: _code_text(code, text) for addr, (code, text) in exc.recipients.items()}
-            permanent = all(code >= 500 for code, _ in exc.recipients.values())
-            outcome.reply = "; ".join(f"{a}: {r}" for a, r in outcome.refused.items())
-            if permanent:
+            refused = transport.send(composer.sender, list(item.recipients), data, handing_over)
+        except Refused as exc:
+            streak.ok()
+            outcome.refused, outcome.reply = exc.refused, exc.reply
+            if exc.permanent:
                 outcome.state = "failed"
-                ledger.mark(issue, item.post.key, "failed", outcome.reply, _refusals(outcome.refused))
-                return outcome, smtp
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-            outcome.reply = _code_text(exc.smtp_code, exc.smtp_error)
-            if exc.smtp_code >= 500:
-                outcome.state = "failed"
-                ledger.mark(issue, item.post.key, "failed", outcome.reply)
-                return outcome, smtp
-        except (TimeoutError, smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException, OSError) as exc:
-            unknown = isinstance(smtp, _Tracking) and smtp.data_started
-            outcome.reply = f"connection lost: {exc}"
-            if unknown:
-                # The body was handed over; the server may have kept it. Send it again with
-                # the same Message-ID, and say so.
-                ledger.mark_unknown(issue, item.post.key, outcome.reply)
-                outcome.resent_after_unknown = True
-            try:
-                if smtp is not None:
-                    smtp.close()
-            finally:
-                smtp = None
+                ledger.mark(key, revision, post, "failed", exc.reply, _refusals(exc.refused))
+                return outcome
+            # Known not delivered: a kill during the wait below leaves it simply to be sent.
+            ledger.mark(key, revision, post, "deferred", exc.reply, _refusals(exc.refused))
+        except Unknown as exc:
+            # It may have arrived: never again in this run (the next run sends it once more).
+            outcome.state, outcome.reply = "unknown", exc.reason
+            ledger.mark_unknown(key, revision, post, exc.reason)
+            streak.failed(exc.reason)
+            return outcome
+        except Unreachable as exc:
+            outcome.reply = exc.reason
+            ledger.mark(key, revision, post, "deferred", exc.reason)
+            if streak.failed(exc.reason):
+                return outcome
+        else:
+            streak.ok()
+            outcome.state, outcome.reply, outcome.refused = "sent", "250 accepted", refused
+            ledger.mark(key, revision, post, "sent", outcome.reply, _refusals(refused), digest)
+            return outcome
         if attempt == retry.attempts or time.monotonic() - started + delay > retry.max_total:
             break
         sleep(delay)
         delay *= 2
-    # Still a temporary failure: the next run tries again.
-    ledger.mark(issue, item.post.key, "deferred", outcome.reply, _refusals(outcome.refused))
-    return outcome, smtp
+    return outcome  # still a temporary failure: the next run tries again
 
 
 def _refusals(refused: dict[str, str]) -> str:
     return "; ".join(f"{addr}: {reply}" for addr, reply in refused.items())
 
 
-def report(outcomes: list[Outcome]) -> str:
-    """The closing table: sent, deferred, failed, with reasons."""
-    lines = []
-    counts = {state: sum(o.state == state for o in outcomes) for state in ("sent", "deferred", "failed")}
-    already = sum(o.skipped for o in outcomes)
-    lines.append(f"{'post':<40} {'state':<9} {'tries':>5}  reply")
+UNKNOWN_WORDS = "outcome unknown: may arrive twice"
+
+
+def report(run: Run, resume: str = "run the same command again") -> str:
+    """The closing table (every post acted on, with its reply and notes), the counts, and,
+    when the run stopped early or left posts unsent, how to resume."""
+    outcomes = run.outcomes
+    lines = [f"{'post':<40} {'state':<9} {'tries':>5}  reply"]
     for o in outcomes:
-        if o.skipped:
+        if o.skipped or o.not_tried:
             continue
-        note = []
+        notes = []
+        if o.state == "unknown":
+            notes.append(f"{UNKNOWN_WORDS}; the next run sends it once more, with the same Message-ID")
         if o.resent_after_unknown:
-            note.append("sent again after an unknown outcome: it may arrive twice, with the same Message-ID")
+            notes.append("sent again after an unknown outcome: it may arrive twice, with the same Message-ID")
         if o.fallback_language:
-            note.append("edition in its language does not exist: sent in the issue's language")
-        for addr, reply in o.refused.items():
-            note.append(f"refused {addr}: {reply}")
+            notes.append("edition in its language does not exist: sent in the issue's language")
+        notes.extend(f"refused {addr}: {reply}" for addr, reply in o.refused.items())
         lines.append(f"{o.name[:40]:<40} {o.state:<9} {o.attempts:>5}  {o.reply}")
-        lines.extend(f"{'':<40} {'':<9} {'':>5}  ({n})" for n in note)
-    lines.append(
-        f"sent {counts['sent'] - already} (and {already} sent before), deferred {counts['deferred']}, failed {counts['failed']}"
+        lines.extend(f"{'':<40} {'':<9} {'':>5}  ({n})" for n in notes)
+    done = [o for o in outcomes if not o.skipped and not o.not_tried]
+    count = {state: sum(o.state == state for o in done) for state in ("sent", "deferred", "failed", "unknown")}
+    already = sum(o.skipped for o in outcomes)
+    not_tried = sum(o.not_tried and o.state != "sent" for o in outcomes)
+    twice = sum(o.resent_after_unknown for o in done)
+    summary = (
+        f"sent {count['sent']} (and {already} sent before), deferred {count['deferred']}, failed {count['failed']}, "
+        f"{UNKNOWN_WORDS} {count['unknown']}"
     )
+    if twice:
+        summary += f", sent again after an unknown outcome {twice}"
+    if not_tried:
+        summary += f", not tried {not_tried}"
+    lines.append(summary)
+    if run.stopped:
+        lines.append(f"the run stopped: {run.stopped}; the {not_tried} posts not tried are pending.")
+    if not run.complete:
+        lines.append(
+            f"to resume: {resume} (only what is not confirmed sent goes out"
+            + ("; each message whose outcome is unknown is sent once more" if count["unknown"] else "")
+            + ")"
+        )
     return "\n".join(lines)

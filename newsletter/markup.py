@@ -23,6 +23,11 @@ from markupsafe import Markup, escape
 from .model import INTERNAL_LINK, WEB_LINK
 
 _SAFE_HREF = re.compile(rf"^({WEB_LINK}|{INTERNAL_LINK})$")
+#: How deep emphasis, strong emphasis and links may nest in one text. Editors write three
+#: levels at most; WeasyPrint lays out each level by recursion and fails at a few hundred.
+MAX_NESTING = 12
+#: The tokens that open and close a nested element.
+_NESTED = frozenset({"em_open", "em_close", "strong_open", "strong_close", "link_open", "link_close"})
 #: Words that make an internal link a page reference, in any edition's language.
 PAGE_WORDS = frozenset({"page", "p.", "pages"})
 
@@ -72,25 +77,51 @@ class Inline:
         """Whether a link may appear in the PDF: http(s), mailto or an internal ``#id``."""
         return bool(_SAFE_HREF.match(href))
 
+    def nesting(self, text: str) -> int:
+        """How deep emphasis, strong emphasis and links nest in ``text``."""
+        deepest = 0
+        for block in self._md.parseInline(text):
+            depth = 0
+            for tok in block.children or []:
+                depth += tok.nesting if tok.type in _NESTED else 0
+                deepest = max(deepest, depth)
+        return deepest
+
+    def nesting_problem(self, text: str) -> str | None:
+        """Why ``text`` nests too deeply to be laid out, or None."""
+        depth = self.nesting(text)
+        if depth <= MAX_NESTING:
+            return None
+        return f"emphasis and links nest {depth} levels deep here; at most {MAX_NESTING} are allowed"
+
     def render(self, text: str) -> Markup:
-        """HTML for ``text``. Unsafe links are dropped to their words (load refuses them first)."""
+        """HTML for ``text``. Unsafe links are dropped to their words (load refuses them first);
+        so is markup nested deeper than ``MAX_NESTING`` (``nesting_problem`` refuses it first)."""
         out: list[str] = []
         for block in self._md.parseInline(text):
             children = block.children or []
             skip_until = -1
+            # One entry per open element: whether its tags are written (False past the bound).
+            opened: list[bool] = []
             for i, tok in enumerate(children):
                 if i <= skip_until:
+                    continue
+                if tok.nesting == 1 and tok.type in _NESTED and sum(opened) >= MAX_NESTING:
+                    opened.append(False)
+                    continue
+                if tok.nesting == -1 and tok.type in _NESTED and opened and not opened.pop():
                     continue
                 if tok.type == "link_open":
                     href = str(tok.attrGet("href") or "")
                     words = _link_text(children, i)
                     if href.startswith("#") and self.is_safe(href) and words.lower() in PAGE_WORDS | {""}:
                         close = _matching_close(children, i)
-                        label = f"{self._page_label} " if words else ""
+                        label = f"{self._page_label}\u00a0" if words else ""  # never a line break before the number
                         out.append(
                             f'<a class="pageref" href="{escape(href)}">{escape(label)}</a>'
                         )
-                        skip_until = close
+                        skip_until = close  # its words and its close are written here, whole
+                        continue
                     elif self.is_safe(href):
                         cls = "xref" if href.startswith("#") else "ext"
                         out.append(f'<a class="{cls}" href="{escape(href)}">')
@@ -100,7 +131,27 @@ class Inline:
                     out.append("</a>" if _opened_link(children, i, self.is_safe) else "</span>")
                 else:
                     out.append(_simple(tok))
+                if tok.nesting == 1 and tok.type in _NESTED:
+                    opened.append(True)
         return Markup("".join(out))
+
+
+#: A web or mail address written as text: it breaks, when it must, after "/" or "." with no
+#: hyphen added (a hyphen would change the address).
+_ADDRESS = re.compile(r"(?:https?://|www\.)[^\s<>\"]+[^\s<>\".,;:!?)»]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def breakable_addresses(text: str) -> Markup:
+    """``text`` escaped, each address in it set in ``<span class="address">`` (no
+    hyphenation) with a break opportunity (``<wbr>``) after each ``/`` and ``.``."""
+    out, last = [], 0
+    for match in _ADDRESS.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        pieces = re.split(r"(?<=[/.])(?!/)", match.group(0))  # "https://" stays whole
+        out.append('<span class="address">' + "<wbr>".join(str(escape(p)) for p in pieces if p) + "</span>")
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 def _simple(tok: Token) -> str:

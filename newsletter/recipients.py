@@ -2,6 +2,10 @@
 
 Read with the same strict YAML reader as issues and validated the same way: every error
 with ``file:line:col``, all at once. See ``docs/recipients-format.md``.
+
+Names that reach a mail header or the reports (``sender_name``, a post's ``name``) refuse the
+characters ``headers.py`` refuses. An address written in two posts is a warning, located at
+its second place, and receives one copy per send (``RecipientList.unique``).
 """
 
 from __future__ import annotations
@@ -11,12 +15,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from .errors import Finding
+from .headers import header_problem
 from .load import read_model
 
-Address = Annotated[str, StringConstraints(pattern=r"^[^@\s<>\"(),;:]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", max_length=254)]
+#: An address any server takes: ASCII only, so that no message needs SMTPUTF8.
+ADDRESS_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+Address = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, max_length=254)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+def _header_safe(value: str) -> str:
+    problem = header_problem(value, "a mail header or a report")
+    if problem:
+        raise ValueError(f"{problem}; remove it")
+    return value
+
+
+#: A name that reaches a mail header or a report: no control, format or separator character.
+HeaderName = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_header_safe)]
 PostId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
@@ -27,7 +46,7 @@ class _Data(BaseModel):
 class Post(_Data):
     """A diplomatic post: where its copy goes and in which language."""
 
-    name: Name
+    name: HeaderName
     #: Stable identifier in the send ledger and Message-IDs; made from the name when omitted.
     id: PostId | None = None
     addresses: Annotated[list[Address], Field(min_length=1, max_length=20)]
@@ -54,7 +73,7 @@ class Recipients(_Data):
     """The recipients file."""
 
     sender: Address
-    sender_name: Name | None = None
+    sender_name: HeaderName | None = None
     server: Server = Server()
     #: At most this many messages a minute (None: no limit).
     rate_per_minute: Annotated[float, Field(gt=0, le=10_000)] | None = None
@@ -72,14 +91,47 @@ class Recipients(_Data):
 
 @dataclass(frozen=True)
 class RecipientList:
-    """A validated recipients file."""
+    """A validated recipients file, with its warnings (an address in two posts)."""
 
     path: Path
     recipients: Recipients
+    warnings: tuple[Finding, ...] = ()
 
     def posts(self, group: str | None = None) -> list[Post]:
-        """The posts, or those of ``group``."""
+        """The posts, or those of ``group``, as written."""
         return [p for p in self.recipients.posts if group is None or group in p.groups]
+
+    def unique(self, group: str | None = None) -> tuple[list[Post], list[str]]:
+        """The posts of a send, each address in the first of them that lists it, and what was
+        dropped, in words.
+
+        An address written in two posts would receive two copies; it keeps the first post's.
+        The first is looked for among the posts of this send (not the whole file), so that
+        sending one group never leaves an address without its copy. A post left without any
+        address of its own is not sent to: its addresses get the other post's copy.
+        """
+        owner: dict[str, Post] = {}
+        kept: list[Post] = []
+        notes: list[str] = []
+        for post in self.posts(group):
+            addresses: list[str] = []
+            cc: list[str] = []
+            for address, bucket in [(a, addresses) for a in post.addresses] + [(a, cc) for a in post.cc]:
+                key = address.lower()
+                holder = owner.setdefault(key, post)
+                if holder is not post:
+                    notes.append(f"{address} is in {holder.name!r} and {post.name!r}: one copy, {holder.name!r}'s")
+                elif key not in {a.lower() for a in addresses + cc}:  # twice in one post: once
+                    bucket.append(address)
+            if not addresses and not cc:
+                notes.append(f"{post.name!r} has no address of its own: nothing is sent to it")
+                continue
+            if not addresses:  # only Cc left: the first of them becomes the To
+                addresses, cc = cc[:1], cc[1:]
+            if (addresses, cc) != (post.addresses, post.cc):
+                post = post.model_copy(update={"addresses": addresses, "cc": cc})
+            kept.append(post)
+        return kept, notes
 
 
 def slug(text: str) -> str:
@@ -89,7 +141,31 @@ def slug(text: str) -> str:
 
 
 def load_recipients(path: Path) -> RecipientList:
-    """Read and validate a recipients file; raise ``ContentError`` with every problem."""
-    recipients, _ = read_model(path, Recipients, "a recipients file", "docs/recipients-format.md")
-    return RecipientList(path, recipients)
+    """Read and validate a recipients file; raise ``IssueError`` with every problem.
 
+    An address written in two posts (or twice in one) is a warning at its second place.
+    """
+    recipients, located = read_model(path, Recipients, "a recipients file", "docs/recipients-format.md")
+    first: dict[str, int] = {}
+    warnings = []
+    for i, post in enumerate(recipients.posts):
+        for field in ("addresses", "cc"):
+            for j, address in enumerate(getattr(post, field)):
+                seen = first.setdefault(address.lower(), i)
+                if seen == i and address.lower() not in _before(post, field, j):
+                    continue
+                line, col = located.where(("posts", i, field, j)) or (None, None)
+                other = "twice in this post" if seen == i else f"also in posts[{seen}] ({recipients.posts[seen].name!r})"
+                warnings.append(
+                    Finding(
+                        "duplicate-address", "warning", f"{address} is {other}: it receives one copy",
+                        "write each address in one post only", path, line, col, f"posts[{i}].{field}[{j}]",
+                    )
+                )
+    return RecipientList(path, recipients, tuple(warnings))
+
+
+def _before(post: Post, field: str, index: int) -> set[str]:
+    """The addresses written in ``post`` before ``<field>[index]``, lowercased."""
+    earlier = post.addresses[:index] if field == "addresses" else post.addresses + post.cc[:index]
+    return {a.lower() for a in earlier}

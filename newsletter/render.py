@@ -108,6 +108,27 @@ def _template_labels(folder: Path) -> set[str]:
     return keys
 
 
+def jinja_env(layout: Layout, labels: dict[str, Any]) -> jinja2.Environment:
+    """The one Jinja environment of a layout's templates, for everything made from them (the
+    PDF's HTML, the mail's bodies): ``StrictUndefined``, so that a typo fails loudly;
+    autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
+    (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
+    """
+    inline = Inline(page_label=labels["page"])
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(layout.templates),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=(), disabled_extensions=("txt.j2", "txt"), default_for_string=True, default=True
+        ),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["inline"] = inline.render
+    env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
+    return env
+
+
 def render_html(
     issue: Issue,
     layout: Layout,
