@@ -88,7 +88,12 @@ class Composer:
     """Makes the messages of one send: editions by language, the first being the fallback."""
 
     def __init__(
-        self, editions: dict[str, Edition], sender: str, sender_name: str | None, layout: Layout, revision: int = 1
+        self,
+        editions: dict[str, Edition],
+        sender: str,
+        sender_name: str | None,
+        layout: Layout,
+        revision: int = 1,
     ) -> None:
         self.editions = editions
         self.sender = sender
@@ -108,14 +113,20 @@ class Composer:
         mark = f".r{revision}" if revision > 1 else ""
         return f"<newsletter.{self.key}{mark}.{post_key}@{self._domain}>"
 
-    def outgoing(self, posts: Iterable[Post], references: dict[str, tuple[str, ...]] | None = None) -> Iterator[Outgoing]:
+    def outgoing(
+        self, posts: Iterable[Post], references: dict[str, tuple[str, ...]] | None = None
+    ) -> Iterator[Outgoing]:
         """One ``Outgoing`` per post, in the post's language when that edition exists."""
         for post in posts:
             wanted = post.language or self.main_language
             language = wanted if wanted in self.editions else self.main_language
             yield Outgoing(
-                post, language, language != wanted, self.message_id(post.key),
-                (*post.addresses, *post.cc), (references or {}).get(post.key, ()),
+                post,
+                language,
+                language != wanted,
+                self.message_id(post.key),
+                (*post.addresses, *post.cc),
+                (references or {}).get(post.key, ()),
             )
 
     def wire(self, item: Outgoing) -> bytes:
@@ -143,7 +154,12 @@ class Composer:
         subject = body.test + (body.correction if self.revision > 1 else "")
         revision = f".r{self.revision}" if self.revision > 1 else ""
         message_id = f"<newsletter.{self.key}{revision}.test-{language}-{time.time_ns()}@{self._domain}>"
-        headers = {"Subject": subject + body.subject, "From": self._from, "To": address, "Message-ID": message_id}
+        headers = {
+            "Subject": subject + body.subject,
+            "From": self._from,
+            "To": address,
+            "Message-ID": message_id,
+        }
         return message_id, self._assemble(headers, body)
 
     def size(self, item: Outgoing) -> int:
@@ -196,7 +212,15 @@ class Composer:
             # The issue's own fields are checked before (``header_problems``): what is left is
             # the layout's word for "issue".
             raise IssueError(
-                [error(self._layout.labels_file, problem, field=f"{edition.language}.issue", rule="mail-header", hint=HEADER_HINT)]
+                [
+                    error(
+                        self._layout.labels_file,
+                        problem,
+                        field=f"{edition.language}.issue",
+                        rule="mail-header",
+                        hint=HEADER_HINT,
+                    )
+                ]
             )
         message = EmailMessage(policy=POLICY)
         message.set_content(env.get_template("mail.txt.j2").render(**data))

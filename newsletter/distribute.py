@@ -25,17 +25,17 @@ from pathlib import Path
 from typing import Any
 
 from .build import DEFAULT_LAYOUT, atomic_write, build_issue, check_folder, output_path
-from .compose import Composer, Edition, Outgoing, issue_key
+from .compose import Composer, Edition, Outgoing
 from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .headers import HINT as HEADER_HINT
 from .headers import header_problems
 from .images import check_image
-from .ledger import Ledger, SendLock
+from .ledger import Entry, Ledger, SendLock
 from .load import Loaded, format_path, load_issue, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .markup import Inline
 from .model import Figure
-from .recipients import RecipientList
+from .recipients import Post, RecipientList
 from .render import Layout
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
@@ -76,19 +76,25 @@ class Plan:
                     tests[test.language] = test.address
         what = f"{self.key}" + (f", correction (revision {self.revision})" if self.revision > 1 else "")
         to_send = [o for o in self.outgoing if o.post.key not in already]
-        lines.append(f"{what}: {len(self.outgoing)} posts, {len(to_send)} to send now" +
-                     (f" ({len(already)} sent before)" if already else ""))
+        lines.append(
+            f"{what}: {len(self.outgoing)} posts, {len(to_send)} to send now"
+            + (f" ({len(already)} sent before)" if already else "")
+        )
         by_language = Counter(o.language for o in to_send)
         lines.append("  by language: " + ", ".join(f"{lang} {n}" for lang, n in sorted(by_language.items())))
         groups = Counter(g for o in to_send for g in (o.post.groups or ["(no group)"]))
         lines.append("  by group: " + ", ".join(f"{g} {n}" for g, n in sorted(groups.items())))
         fallbacks = Counter((o.post.language, o.language) for o in to_send if o.fallback)
         for (wanted, got), n in sorted(fallbacks.items(), key=str):
-            lines.append(f"  language fallback: {n} posts ask for {wanted!r}, which has no edition: they get {got!r}")
+            lines.append(
+                f"  language fallback: {n} posts ask for {wanted!r}, which has no edition: they get {got!r}"
+            )
         sizes = self.composer.largest(self.outgoing)
         for lang, edition in self.editions.items():
             pdf_kb = edition.pdf.stat().st_size / 1024
-            tested = f"; test sent to {tests[lang]}" if lang in tests else "; no test send yet (--test ADDRESS)"
+            tested = (
+                f"; test sent to {tests[lang]}" if lang in tests else "; no test send yet (--test ADDRESS)"
+            )
             lines.append(
                 f"  edition {lang}: {edition.pdf.name}, {edition.pages} pages, {pdf_kb:.0f} KB; "
                 f"message {sizes.get(lang, 0) / 1024:.0f} KB{tested}"
@@ -118,7 +124,9 @@ def _writing(folder: Path) -> Iterator[None]:
     except OSError as exc:
         where = Path(exc.filename) if isinstance(exc.filename, str) else folder
         raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}", where, "free some space or choose another folder with --out"
+            f"cannot write: {exc.strerror or exc}",
+            where,
+            "free some space or choose another folder with --out",
         ) from None
 
 
@@ -136,14 +144,25 @@ def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) 
     digest = _inputs_digest(loaded, layout)
     recorded = _read_stamp(stamp) if pdf.is_file() else None
     if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
-        return Edition(loaded.issue.language, loaded.issue, pdf, recorded["pages"], recorded["teasers"],
-                       tuple(recorded["notices"]))
+        return Edition(
+            loaded.issue.language,
+            loaded.issue,
+            pdf,
+            recorded["pages"],
+            recorded["teasers"],
+            tuple(recorded["notices"]),
+        )
     result = build_issue(source, out_dir, layout, variant="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
     notices = tuple(str(f) for f in result.findings if f.severity == "notice")
-    stamp_data = {"inputs": digest, "pdf": _sha256(result.pdf), "pages": result.pages, "teasers": teasers,
-                  "notices": list(notices)}
+    stamp_data = {
+        "inputs": digest,
+        "pdf": _sha256(result.pdf),
+        "pages": result.pages,
+        "teasers": teasers,
+        "notices": list(notices),
+    }
     with _writing(out_dir):
         atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
     return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
@@ -206,7 +225,16 @@ def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
             message = check_image(source.parent, value.image)
             if message:
                 line, col = loaded.where((*path, "image"))
-                refused.append(error(source, message, line=line, col=col, field=format_path((*path, "image")), rule="image-file"))
+                refused.append(
+                    error(
+                        source,
+                        message,
+                        line=line,
+                        col=col,
+                        field=format_path((*path, "image")),
+                        rule="image-file",
+                    )
+                )
             else:
                 images.append((path, source.parent / value.image))
     if refused:
@@ -229,8 +257,16 @@ def _checked(image: Path, loaded: Loaded, path: tuple[str | int, ...]) -> bytes:
     except OSError as exc:
         line, col = loaded.where((*path, "image"))
         raise IssueError(
-            [error(loaded.path, f"image {image.name!r} cannot be read: {exc.strerror or exc}", line=line, col=col,
-                   field=format_path((*path, "image")), rule="image-file")]
+            [
+                error(
+                    loaded.path,
+                    f"image {image.name!r} cannot be read: {exc.strerror or exc}",
+                    line=line,
+                    col=col,
+                    field=format_path((*path, "image")),
+                    rule="image-file",
+                )
+            ]
         ) from None
 
 
@@ -240,8 +276,14 @@ def _layout_file(file: Path) -> bytes:
         return _read_regular(file, MAX_INPUT_BYTES)
     except _NotRegular as exc:
         raise IssueError(
-            [error(file, f"{exc}: a layout holds only regular files (templates, CSS, fonts, images)", rule="layout-file",
-                   hint="remove it from the layout folder, or replace it with the file itself")]
+            [
+                error(
+                    file,
+                    f"{exc}: a layout holds only regular files (templates, CSS, fonts, images)",
+                    rule="layout-file",
+                    hint="remove it from the layout folder, or replace it with the file itself",
+                )
+            ]
         ) from None
     except OSError as exc:
         raise EnvironmentFault(f"cannot read a file of the layout: {exc.strerror or exc}", file) from None
@@ -253,25 +295,40 @@ def mail_problems(loaded: Loaded) -> list[Finding]:
     findings = []
     for path, message in header_problems(loaded.issue):
         line, col = loaded.where(path)
-        findings.append(error(loaded.path, message, line=line, col=col, field=format_path(path), rule="mail-header",
-                              hint=HEADER_HINT))
+        findings.append(
+            error(
+                loaded.path,
+                message,
+                line=line,
+                col=col,
+                field=format_path(path),
+                rule="mail-header",
+                hint=HEADER_HINT,
+            )
+        )
     inline = Inline(page_label="page")
     for path, value in walk(loaded.issue):
         if isinstance(value, str):
             problem = inline.nesting_problem(value)
             if problem:
                 line, col = loaded.where(path)
-                findings.append(error(loaded.path, problem, line=line, col=col, field=format_path(path), rule="markup-depth",
-                                      hint="write the emphasis once, not nested in itself"))
+                findings.append(
+                    error(
+                        loaded.path,
+                        problem,
+                        line=line,
+                        col=col,
+                        field=format_path(path),
+                        rule="markup-depth",
+                        hint="write the emphasis once, not nested in itself",
+                    )
+                )
     return findings
 
 
-def correction_targets(ledger_path: Path, key: str, revision: int) -> dict[str, tuple[str, ...]]:
-    """For a correction (``revision`` > 1): each post that had revision ``revision - 1`` (sent,
-    or possibly arrived), with the Message-IDs its correction refers to, oldest first.
-
-    Raises ``UsageError`` when no post had that revision.
-    """
+def previous_revision(ledger_path: Path, key: str, revision: int) -> dict[str, Entry]:
+    """For a correction (``revision`` > 1): the entry of each post that had revision
+    ``revision - 1`` (sent, or possibly arrived). Raises ``UsageError`` when none had it."""
     if not ledger_path.exists():
         raise UsageError(f"no ledger at {ledger_path}: nothing was sent, so there is nothing to correct")
     with Ledger(ledger_path, create=False) as ledger:
@@ -281,19 +338,39 @@ def correction_targets(ledger_path: Path, key: str, revision: int) -> dict[str, 
             f"no post has had revision {revision - 1} of {key}: nothing to correct"
             + (" (send the issue first, without --revision)" if revision == 2 else "")
         )
-    return {e.post: (*e.refers_to.split(), e.message_id) for e in previous}
+    return {e.post: e for e in previous}
 
 
-def plan(source: Path, recipients: RecipientList, out_dir: Path, group: str | None = None,
-         layout: Layout = DEFAULT_LAYOUT, revision: int = 1, ledger_path: Path | None = None) -> Plan:
+def plan(
+    source: Path,
+    recipients: RecipientList,
+    out_dir: Path,
+    group: str | None = None,
+    layout: Layout = DEFAULT_LAYOUT,
+    revision: int = 1,
+    ledger_path: Path | None = None,
+) -> Plan:
     """Check the issue for mailing, build (or reuse) the editions the posts need, and list one
     message per post. For a correction (``revision`` > 1), only the posts that had the
     previous revision, read from the ledger at ``ledger_path``."""
     posts, notes = recipients.unique(group)
     if not posts:
         groups = {g for p in recipients.posts() for g in p.groups}
-        message = f"no post is in the group {group!r}{did_you_mean(group or '', groups)}" if group else "the recipients file lists no post"
-        raise IssueError([error(recipients.path, message, rule="recipients", hint="see docs/recipients-format.md; --group names a group of the recipients file")])
+        message = (
+            f"no post is in the group {group!r}{did_you_mean(group or '', groups)}"
+            if group
+            else "the recipients file lists no post"
+        )
+        raise IssueError(
+            [
+                error(
+                    recipients.path,
+                    message,
+                    rule="recipients",
+                    hint="see docs/recipients-format.md; --group names a group of the recipients file",
+                )
+            ]
+        )
     sources = edition_sources(source)
     main_language = next(iter(sources))
     needed = {post.language or main_language for post in posts} | {main_language}
@@ -304,22 +381,66 @@ def plan(source: Path, recipients: RecipientList, out_dir: Path, group: str | No
     editions = {lang: email_edition(sources[lang], out_dir, layout) for lang in sources if lang in needed}
     # The issue's own language first: it is the fallback.
     editions = {main_language: editions[main_language], **editions}
-    main = editions[main_language]
-    composer = Composer(editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision)
+    composer = Composer(
+        editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
+    )
     references: dict[str, tuple[str, ...]] = {}
     if revision > 1:
-        references = correction_targets(ledger_path or out_dir / "mail" / "ledger.sqlite", issue_key(main.issue), revision)
-        left_out = [p for p in posts if p.key not in references]
-        posts = [p for p in posts if p.key in references]
-        if left_out:
-            notes.append(
-                f"{len(left_out)} posts have not had revision {revision - 1} and get no correction; "
-                "`send` without --revision sends them the issue as it is now"
-            )
-        if not posts:
-            raise UsageError(f"none of these posts has had revision {revision - 1}: nothing to correct")
+        posts, references = _corrected(
+            posts,
+            editions,
+            composer,
+            notes,
+            revision,
+            previous_revision(ledger_path or default_ledger(out_dir), composer.key, revision),
+        )
     outgoing = list(composer.outgoing(posts, references))
     return Plan(composer.key, revision, editions, composer, outgoing, recipients, notes)
+
+
+def _corrected(
+    posts: list[Post],
+    editions: dict[str, Edition],
+    composer: Composer,
+    notes: list[str],
+    revision: int,
+    previous: dict[str, Entry],
+) -> tuple[list[Post], dict[str, tuple[str, ...]]]:
+    """The posts a correction goes to, and the Message-IDs each one's correction refers to.
+
+    A post that did not have the previous revision gets none (``send`` without --revision
+    sends it the issue as it is now); nor does one whose edition is byte-identical to the PDF
+    it had (a correction of the English edition is no news to the French posts).
+    """
+    digests = {lang: _sha256(edition.pdf) for lang, edition in editions.items()}
+    chosen, unchanged, absent = [], Counter[str](), 0
+    for post in posts:
+        entry = previous.get(post.key)
+        language = next(composer.outgoing([post])).language
+        if entry is None:
+            absent += 1
+        elif entry.pdf_sha256 == digests[language]:
+            unchanged[language] += 1
+        else:
+            chosen.append(post)
+    if absent:
+        notes.append(
+            f"{absent} posts have not had revision {revision - 1} and get no correction; "
+            "`send` without --revision sends them the issue as it is now"
+        )
+    for language, count in sorted(unchanged.items()):
+        notes.append(
+            f"{count} posts get the {language} edition, unchanged since revision {revision - 1}: no correction for them"
+        )
+    if not chosen:
+        why = (
+            "their editions are unchanged: edit the issue first"
+            if unchanged
+            else f"none of them had revision {revision - 1}"
+        )
+        raise UsageError(f"no post of this send gets a correction: {why}")
+    refers = {p.key: (*previous[p.key].refers_to.split(), previous[p.key].message_id) for p in chosen}
+    return chosen, refers
 
 
 def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
@@ -362,17 +483,33 @@ def deliver(
     """
     if lock:
         with SendLock(ledger_path, the_plan.key):
-            return deliver(the_plan, settings, ledger_path, rate_per_minute, retry, progress, max_failures, transport, lock=False)
+            return deliver(
+                the_plan,
+                settings,
+                ledger_path,
+                rate_per_minute,
+                retry,
+                progress,
+                max_failures,
+                transport,
+                lock=False,
+            )
     with Ledger(ledger_path) as ledger:
         return send(
-            the_plan.outgoing, the_plan.composer, ledger, transport or SmtpTransport(settings),
+            the_plan.outgoing,
+            the_plan.composer,
+            ledger,
+            transport or SmtpTransport(settings),
             rate_per_minute=rate_per_minute or the_plan.recipients.recipients.rate_per_minute,
-            retry=retry, progress=progress, max_failures=max_failures,
+            retry=retry,
+            progress=progress,
+            max_failures=max_failures,
         )
 
 
-def test_send(the_plan: Plan, settings: Settings, ledger_path: Path, address: str,
-              transport: Transport | None = None) -> list[Outcome]:
+def test_send(
+    the_plan: Plan, settings: Settings, ledger_path: Path, address: str, transport: Transport | None = None
+) -> list[Outcome]:
     """One message per edition to ``address``, marked as a test, outside the posts' accounting
     (recorded apart in the ledger). Raises ``MailError`` when nothing can be sent."""
     composer = the_plan.composer
@@ -383,7 +520,9 @@ def test_send(the_plan: Plan, settings: Settings, ledger_path: Path, address: st
         limit = link.size_limit()
         too_big = {lang: len(data) for lang, (_, data) in messages.items() if limit and len(data) > limit}
         if too_big:
-            raise MailError(f"the {', '.join(too_big)} edition's message is larger than the server's limit of {limit} bytes; nothing was sent")
+            raise MailError(
+                f"the {', '.join(too_big)} edition's message is larger than the server's limit of {limit} bytes; nothing was sent"
+            )
         with Ledger(ledger_path) as ledger:
             for lang, (message_id, data) in messages.items():
                 outcome = Outcome(f"test-{lang}", f"test ({lang}) to {address}", "failed", "")
@@ -393,7 +532,10 @@ def test_send(the_plan: Plan, settings: Settings, ledger_path: Path, address: st
                 except ServerRefused as exc:
                     outcome.reply = exc.reply
                 except (Unreachable, Unknown) as exc:
-                    outcome.state, outcome.reply = ("unknown" if isinstance(exc, Unknown) else "failed"), exc.reason
+                    outcome.state, outcome.reply = (
+                        ("unknown" if isinstance(exc, Unknown) else "failed"),
+                        exc.reason,
+                    )
                 ledger.record_test(the_plan.key, the_plan.revision, lang, address, message_id, outcome.reply)
                 outcomes.append(outcome)
     finally:

@@ -164,7 +164,9 @@ class Ledger:
                 self._db.execute("PRAGMA synchronous=FULL")
                 problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
                 if problems != ["ok"]:
-                    raise LedgerError(f"the ledger is damaged ({'; '.join(problems[:3])})", path, NEVER_REBUILT)
+                    raise LedgerError(
+                        f"the ledger is damaged ({'; '.join(problems[:3])})", path, NEVER_REBUILT
+                    )
                 self._migrate()
         except BaseException:
             self._db.close()
@@ -185,7 +187,9 @@ class Ledger:
             yield
         except sqlite3.Error as exc:
             if isinstance(exc, sqlite3.DatabaseError) and "not a database" in str(exc):
-                raise LedgerError("the ledger is not a SQLite database (damaged?)", self.path, NEVER_REBUILT) from None
+                raise LedgerError(
+                    "the ledger is not a SQLite database (damaged?)", self.path, NEVER_REBUILT
+                ) from None
             hint = (
                 "free some space on the ledger's disk (or fix its permissions), then run the same command "
                 "again: what was recorded is kept"
@@ -217,7 +221,9 @@ class Ledger:
         if version > SCHEMA_VERSION:
             raise LedgerError(
                 f"the ledger was written by a newer version of the tool (schema {version}, this one knows "
-                f"{SCHEMA_VERSION})", self.path, "update the newsletter tool",
+                f"{SCHEMA_VERSION})",
+                self.path,
+                "update the newsletter tool",
             )
         if version == SCHEMA_VERSION:
             return
@@ -226,7 +232,9 @@ class Ledger:
                 count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
                 db.execute("ALTER TABLE messages RENAME TO messages_v0")
                 db.execute(_MESSAGES)
-                db.execute(f"INSERT INTO messages ({_V0_COLUMNS}, revision) SELECT {_V0_COLUMNS}, 1 FROM messages_v0")
+                db.execute(
+                    f"INSERT INTO messages ({_V0_COLUMNS}, revision) SELECT {_V0_COLUMNS}, 1 FROM messages_v0"
+                )
                 kept = db.execute("SELECT count(*) FROM messages").fetchone()[0]
                 if kept != count:  # pragma: no cover - SQLite copies every row or fails
                     raise sqlite3.DatabaseError(f"migration kept {kept} of {count} rows")
@@ -239,7 +247,8 @@ class Ledger:
     def _one(self, issue: str, revision: int, post: str) -> Entry:
         with self._guard("read"):
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?", (issue, revision, post)
+                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?",
+                (issue, revision, post),
             ).fetchone()
         if row is None:
             raise LedgerError(f"no entry for {post!r} of {issue} revision {revision}", self.path)
@@ -249,16 +258,21 @@ class Ledger:
 
     def entries(self, issue: str, revision: int | None = None) -> list[Entry]:
         """Every entry of ``issue`` (of one revision, when given), by revision and post."""
-        where, args = ("issue = ?", (issue,)) if revision is None else ("issue = ? AND revision = ?", (issue, revision))
+        where, args = (
+            ("issue = ?", (issue,)) if revision is None else ("issue = ? AND revision = ?", (issue, revision))
+        )
         with self._guard("read"):
-            rows = self._db.execute(f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY revision, post", args).fetchall()
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY revision, post", args
+            ).fetchall()
         return [Entry(*row) for row in rows]
 
     def get(self, issue: str, post: str, revision: int = 1) -> Entry | None:
         """The post's entry, if any."""
         with self._guard("read"):
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?", (issue, revision, post)
+                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?",
+                (issue, revision, post),
             ).fetchone()
         return Entry(*row) if row else None
 
@@ -273,7 +287,9 @@ class Ledger:
 
     # -- writing
 
-    def register(self, issue: str, revision: int, rows: Iterable[tuple[str, str, str, str, str, str]]) -> None:
+    def register(
+        self, issue: str, revision: int, rows: Iterable[tuple[str, str, str, str, str, str]]
+    ) -> None:
         """Create a ``pending`` entry for each post not yet in the ledger, all in one transaction.
 
         ``rows`` are (post, name, message_id, language, addresses, refers_to). A post already
@@ -286,7 +302,10 @@ class Ledger:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)"
                 " ON CONFLICT (issue, revision, post) DO UPDATE SET name = excluded.name, addresses = excluded.addresses"
                 " WHERE state != 'sent'",
-                ((issue, revision, post, name, mid, lang, addresses, now, refers) for post, name, mid, lang, addresses, refers in rows),
+                (
+                    (issue, revision, post, name, mid, lang, addresses, now, refers)
+                    for post, name, mid, lang, addresses, refers in rows
+                ),
             )
 
     def attempt(self, issue: str, revision: int, post: str) -> None:
@@ -296,21 +315,49 @@ class Ledger:
     def mark_sending(self, issue: str, revision: int, post: str, resend: bool) -> None:
         """The body is about to be handed over: an interruption from here on is an unknown
         outcome. ``resend``: an earlier attempt's outcome was unknown, so this may be a second copy."""
-        self._update(issue, revision, post, "state = 'sending'" + (", resends = resends + 1" if resend else ""))
+        self._update(
+            issue, revision, post, "state = 'sending'" + (", resends = resends + 1" if resend else "")
+        )
 
     def mark_unknown(self, issue: str, revision: int, post: str, reply: str) -> None:
         """The body was handed over but no reply came: it may have arrived."""
-        self._update(issue, revision, post, "state = 'unknown', unknown_outcomes = unknown_outcomes + 1, reply = ?", reply)
+        self._update(
+            issue,
+            revision,
+            post,
+            "state = 'unknown', unknown_outcomes = unknown_outcomes + 1, reply = ?",
+            reply,
+        )
 
-    def mark(self, issue: str, revision: int, post: str, state: State, reply: str, refused: str = "", pdf_sha256: str = "") -> None:
+    def mark(
+        self,
+        issue: str,
+        revision: int,
+        post: str,
+        state: State,
+        reply: str,
+        refused: str = "",
+        pdf_sha256: str = "",
+    ) -> None:
         """The server's answer (or the reason nothing was handed over)."""
-        self._update(issue, revision, post, "state = ?, reply = ?, refused = ?, pdf_sha256 = ?", state, reply, refused, pdf_sha256)
+        self._update(
+            issue,
+            revision,
+            post,
+            "state = ?, reply = ?, refused = ?, pdf_sha256 = ?",
+            state,
+            reply,
+            refused,
+            pdf_sha256,
+        )
 
     def note(self, issue: str, revision: int, post: str, reply: str) -> None:
         """Why nothing was tried for this post in this run; its state stays."""
         self._update(issue, revision, post, "reply = ?", reply)
 
-    def record_test(self, issue: str, revision: int, language: str, address: str, message_id: str, reply: str) -> None:
+    def record_test(
+        self, issue: str, revision: int, language: str, address: str, message_id: str, reply: str
+    ) -> None:
         """A test send, kept apart from the posts' entries."""
         with self._write() as db:
             db.execute(
@@ -354,7 +401,11 @@ def _create(path: Path) -> None:
             tmp.unlink(missing_ok=True)
     except (OSError, sqlite3.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise LedgerError(f"cannot create the ledger: {reason}", path, "choose a folder that can be written with --out or --ledger") from None
+        raise LedgerError(
+            f"cannot create the ledger: {reason}",
+            path,
+            "choose a folder that can be written with --out or --ledger",
+        ) from None
 
 
 class SendLock:
@@ -375,7 +426,8 @@ class SendLock:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as exc:
             raise LedgerError(
-                f"cannot make the ledger's lock file: {exc.strerror or exc}", self.path,
+                f"cannot make the ledger's lock file: {exc.strerror or exc}",
+                self.path,
                 "choose a folder that can be written with --out or --ledger",
             ) from None
         try:
@@ -384,7 +436,8 @@ class SendLock:
             holder = os.read(fd, 400).decode("utf-8", "replace").strip() or "a process that has just started"
             os.close(fd)
             raise LedgerBusy(
-                f"another send is running on this ledger: {holder}", self.path.with_suffix(""),
+                f"another send is running on this ledger: {holder}",
+                self.path.with_suffix(""),
                 "wait for it to end (`newsletter status` shows where it stands), or stop that process; "
                 "then run this command again",
             ) from None

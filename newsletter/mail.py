@@ -35,9 +35,22 @@ from .ledger import Ledger, LedgerError
 from .transport import MailError, Refused, Settings, Transport, Unknown, Unreachable
 
 __all__ = [
-    "DEFAULT_MAX_FAILURES", "DEFAULT_TIMEOUT", "Composer", "Edition", "MailError", "Outcome", "Outgoing", "Retry",
-    "Run", "Settings", "credentials", "issue_key", "report", "send",
+    "DEFAULT_MAX_FAILURES",
+    "DEFAULT_TIMEOUT",
+    "Composer",
+    "Edition",
+    "MailError",
+    "Outcome",
+    "Outgoing",
+    "Retry",
+    "Run",
+    "Settings",
+    "credentials",
+    "issue_key",
+    "report",
+    "send",
 ]
+
 
 def credentials(host: str) -> tuple[str | None, str | None]:
     """``NEWSLETTER_SMTP_USER`` / ``NEWSLETTER_SMTP_PASSWORD``, else the system keyring.
@@ -150,22 +163,44 @@ def send(
                     f"the messages of the {', '.join(sorted(too_big))} edition are larger than the server's limit of "
                     f"{limit} bytes ({max(too_big.values())} bytes); nothing was sent"
                 )
-        ledger.register(key, revision, (
-            (o.post.key, o.post.name, o.message_id, o.language, ", ".join(o.recipients), " ".join(o.references))
-            for o in outgoing
-        ))
+        ledger.register(
+            key,
+            revision,
+            (
+                (
+                    o.post.key,
+                    o.post.name,
+                    o.message_id,
+                    o.language,
+                    ", ".join(o.recipients),
+                    " ".join(o.references),
+                )
+                for o in outgoing
+            ),
+        )
         before = {e.post: e for e in ledger.entries(key, revision)}
-        digests = {lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.editions.items()}
+        digests = {
+            lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.editions.items()
+        }
         streak = _Streak(max_failures)
         interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
         last_start = 0.0
         for item in outgoing:
             entry = before[item.post.key]
             if entry.state == "sent":
-                outcome = Outcome(item.post.key, item.post.name, "sent", entry.reply, entry.attempts, skipped=True)
+                outcome = Outcome(
+                    item.post.key, item.post.name, "sent", entry.reply, entry.attempts, skipped=True
+                )
             elif run.stopped:
-                outcome = Outcome(item.post.key, item.post.name, entry.state, f"not tried: {run.stopped}", entry.attempts,
-                                  fallback_language=item.fallback, not_tried=True)
+                outcome = Outcome(
+                    item.post.key,
+                    item.post.name,
+                    entry.state,
+                    f"not tried: {run.stopped}",
+                    entry.attempts,
+                    fallback_language=item.fallback,
+                    not_tried=True,
+                )
                 if run.fault is None:
                     ledger.note(key, revision, item.post.key, outcome.reply)
             else:
@@ -175,13 +210,28 @@ def send(
                         sleep(wait)
                 last_start = time.monotonic()
                 try:
-                    outcome = _send_one(item, composer, entry.outcome_unknown, ledger, transport, limit, digests[item.language],
-                                        retry, streak, sleep)
+                    outcome = _send_one(
+                        item,
+                        composer,
+                        entry.outcome_unknown,
+                        ledger,
+                        transport,
+                        limit,
+                        digests[item.language],
+                        retry,
+                        streak,
+                        sleep,
+                    )
                 except _LedgerFailed as failed:
-                    run.fault, run.stopped = failed.fault, f"the ledger could not be written ({failed.fault.message})"
+                    run.fault, run.stopped = (
+                        failed.fault,
+                        f"the ledger could not be written ({failed.fault.message})",
+                    )
                     outcome = failed.outcome
                 if streak.count >= streak.limit and not run.stopped:
-                    run.stopped = f"{streak.count} timeouts or connection failures in a row (the last: {streak.last})"
+                    run.stopped = (
+                        f"{streak.count} timeouts or connection failures in a row (the last: {streak.last})"
+                    )
             run.outcomes.append(outcome)
             if progress:
                 progress(outcome)
@@ -216,7 +266,9 @@ def _send_one(
 ) -> Outcome:
     outcome = Outcome(item.post.key, item.post.name, "deferred", "", fallback_language=item.fallback)
     try:
-        return _attempts(outcome, item, composer, unknown_before, ledger, transport, limit, digest, retry, streak, sleep)
+        return _attempts(
+            outcome, item, composer, unknown_before, ledger, transport, limit, digest, retry, streak, sleep
+        )
     except LedgerError as exc:
         # Handed over but not recorded: the ledger still says ``sending``, an unknown outcome.
         outcome.state = "unknown" if outcome.handed_over and outcome.state != "failed" else outcome.state
@@ -314,7 +366,9 @@ def report(run: Run, resume: str = "run the same command again") -> str:
         lines.append(f"{o.name[:40]:<40} {o.state:<9} {o.attempts:>5}  {o.reply}")
         lines.extend(f"{'':<40} {'':<9} {'':>5}  ({n})" for n in notes)
     done = [o for o in outcomes if not o.skipped and not o.not_tried]
-    count = {state: sum(o.state == state for o in done) for state in ("sent", "deferred", "failed", "unknown")}
+    count = {
+        state: sum(o.state == state for o in done) for state in ("sent", "deferred", "failed", "unknown")
+    }
     already = sum(o.skipped for o in outcomes)
     not_tried = sum(o.not_tried and o.state != "sent" for o in outcomes)
     twice = sum(o.resent_after_unknown for o in done)

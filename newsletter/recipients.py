@@ -84,7 +84,9 @@ class Recipients(_Data):
         seen: dict[str, int] = {}
         for i, post in enumerate(self.posts):
             if post.key in seen:
-                raise ValueError(f"posts[{i}] has the same id {post.key!r} as posts[{seen[post.key]}]; give one an `id:`")
+                raise ValueError(
+                    f"posts[{i}] has the same id {post.key!r} as posts[{seen[post.key]}]; give one an `id:`"
+                )
             seen[post.key] = i
         return self
 
@@ -120,7 +122,9 @@ class RecipientList:
                 key = address.lower()
                 holder = owner.setdefault(key, post)
                 if holder is not post:
-                    notes.append(f"{address} is in {holder.name!r} and {post.name!r}: one copy, {holder.name!r}'s")
+                    notes.append(
+                        f"{address} is in {holder.name!r} and {post.name!r}: one copy, {holder.name!r}'s"
+                    )
                 elif key not in {a.lower() for a in addresses + cc}:  # twice in one post: once
                     bucket.append(address)
             if not addresses and not cc:
@@ -155,11 +159,21 @@ def load_recipients(path: Path) -> RecipientList:
                 if seen == i and address.lower() not in _before(post, field, j):
                     continue
                 line, col = located.where(("posts", i, field, j)) or (None, None)
-                other = "twice in this post" if seen == i else f"also in posts[{seen}] ({recipients.posts[seen].name!r})"
+                other = (
+                    "twice in this post"
+                    if seen == i
+                    else f"also in posts[{seen}] ({recipients.posts[seen].name!r})"
+                )
                 warnings.append(
                     Finding(
-                        "duplicate-address", "warning", f"{address} is {other}: it receives one copy",
-                        "write each address in one post only", path, line, col, f"posts[{i}].{field}[{j}]",
+                        "duplicate-address",
+                        "warning",
+                        f"{address} is {other}: it receives one copy",
+                        "write each address in one post only",
+                        path,
+                        line,
+                        col,
+                        f"posts[{i}].{field}[{j}]",
                     )
                 )
     return RecipientList(path, recipients, tuple(warnings))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 import smtplib
-import socket
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,7 +69,9 @@ class Transport(Protocol):
         """The largest message the server takes, in bytes (0: it does not say)."""
         ...
 
-    def send(self, sender: str, recipients: list[str], data: bytes, handing_over: Callable[[], None]) -> dict[str, str]:
+    def send(
+        self, sender: str, recipients: list[str], data: bytes, handing_over: Callable[[], None]
+    ) -> dict[str, str]:
         """Hand ``data`` over for ``recipients``; return the recipients refused one by one.
 
         Raises ``Refused``, ``Unreachable`` or ``Unknown`` (see the module's docstring).
@@ -105,7 +106,8 @@ def tls_context(ca_file: Path | None) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
     except ssl.SSLError as exc:
         raise MailError(
-            f"no CA certificate could be read from it ({exc.reason or exc})", ca_file,
+            f"no CA certificate could be read from it ({exc.reason or exc})",
+            ca_file,
             "give --ca-file a PEM file (-----BEGIN CERTIFICATE-----) of the CA that signed the server's certificate",
         ) from None
     except OSError as exc:
@@ -151,7 +153,9 @@ class SmtpTransport:
         smtp: smtplib.SMTP | None = None
         try:
             if settings.security == "ssl":
-                smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout, context=self._context)
+                smtp = smtplib.SMTP_SSL(
+                    settings.host, settings.port, timeout=settings.timeout, context=self._context
+                )
             else:
                 smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
                 smtp.ehlo()
@@ -161,7 +165,9 @@ class SmtpTransport:
             smtp.ehlo()
             if settings.user:
                 if not settings.password:
-                    raise MailError("NEWSLETTER_SMTP_USER is set but no password was found (environment or keyring)")
+                    raise MailError(
+                        "NEWSLETTER_SMTP_USER is set but no password was found (environment or keyring)"
+                    )
                 smtp.login(settings.user, settings.password)
             return smtp
         except ssl.SSLCertVerificationError as exc:
@@ -178,11 +184,13 @@ class SmtpTransport:
             raise
         except (OSError, smtplib.SMTPException) as exc:
             _close(smtp)
-            timeout = isinstance(exc, (TimeoutError, socket.timeout))
+            timeout = _timed_out(exc)
             reason = f"no reply within {settings.timeout:g} s" if timeout else str(exc) or type(exc).__name__
             raise Unreachable(f"cannot reach {where}: {reason}", timeout) from None
 
-    def send(self, sender: str, recipients: list[str], data: bytes, handing_over: Callable[[], None]) -> dict[str, str]:
+    def send(
+        self, sender: str, recipients: list[str], data: bytes, handing_over: Callable[[], None]
+    ) -> dict[str, str]:
         """MAIL, RCPT for each recipient, DATA; see ``Transport.send``."""
         if self._smtp is None:
             try:
@@ -215,8 +223,12 @@ class SmtpTransport:
             code, text = smtp.getreply()
         except (OSError, smtplib.SMTPException) as exc:
             self.close(polite=False)
-            timeout = isinstance(exc, (TimeoutError, socket.timeout))
-            reason = f"no reply within {self._settings.timeout:g} s" if timeout else f"connection lost: {exc or type(exc).__name__}"
+            timeout = _timed_out(exc)
+            reason = (
+                f"no reply within {self._settings.timeout:g} s"
+                if timeout
+                else f"connection lost: {exc or type(exc).__name__}"
+            )
             if handed_over:
                 raise Unknown(reason, timeout) from None
             raise Unreachable(reason, timeout) from None
@@ -242,6 +254,12 @@ class SmtpTransport:
             except (OSError, smtplib.SMTPException):
                 pass
         _close(smtp)
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether the server said nothing in time (smtplib wraps the timeout in
+    ``SMTPServerDisconnected``; the timeout is then its context)."""
+    return isinstance(exc, TimeoutError) or isinstance(exc.__context__, TimeoutError)
 
 
 def _close(smtp: smtplib.SMTP | None) -> None:

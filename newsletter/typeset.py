@@ -9,9 +9,13 @@ the ``page-reference`` rule of ``check.py`` fails the build on any mismatch.
 
 from __future__ import annotations
 
+import errno
 import mimetypes
+import os
 import re
 import signal
+import stat
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +46,15 @@ class RefusedURL(FatalURLFetchingError):  # type: ignore[misc]  # WeasyPrint shi
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Reads ``data:`` URLs and files under ``roots``; refuses every other URL."""
+    """Reads ``data:`` URLs and files under ``roots``; refuses every other URL, and every
+    attachment to the PDF whatever its URL.
+
+    A file is opened one path component at a time from its root, never following a symlink
+    (``O_NOFOLLOW``): a folder swapped for a symlink between the check of the resolved path
+    and the opening is refused, not followed. The opened file itself is then checked: a
+    regular file (not a FIFO or a device: opened without blocking), under the size limit,
+    and, where ``/proc`` shows it, really under its root.
+    """
 
     def __init__(self, roots: list[Path], max_bytes: int = MAX_FETCH_BYTES) -> None:
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True)
@@ -51,6 +63,10 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve ``url`` if it is allowed, else raise ``RefusedURL`` (which stops the layout)."""
+        if _for_attachment():
+            # <a rel=attachment> and <link rel=attachment> are fetched while the PDF is
+            # written, from this one WeasyPrint function: nothing may be embedded in the PDF.
+            raise RefusedURL(url[:200], "files may not be attached to the PDF")
         scheme = url.split(":", 1)[0].lower()
         if scheme == "data":
             if len(url) > self._max_bytes * 4 // 3 + 100:  # base64 of a file at the size limit
@@ -61,18 +77,71 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         parts = urlsplit(url)
         if parts.netloc not in ("", "localhost"):
             raise RefusedURL(url, "only local project files may be read")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self._roots):
+        path = self._resolve(Path(unquote(parts.path)), url)
+        root = next((root for root in self._roots if path.is_relative_to(root)), None)
+        if root is None:
             raise RefusedURL(url, "file outside the issue, layouts and fonts folders")
+        body = self._read_under(root, path, url)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
+
+    @staticmethod
+    def _resolve(path: Path, url: str) -> Path:
+        """The path with symlinks and ``..`` resolved (checked against the roots)."""
         try:
-            with path.open("rb") as handle:
+            return path.resolve()
+        except (RuntimeError, OSError):  # a symlink loop
+            raise RefusedURL(url, "cannot read file (a symlink loop)") from None
+
+    def _read_under(self, root: Path, path: Path, url: str) -> bytes:
+        """The bytes of ``path``, opened from ``root`` without following any symlink."""
+        names = path.relative_to(root).parts
+        if not names:
+            raise RefusedURL(url, "cannot read file (a folder)")
+        directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            for name in names[:-1]:
+                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+                os.close(directory)
+                directory = inner
+            fd = os.open(names[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=directory)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise RefusedURL(url, "a symlink took the place of a folder or file of the path") from None
+            raise RefusedURL(url, f"cannot read file ({exc.strerror})") from None
+        finally:
+            os.close(directory)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise RefusedURL(url, "cannot read file (not a regular file)")
+            if info.st_size > self._max_bytes:
+                raise RefusedURL(url, f"file over the size limit of {self._max_bytes} bytes")
+            try:
+                opened = Path(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                opened = path  # no /proc: the walk above without symlinks is the guarantee
+            if not opened.is_relative_to(root):
+                raise RefusedURL(url, "file outside the issue, layouts and fonts folders")
+            with os.fdopen(os.dup(fd), "rb") as handle:
                 body = handle.read(self._max_bytes + 1)
         except OSError as exc:
             raise RefusedURL(url, f"cannot read file ({exc.strerror})") from None
+        finally:
+            os.close(fd)
         if len(body) > self._max_bytes:
             raise RefusedURL(url, f"file over the size limit of {self._max_bytes} bytes")
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
+        return body
+
+
+def _for_attachment() -> bool:
+    """Whether WeasyPrint is fetching a URL to embed it in the PDF as an attachment."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "write_pdf_attachment" and str(frame.f_globals.get("__name__", "")).startswith("weasyprint"):
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 class BuildTimeout(BaseException):

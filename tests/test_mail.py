@@ -39,10 +39,12 @@ FAST = Retry(attempts=4, first_delay=0.01, max_total=5)
 class Faults:
     """What the test server does wrong."""
 
-    reject: set[str] = field(default_factory=set)        # 550 at RCPT
-    defer: set[str] = field(default_factory=set)         # 452 at RCPT, always
-    fail_once: set[str] = field(default_factory=set)     # 451 at DATA, once per Message-ID
-    drop_once: set[str] = field(default_factory=set)     # keep the message, drop the line before replying
+    reject: set[str] = field(default_factory=set)  # 550 at RCPT
+    defer: set[str] = field(default_factory=set)  # 452 at RCPT, always
+    fail_once: set[str] = field(default_factory=set)  # 451 at DATA, once per Message-ID
+    drop_once: set[str] = field(default_factory=set)  # keep the message, drop the line before replying
+    drop_always: bool = False  # keep every message, never reply: drop the line
+    hang: float = 0.0  # keep the message, then say nothing for this long
     delay: float = 0.0
 
 
@@ -74,10 +76,12 @@ class Handler:
                 return "451 4.3.0 Try again later"
             self.received.append(message)  # type: ignore[arg-type]
             self.envelopes.append(list(envelope.rcpt_tos))
-            if msg_id in self.faults.drop_once:
+            if msg_id in self.faults.drop_once or self.faults.drop_always:
                 self.faults.drop_once.discard(msg_id)
                 server.transport.close()  # the message is kept, the reply is lost
                 return "250 OK"
+        if self.faults.hang:
+            await asyncio.sleep(self.faults.hang)  # the message is kept; the client times out first
         return "250 OK"
 
     def ids(self) -> Counter[str]:
@@ -109,7 +113,9 @@ def server(ca: trustme.CA) -> Iterator[tuple[Handler, int, Faults]]:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True)
+    controller = Controller(
+        handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True
+    )
     controller.start()
     yield handler, port, faults
     controller.stop()
@@ -120,6 +126,25 @@ def mail_issue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("mail-issue")
     shutil.copytree(FIXTURES / "mail", folder, dirs_exist_ok=True)
     return folder / "issue.yaml"
+
+
+@pytest.fixture(scope="session")
+def built_out(mail_issue: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The mail issue's English and French email editions, built once per session."""
+    from newsletter.distribute import email_edition
+
+    out = tmp_path_factory.mktemp("mail-out")
+    for source in (mail_issue, mail_issue.with_name("issue.fr.yaml")):
+        email_edition(source, out)
+    return out
+
+
+@pytest.fixture
+def out(built_out: Path, tmp_path: Path) -> Path:
+    """An output folder holding the session's editions and their stamps: sends reuse them."""
+    folder = tmp_path / "out"
+    shutil.copytree(built_out, folder)
+    return folder
 
 
 def _recipients(tmp_path: Path, count: int, port: int, french_every: int = 10, extra: str = "") -> Path:
@@ -150,11 +175,10 @@ def _pdf_of(message: email.message.EmailMessage) -> bytes:
 
 
 def test_200_posts_each_get_exactly_one_message_in_their_language(
-    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
 ) -> None:
     handler, port, _ = server
     recipients = load_recipients(_recipients(tmp_path, 200, port))
-    out = tmp_path / "out"
     the_plan = plan(mail_issue, recipients, out)
     outcomes = deliver(the_plan, _settings(port, ca_file), out / "ledger.sqlite", retry=FAST).outcomes
     assert [o.state for o in outcomes] == ["sent"] * 200
@@ -172,10 +196,14 @@ def test_200_posts_each_get_exactly_one_message_in_their_language(
     assert handler.received[0]["Message-ID"] == "<newsletter.test-series-7.post-000@example.org>"
 
 
-def test_groups_and_language_fallback(server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path) -> None:
+def test_groups_and_language_fallback(
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path
+) -> None:
     handler, port, _ = server
     path = _recipients(tmp_path, 6, port, french_every=0)
-    text = path.read_text(encoding="utf-8").replace("  - name: Post 001\n", "  - name: Post 001\n    language: fr\n")
+    text = path.read_text(encoding="utf-8").replace(
+        "  - name: Post 001\n", "  - name: Post 001\n    language: fr\n"
+    )
     path.write_text(text, encoding="utf-8")
     only_en = tmp_path / "en"
     only_en.mkdir()
@@ -190,16 +218,16 @@ def test_groups_and_language_fallback(server: tuple[Handler, int, Faults], mail_
 
 
 def test_faults_nothing_lost_duplicates_only_where_unknown(
-    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
 ) -> None:
     handler, port, faults = server
     recipients = load_recipients(_recipients(tmp_path, 8, port, french_every=0))
-    the_plan = plan(mail_issue, recipients, tmp_path / "out")
+    the_plan = plan(mail_issue, recipients, out)
     ids = {o.post.key: o.message_id for o in the_plan.outgoing}
-    faults.fail_once.add(ids["post-001"])        # 451 then success
-    faults.defer.add("post002@example.org")      # 452 always
-    faults.reject.add("post003@example.org")     # 550
-    faults.drop_once.add(ids["post-004"])        # dropped after DATA, the message kept
+    faults.fail_once.add(ids["post-001"])  # 451 then success
+    faults.defer.add("post002@example.org")  # 452 always
+    faults.reject.add("post003@example.org")  # 550
+    faults.drop_once.add(ids["post-004"])  # dropped after DATA, the message kept
     ledger = tmp_path / "ledger.sqlite"
     outcomes = {o.post: o for o in deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST).outcomes}
     assert outcomes["post-001"].state == "sent" and outcomes["post-001"].attempts == 2
@@ -225,24 +253,42 @@ def test_faults_nothing_lost_duplicates_only_where_unknown(
     assert {k for k, o in again.items() if not o.skipped} == {"post-002", "post-003", "post-004"}
     assert again["post-004"].state == "sent" and again["post-004"].resent_after_unknown
     assert len(handler.received) == before + 3
-    assert {pid for pid, n in handler.ids().items() if n > 1} == {ids["post-004"]}, "only the unknown one twice"
+    assert {pid for pid, n in handler.ids().items() if n > 1} == {ids["post-004"]}, (
+        "only the unknown one twice"
+    )
     with Ledger(ledger) as book:
         assert {e.state for e in book.entries(the_plan.key)} == {"sent"}
 
 
 def test_killed_half_way_resumes_without_loss(
-    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
 ) -> None:
     handler, port, faults = server
     faults.delay = 0.05
     recipients_file = _recipients(tmp_path, 30, port, french_every=0)
-    out = tmp_path / "out"
     plan(mail_issue, load_recipients(recipients_file), out)  # build the edition once
     ledger = out / "mail" / "ledger.sqlite"
-    command = [sys.executable, "-m", "newsletter", "send", str(mail_issue), "--to", str(recipients_file),
-               "--out", str(out), "--ca-file", str(ca_file), "--yes"]
-    proc = subprocess.Popen(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    command = [
+        sys.executable,
+        "-m",
+        "newsletter",
+        "send",
+        str(mail_issue),
+        "--to",
+        str(recipients_file),
+        "--out",
+        str(out),
+        "--ca-file",
+        str(ca_file),
+        "--yes",
+    ]
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while len(handler.received) < 10 and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -251,7 +297,10 @@ def test_killed_half_way_resumes_without_loss(
     killed_at = len(handler.received)
     assert 10 <= killed_at < 30, "the run was not killed half way"
     with sqlite3.connect(ledger) as db:
-        unknown = {row[0] for row in db.execute("SELECT message_id FROM messages WHERE state IN ('sending', 'unknown')")}
+        unknown = {
+            row[0]
+            for row in db.execute("SELECT message_id FROM messages WHERE state IN ('sending', 'unknown')")
+        }
         sent_before = db.execute("SELECT count(*) FROM messages WHERE state = 'sent'").fetchone()[0]
     assert sent_before <= killed_at
 
@@ -268,29 +317,39 @@ def test_killed_half_way_resumes_without_loss(
 
 
 def test_self_signed_server_refused_without_its_ca(
-    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path
 ) -> None:
     handler, port, _ = server
     recipients = load_recipients(_recipients(tmp_path, 2, port))
-    the_plan = plan(mail_issue, recipients, tmp_path / "out")
+    the_plan = plan(mail_issue, recipients, out)
     with pytest.raises(MailError, match="certificate of 127.0.0.1:.* was refused"):
         deliver(the_plan, _settings(port, None), tmp_path / "ledger.sqlite", retry=FAST)
     assert handler.received == []
 
 
-def test_size_limit_refuses_before_sending_anything(mail_issue: Path, tmp_path: Path, ca: trustme.CA, ca_file: Path) -> None:
+def test_size_limit_refuses_before_sending_anything(
+    mail_issue: Path, tmp_path: Path, out: Path, ca: trustme.CA, ca_file: Path
+) -> None:
     handler = Handler(Faults())
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context,
-                            require_starttls=True, data_size_limit=20_000)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        data_size_limit=20_000,
+    )
     controller.start()
     try:
         recipients = load_recipients(_recipients(tmp_path, 3, port))
-        the_plan = plan(mail_issue, recipients, tmp_path / "out")
+        the_plan = plan(mail_issue, recipients, out)
         ledger = tmp_path / "ledger.sqlite"
-        with pytest.raises(MailError, match=r"larger than the server's limit of 20000 bytes.*nothing was sent"):
+        with pytest.raises(
+            MailError, match=r"larger than the server's limit of 20000 bytes.*nothing was sent"
+        ):
             deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST)
         assert handler.received == []
         with Ledger(ledger) as book:
@@ -299,11 +358,12 @@ def test_size_limit_refuses_before_sending_anything(mail_issue: Path, tmp_path: 
         controller.stop()
 
 
-def test_dry_run_writes_eml_and_touches_nothing_else(mail_issue: Path, tmp_path: Path) -> None:
+def test_dry_run_writes_eml_and_touches_nothing_else(mail_issue: Path, tmp_path: Path, out: Path) -> None:
     port = _free_port()  # nothing listens here: a connection attempt would fail the command
     recipients_file = _recipients(tmp_path, 5, port)
-    out = tmp_path / "out"
-    result = CliRunner().invoke(cli.app, ["send", str(mail_issue), "--to", str(recipients_file), "--out", str(out), "--dry-run"])
+    result = CliRunner().invoke(
+        cli.app, ["send", str(mail_issue), "--to", str(recipients_file), "--out", str(out), "--dry-run"]
+    )
     assert result.exit_code == 0, result.output
     files = sorted((out / "mail" / "test-series-7").glob("*.eml"))
     assert len(files) == 5
@@ -321,9 +381,14 @@ def test_recipients_errors_are_located(tmp_path: Path) -> None:
         "sender: not-an-address\nposts:\n  - name: A post\n    addresses: [ok@example.org, broken]\n    colour: red\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(cli.app, ["send", str(FIXTURES / "mail" / "issue.yaml"), "--to", str(path), "--dry-run"])
+    result = CliRunner().invoke(
+        cli.app, ["send", str(FIXTURES / "mail" / "issue.yaml"), "--to", str(path), "--dry-run"]
+    )
     assert result.exit_code == cli.EXIT_CONTENT
-    assert f"{path}:1:9: sender: expected an email address such as name@example.org (found 'not-an-address')" in result.output
+    assert (
+        f"{path}:1:9: sender: expected an email address such as name@example.org (found 'not-an-address')"
+        in result.output
+    )
     assert f"{path}:4:33: posts[0].addresses[1]: expected an email address" in result.output
     assert f"{path}:5:5: posts[0].colour: unknown field" in result.output
     assert "nothing was sent" in result.output
@@ -333,17 +398,21 @@ def test_a_failing_edition_is_not_sent(tmp_path: Path) -> None:
     folder = tmp_path / "bad"
     shutil.copytree(FIXTURES / "mail", folder)
     issue = folder / "issue.yaml"
-    issue.write_text(issue.read_text(encoding="utf-8").replace("A caption.", "Lorem ipsum."), encoding="utf-8")
+    issue.write_text(
+        issue.read_text(encoding="utf-8").replace("A caption.", "Lorem ipsum."), encoding="utf-8"
+    )
     recipients_file = _recipients(tmp_path, 2, _free_port())
-    result = CliRunner().invoke(cli.app, ["send", str(issue), "--to", str(recipients_file), "--out", str(tmp_path / "out"), "--dry-run"])
+    result = CliRunner().invoke(
+        cli.app,
+        ["send", str(issue), "--to", str(recipients_file), "--out", str(tmp_path / "out"), "--dry-run"],
+    )
     assert result.exit_code == cli.EXIT_CONTENT
     assert "[placeholder]" in result.output and "nothing was sent" in result.output
 
 
-def test_edition_is_reused_when_up_to_date(mail_issue: Path, tmp_path: Path) -> None:
+def test_edition_is_reused_when_up_to_date(mail_issue: Path, tmp_path: Path, out: Path) -> None:
     from newsletter.distribute import email_edition
 
-    out = tmp_path / "out"
     first = email_edition(mail_issue, out)
     stamp_time = first.pdf.stat().st_mtime_ns
     again = email_edition(mail_issue, out)
@@ -354,18 +423,22 @@ def test_edition_is_reused_when_up_to_date(mail_issue: Path, tmp_path: Path) -> 
     assert not rebuilt.pdf.read_bytes().endswith(b"%tampered\n")
 
 
-def test_rate_limit_spaces_messages(server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, ca_file: Path) -> None:
+def test_rate_limit_spaces_messages(
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
+) -> None:
     handler, port, _ = server
     recipients = load_recipients(_recipients(tmp_path, 3, port, extra="rate_per_minute: 240"))
-    the_plan = plan(mail_issue, recipients, tmp_path / "out")
+    the_plan = plan(mail_issue, recipients, out)
     started = time.monotonic()
     deliver(the_plan, _settings(port, ca_file), tmp_path / "ledger.sqlite", retry=FAST)
     assert time.monotonic() - started >= 2 * 60 / 240 - 0.05  # three messages, two gaps of 0.25 s
     assert len(handler.received) == 3
 
 
-def test_dry_run_does_not_reach_the_server(server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path) -> None:
+def test_dry_run_does_not_reach_the_server(
+    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path
+) -> None:
     handler, port, _ = server
-    the_plan = plan(mail_issue, load_recipients(_recipients(tmp_path, 2, port)), tmp_path / "out")
-    dry_run(the_plan, tmp_path / "out")
+    the_plan = plan(mail_issue, load_recipients(_recipients(tmp_path, 2, port)), out)
+    dry_run(the_plan, out)
     assert handler.received == []
