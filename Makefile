@@ -1,5 +1,5 @@
 # Two commands do all set-up on a fresh machine with Python 3.11:
-#   make issue10   builds issue 10 into out/ (email, print and archive editions)
+#   make issue10   builds issue 10 into out/ (every edition, in English and in French)
 #   make test      runs the whole test suite
 PYTHON ?= python3.11
 VENV := .venv
@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 
 issue10: $(STAMP)
 	$(BIN)/newsletter build issues/issue-10.yaml --variant all --out out
+	$(BIN)/newsletter build issues/issue-10.fr.yaml --variant all --out out
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

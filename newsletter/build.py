@@ -32,6 +32,7 @@ from .load import load_issue
 from .model import Issue
 from .render import Layout, render_html
 from .typeset import BuildTimeout, PageRef, page_references, typeset
+from .typography import typeset_issue
 from .variants import cmyk_images, finisher
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -175,12 +176,13 @@ def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentConte
 
 
 def _render(content: ContentContext, options: BuildOptions) -> str:
-    """Stage 2: the HTML of the edition (its images converted first when it asks)."""
+    """Stage 2: the HTML of the edition, its text typeset by the rules of its language (the
+    content rules have read it as typed), its images converted first when it asks."""
     edition, source = content.edition, content.loaded.path
     layout = options.layout
     images = cmyk_images(content.issue, source.parent, layout.templates) if edition.cmyk_images else {}
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
-    return render_html(content.issue, layout, source.parent, stylesheets, images)
+    return render_html(typeset_issue(content.issue), layout, source.parent, stylesheets, images)
 
 
 def _layout(

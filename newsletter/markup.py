@@ -156,7 +156,7 @@ def breakable_addresses(text: str) -> Markup:
 
 def _simple(tok: Token) -> str:
     if tok.type == "text":
-        return str(escape(tok.content))
+        return str(breakable_addresses(tok.content))
     if tok.type == "softbreak":
         return " "
     if tok.type == "hardbreak":

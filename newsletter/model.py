@@ -55,6 +55,10 @@ Url = Annotated[str, StringConstraints(pattern=rf"^({WEB_LINK})$")]
 class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
+    #: A passage (quotation, title of an official text) translated here, not the official
+    #: words: ``check`` and ``send`` list it until an editor has checked it and removed the mark.
+    verify: bool = False
+
 
 def _paragraph_shorthand(value: Any) -> Any:
     """A bare string in a list of blocks is a paragraph: editors write prose as prose."""

@@ -8,7 +8,6 @@ editor's text can become markup.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import mimetypes
 import typing
 from dataclasses import dataclass
@@ -20,8 +19,9 @@ import jinja2.nodes
 from markupsafe import Markup
 
 from .errors import IssueError, error
-from .markup import Inline
-from .model import AgendaEntry, Issue
+from .markup import Inline, breakable_addresses
+from .model import Issue
+from .typography import format_date, format_range, typeset_labels
 from .yamlsafe import read_yaml
 
 
@@ -44,7 +44,7 @@ class Layout:
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).
-_CODE_LABELS = {"page": str, "months": list, "issue": str, "attached": str}
+_CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str}
 #: Languages an issue may be written in: every one needs the whole label table.
 LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
 
@@ -80,17 +80,11 @@ def labels_for(layout: Layout, language: str) -> dict[str, Any]:
                 kline, kcol = located.where((lang, key)) or (line, col)
                 findings.append(error(path, f"the label {key!r} should be a {kind.__name__}", line=kline, col=kcol,
                                       field=f"{lang}.{key}", rule="labels", hint=hint))
-        months = labels.get("months")
-        if isinstance(months, list) and len(months) != 12:
-            mline, mcol = located.where((lang, "months")) or (line, col)
-            findings.append(error(path, f"expected 12 month names, found {len(months)}", line=mline, col=mcol,
-                                  field=f"{lang}.months", rule="labels", hint=hint))
     if findings:
         raise IssueError(findings)
     if language not in table:
         raise IssueError([error(path, f"no labels for the language {language!r}", line=1, col=1, rule="labels", hint=hint)])
-    result: dict[str, Any] = table[language]
-    return result
+    return typeset_labels(table[language], language)
 
 
 def _template_labels(folder: Path) -> set[str]:
@@ -126,6 +120,7 @@ def jinja_env(layout: Layout, labels: dict[str, Any]) -> jinja2.Environment:
     )
     env.filters["inline"] = inline.render
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
+    env.filters["address"] = breakable_addresses
     return env
 
 
@@ -144,17 +139,9 @@ def render_html(
     """
     replaced = images or {}
     labels = labels_for(layout, issue.language)
-    inline = Inline(page_label=labels["page"])
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(layout.templates),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["inline"] = inline.render
-    env.filters["date"] = lambda d: _format_date(d, labels["months"])
-    env.filters["dates"] = lambda e: _format_range(e, labels["months"])
+    env = jinja_env(layout, labels)
+    env.filters["date"] = lambda day: format_date(day, issue.language)
+    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     template = env.get_template("issue.html.j2")
@@ -182,17 +169,3 @@ def _css_string(value: str) -> Markup:
     """A CSS string literal; quotes and backslashes escaped so a label cannot end it early."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\A ")
     return Markup(f'"{escaped}"')
-
-
-def _format_date(day: dt.date, months: list[str]) -> str:
-    return f"{day.day} {months[day.month - 1]} {day.year}"
-
-
-def _format_range(entry: AgendaEntry, months: list[str]) -> str:
-    """"16-19 April", "31 May - 1 June", "30 October - 2 November" (years are the issue's)."""
-    start, end = entry.start, entry.end or entry.start
-    if start == end:
-        return f"{start.day} {months[start.month - 1]}"
-    if (start.year, start.month) == (end.year, end.month):
-        return f"{start.day}–{end.day} {months[start.month - 1]}"
-    return f"{start.day} {months[start.month - 1]} – {end.day} {months[end.month - 1]}"

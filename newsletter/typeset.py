@@ -234,11 +234,12 @@ def typeset(
 
 def describe(ref: PageRef) -> str:
     """What is wrong with a page reference, in words."""
+    printed = " ".join(ref.printed.split())  # its no-break space shown as a space
     if ref.target_page is None:
         return f"reference to #{ref.target} points at an id that does not exist"
     if ref.ok:
-        return f"reference to #{ref.target} prints {ref.printed!r}, its target's page"
-    return f"reference to #{ref.target} prints {ref.printed!r} but its target is on page {ref.target_page}"
+        return f"reference to #{ref.target} prints {printed!r}, its target's page"
+    return f"reference to #{ref.target} prints {printed!r} but its target is on page {ref.target_page}"
 
 
 def page_references(document: weasyprint.Document) -> list[PageRef]:

@@ -23,9 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from babel.dates import get_month_names
+
+if TYPE_CHECKING:
+    from .model import Issue
 
 #: The editions' languages this module knows the rules of.
 LANGUAGES = ("en", "fr")
@@ -386,3 +389,37 @@ def format_range(start: dt.date, end: dt.date | None, language: str, style: Lite
         return f"du {first} au {format_date(end, language)}"
     joint = EN_DASH if same_month else f"{NBSP}{EN_DASH} "
     return f"{first}{joint}{format_date(end, language)}"
+
+
+#: Fields whose values are names of things, not words to typeset: ids, addresses, files,
+#: and the choices of the format (``type: key_figures``, ``style: tiles``). (``place`` is
+#: both a figure's side and an agenda entry's town: typeset, it changes neither.)
+_NOT_TEXT = frozenset({"id", "target", "image", "url", "email", "type", "style", "width", "when", "language"})
+
+
+def typeset_issue(issue: Issue) -> Issue:
+    """The typography stage: the issue with every text that reaches the page or the mail
+    typeset by the rules of its language (``smarten``), its ids, addresses and files left
+    as written. The content checks run before, on the text as the editor typed it.
+    """
+    language = issue.language
+    _check_language(language)
+
+    def visit(value: Any, key: str | None) -> Any:
+        if isinstance(value, str):
+            return value if key in _NOT_TEXT else smarten(value, language)
+        if isinstance(value, dict):
+            return {k: v if k in _NOT_TEXT else visit(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [visit(v, key) for v in value]
+        return value
+
+    return type(issue).model_validate(visit(issue.model_dump(), None))
+
+
+def typeset_labels(labels: dict[str, Any], language: str) -> dict[str, Any]:
+    """The layout's own words (``labels.yaml``) typeset like the issue's text."""
+    return {
+        key: smarten(value, language) if isinstance(value, str) else value
+        for key, value in labels.items()
+    }

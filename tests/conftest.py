@@ -21,6 +21,7 @@ from newsletter.render import Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
+ISSUE_10_FR = ROOT / "issues" / "issue-10.fr.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -46,6 +47,14 @@ class BuiltPdf:
 def issue10(tmp_path_factory: pytest.TempPathFactory) -> BuiltPdf:
     out = tmp_path_factory.mktemp("issue10-out")
     result = build_issue(ISSUE_10, out, write_html=True)
+    return BuiltPdf(result, pikepdf.open(result.pdf), pdfium.PdfDocument(str(result.pdf)))
+
+
+@pytest.fixture(scope="session")
+def issue10_fr(tmp_path_factory: pytest.TempPathFactory) -> BuiltPdf:
+    """The French edition of issue 10, built once per session."""
+    out = tmp_path_factory.mktemp("issue10-fr-out")
+    result = build_issue(ISSUE_10_FR, out, write_html=True)
     return BuiltPdf(result, pikepdf.open(result.pdf), pdfium.PdfDocument(str(result.pdf)))
 
 

@@ -26,6 +26,7 @@ CONTENT_AND_LAYOUT = {
     "language": ("warning", "16:18"),
     "figure-alt": ("error", "13:9"),
     "stand-in": ("notice", "14:16"),
+    "verify": ("notice", "14:17"),
     "image-file": ("error", "14:16"),
     "duplicate-id": ("error", "13:13"),
     "unknown-reference": ("error", "12:34"),
@@ -90,7 +91,7 @@ def _layout(tmp_path: Path, css: str = "", labels: dict[str, str] | None = None)
 
 def test_wrong_page_number_rule(minimal: Path, tmp_path: Path) -> None:
     findings = check_issue(minimal, layout=_layout(tmp_path, "a.pageref { display: flex; }"))
-    assert any(f.rule == "page-reference" and f.page == 2 and "prints 'page0'" in f.message for f in findings)
+    assert any(f.rule == "page-reference" and f.page == 2 and "prints 'page 0'" in f.message for f in findings)
 
 
 def test_heading_alone_rule(minimal: Path, tmp_path: Path) -> None:

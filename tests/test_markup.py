@@ -36,4 +36,4 @@ def test_only_web_mail_and_anchor_links_are_safe() -> None:
 
 
 def test_the_page_word_comes_from_the_edition() -> None:
-    assert str(Inline(page_label="p.").render("[page](#a)")) == '<a class="pageref" href="#a">p. </a>'
+    assert str(Inline(page_label="p.").render("[page](#a)")) == "<a class=\"pageref\" href=\"#a\">p.\u00a0</a>"

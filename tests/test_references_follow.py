@@ -72,7 +72,7 @@ def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_pat
         build_issue(minimal, tmp_path / "out", layout=layout)
     errors = [f for f in info.value.findings if f.severity == "error"]
     assert errors and all(f.rule == "page-reference" for f in errors)
-    assert any(f.page == 2 and "#second prints 'page0' but its target is on page 3" in f.message for f in errors)
+    assert any(f.page == 2 and "#second prints 'page 0' but its target is on page 3" in f.message for f in errors)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
 

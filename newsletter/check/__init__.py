@@ -8,7 +8,7 @@ module of its stage and a fixture in ``tests/fixtures/check/``.
 
 from __future__ import annotations
 
-from . import content, editions, layout, output
+from . import content, editions, layout, output, siblings
 from .content import guess_language
 from .registry import RULES, STAGES, ContentContext, Hit, LayoutContext, OutputContext, Rule, rule, run_checks
 
@@ -27,4 +27,5 @@ __all__ = [
     "output",
     "rule",
     "run_checks",
+    "siblings",
 ]

@@ -15,7 +15,7 @@ from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures
 from .registry import ContentContext, Hit, rule
 
 
-def _texts(issue: Issue) -> Iterator[tuple[FieldPath, str]]:
+def _texts(issue: BaseModel) -> Iterator[tuple[FieldPath, str]]:
     for path, value in walk(issue):
         if isinstance(value, str):
             yield path, value
@@ -168,3 +168,11 @@ def _agenda_dates(ctx: ContentContext) -> Iterator[Hit]:
                 yield Hit(f"an upcoming event on {entry.start} is before the issue's date {issued}", (*path, "entries", i, "start"))
             elif value.when == "past" and end > issued:
                 yield Hit(f"a past event ending {end} is after the issue's date {issued}", (*path, "entries", i, "start"))
+
+
+@rule("verify", "content", "notice", "check the passage against the official text, then remove `verify: true`")
+def _verify(ctx: ContentContext) -> Iterator[Hit]:
+    for path, value in walk(ctx.issue):
+        if isinstance(value, BaseModel) and getattr(value, "verify", False):
+            words = next((t for p, t in _texts(value) if p and p[-1] not in ("type", "id")), "")
+            yield Hit(f"translated passage to verify: {words[:60]!r}", (*path, "verify"))

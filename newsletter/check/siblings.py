@@ -1,0 +1,190 @@
+"""Two editions kept in step: an issue compared with its siblings in the other languages
+(``issue-10.yaml`` and ``issue-10.fr.yaml``).
+
+They must have the same ids, blocks of the same types in the same order, the same reference
+targets, the same images and key figures that denote the same numbers (``€1,830,000`` and
+``1 830 000 €``). Each difference is a warning, located in the file being checked and
+naming the place in the sibling: one edition often ships first, so it never blocks a build
+(but ``--strict``). Links may differ (French readers should get French pages where they
+exist): a difference there is a notice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..errors import FieldPath, IssueError
+from ..load import Loaded, load_issue
+from ..markup import Inline
+from ..model import Figure, KeyFigure, Teaser, walk
+from ..typography import LANGUAGES
+from .registry import ContentContext, Hit, rule
+
+
+def sibling_paths(source: Path) -> list[Path]:
+    """The other language editions of the issue at ``source`` that exist beside it.
+
+    ``issue-10.yaml`` has ``issue-10.fr.yaml``; ``issue-10.fr.yaml`` has ``issue-10.yaml``
+    (and ``issue-10.en.yaml`` if an editor named it so).
+    """
+    stem = source.name.removesuffix(".yaml")
+    base, _, tag = stem.rpartition(".")
+    if not (base and tag in LANGUAGES):
+        base = stem
+    candidates = [source.parent / f"{base}.yaml"] + [source.parent / f"{base}.{lang}.yaml" for lang in LANGUAGES]
+    return [p for p in candidates if p.is_file() and p.resolve() != source.resolve()]
+
+
+def _siblings(ctx: ContentContext) -> Iterator[Loaded]:
+    """The siblings that load (one that does not is checked on its own build)."""
+    for path in sibling_paths(ctx.loaded.path):
+        try:
+            loaded = load_issue(path)
+        except IssueError:
+            continue
+        if loaded.issue.language != ctx.issue.language:
+            yield loaded
+
+
+def _where(loaded: Loaded, path: FieldPath) -> str:
+    line, col = loaded.where(path)
+    return f"{loaded.path}:{line}:{col}" if line is not None else str(loaded.path)
+
+
+def _kind(value: Any) -> str:
+    return str(getattr(value, "type", None) or type(value).__name__)
+
+
+def _shape(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """The structure an edition must share with its siblings: every block and item, by path,
+    with its type and id (its text left out: it is in another language)."""
+    for sub, item in walk(value, path):
+        if isinstance(item, BaseModel) and not isinstance(item, (KeyFigure, Teaser)):
+            anchor = getattr(item, "id", None)
+            yield sub, _kind(item) + (f"#{anchor}" if anchor else "")
+
+
+def _number(value: str, language: str) -> float | None:
+    """The number a key-figure value denotes: ``€1,830,000`` (en) and ``1 830 000 €`` (fr)
+    are both 1830000."""
+    match = re.search(r"\d[\d\s\u00a0\u202f,.]*", value)
+    if not match:
+        return None
+    digits = match.group(0).strip(" \u00a0\u202f,.")
+    digits = re.sub(r"[\s\u00a0\u202f]", "", digits)
+    if language == "fr":
+        digits = digits.replace(".", "").replace(",", ".")
+    else:
+        digits = digits.replace(",", "")
+    try:
+        return float(digits)
+    except ValueError:
+        return None
+
+
+def _targets(value: Any, inline: Inline) -> list[str]:
+    """The ids a block's references and teasers point at, in order."""
+    found = []
+    for _, item in walk(value):
+        if isinstance(item, Teaser):
+            found.append(item.target)
+        elif isinstance(item, str):
+            found += [link.internal_target for link in inline.links(item) if link.internal_target]
+    return found
+
+
+def _web_links(value: Any, inline: Inline) -> list[str]:
+    found = []
+    for _, item in walk(value):
+        if isinstance(item, str):
+            found += [link.href for link in inline.links(item) if not link.href.startswith("#")]
+        url = getattr(item, "url", None)
+        if isinstance(item, BaseModel) and isinstance(url, str):
+            found.append(url)
+    return found
+
+
+def _pairs(mine: Any, theirs: Any, name: str, other: Loaded) -> Iterator[tuple[FieldPath, Any, Any] | Hit]:
+    """The units compared one by one (the cover, then each block of each section, side by
+    side), or a ``Hit`` where a section has a block the sibling lacks."""
+    yield ("cover",), mine.cover, theirs.cover
+    for s, (a, b) in enumerate(zip(mine.sections, theirs.sections, strict=True)):
+        for i in range(max(len(a.blocks), len(b.blocks))):
+            path: FieldPath = ("sections", s, "blocks", i)
+            if i >= len(b.blocks):
+                yield Hit(f"{_kind(a.blocks[i])} here, nothing in {name} (after {_where(other, path[:-1])})", path)
+            elif i >= len(a.blocks):
+                yield Hit(f"{name} has a {_kind(b.blocks[i])} more here ({_where(other, path)})", ("sections", s, "blocks"))
+            else:
+                yield path, a.blocks[i], b.blocks[i]
+
+
+@rule("sibling", "content", "warning", "make the editions match, or correct the one that is wrong")
+def _sibling(ctx: ContentContext) -> Iterator[Hit]:
+    inline = Inline(page_label="page")
+    mine = ctx.issue
+    for other in _siblings(ctx):
+        theirs, name = other.issue, other.path.name
+        their_sections = [s.id for s in theirs.sections]
+        if [s.id for s in mine.sections] != their_sections:
+            yield Hit(f"the sections differ from {name}'s ({', '.join(their_sections)})", ("sections",))
+            continue
+        for pair in _pairs(mine, theirs, name, other):
+            if isinstance(pair, Hit):
+                yield pair
+                continue
+            path, block, their_block = pair
+            there = _where(other, path)
+            mine_shape, their_shape = list(_shape(block, path)), list(_shape(their_block, path))
+            if mine_shape != their_shape:
+                differs = [a for a, b in zip(mine_shape, their_shape, strict=False) if a != b]
+                first = differs[0] if differs else mine_shape[min(len(mine_shape), len(their_shape)) - 1]
+                other_kind = dict(their_shape).get(first[0], "nothing")
+                yield Hit(f"{first[1]} here, {other_kind} in {name} ({_where(other, first[0])})", first[0])
+                continue
+            if _targets(block, inline) != _targets(their_block, inline):
+                yield Hit(
+                    f"the references point at {_targets(block, inline)}, in {name} ({there}) at "
+                    f"{_targets(their_block, inline)}",
+                    path,
+                )
+            my_images = [f.image for _, f in walk(block) if isinstance(f, Figure)]
+            their_images = [f.image for _, f in walk(their_block) if isinstance(f, Figure)]
+            if my_images != their_images:
+                yield Hit(f"the images {my_images} differ from {their_images} in {name} ({there})", path)
+            pairs = zip(_figures_of(block, path), _figures_of(their_block, path), strict=False)
+            for (sub, fig), (their_sub, their_fig) in pairs:
+                if _number(fig.value, mine.language) != _number(their_fig.value, theirs.language):
+                    where = _where(other, (*their_sub, "value"))
+                    yield Hit(f"{fig.value!r} is not the number of {their_fig.value!r} in {name} ({where})", (*sub, "value"))
+
+
+def _figures_of(block: Any, path: FieldPath) -> Iterator[tuple[FieldPath, KeyFigure]]:
+    for sub, item in walk(block, path):
+        if isinstance(item, KeyFigure):
+            yield sub, item
+
+
+@rule("sibling-links", "content", "notice", "point both editions at the same pages, or at the page in each language")
+def _sibling_links(ctx: ContentContext) -> Iterator[Hit]:
+    inline = Inline(page_label="page")
+    for other in _siblings(ctx):
+        if [s.id for s in ctx.issue.sections] != [s.id for s in other.issue.sections]:
+            continue
+        for pair in _pairs(ctx.issue, other.issue, other.path.name, other):
+            if isinstance(pair, Hit):
+                continue
+            path, block, their_block = pair
+            mine, theirs = _web_links(block, inline), _web_links(their_block, inline)
+            if mine != theirs:
+                extra = sorted(set(mine) - set(theirs)) or sorted(set(theirs) - set(mine)) or mine
+                yield Hit(
+                    f"the links differ from {other.path.name} ({_where(other, path)}): {', '.join(extra[:2])}",
+                    path,
+                )
+

@@ -1,0 +1,93 @@
+"""Two editions kept in step: issue 10 and its French sibling, each kind of difference found,
+located in the file checked and naming the place in the other, as a warning (links: a notice).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ISSUE_10, ROOT, edit
+
+from newsletter.check import ContentContext, run_checks
+from newsletter.check.siblings import sibling_paths
+from newsletter.editions import VARIANTS
+from newsletter.errors import Finding
+from newsletter.fonts import font_coverage
+from newsletter.load import load_issue
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> tuple[Path, Path]:
+    """Writable copies of issue 10 in English and French, with their images."""
+    folder = tmp_path / "issues"
+    shutil.copytree(ISSUE_10.parent, folder, ignore=shutil.ignore_patterns("*.md"))
+    return folder / "issue-10.yaml", folder / "issue-10.fr.yaml"
+
+
+def _sibling_findings(source: Path) -> list[Finding]:
+    context = ContentContext(load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS["email"])
+    return [f for f in run_checks("content", context) if f.rule.startswith("sibling")]
+
+
+def test_issue_10_and_its_french_edition_are_in_step(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    assert sibling_paths(english) == [french] and sibling_paths(french) == [english]
+    assert _sibling_findings(english) == [] and _sibling_findings(french) == []
+
+
+DIFFERENCES = {
+    # kind: (old text in the French file, new text, expected message part, line in the English file)
+    "key-figure number": ("value: 163 500 €", "value: 165 500 €", "'€163,500' is not the number of '165 500 €'"),
+    "block type": ("      - type: heading", "      - type: lead", "heading here, lead in issue-10.fr.yaml"),
+    "id": ("id: key-figures", "id: chiffres-cles", "key_figures#key-figures here, key_figures#chiffres-cles"),
+    "reference target": ("(#ccpcj)", "(#htmss)", "the references point at"),
+    "image": ("image: images/fedotov.jpg", "image: images/falconi.jpg", "the images ['images/fedotov.jpg'] differ"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DIFFERENCES))
+def test_each_kind_of_difference_is_a_located_warning(kind: str, pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    old, new, expected = DIFFERENCES[kind]
+    edit(french, old, new)
+    found = _sibling_findings(english)
+    assert found, kind
+    finding = found[0]
+    assert finding.severity == "warning" and finding.rule == "sibling"
+    assert expected in finding.message, finding.message
+    # Located in the English file, and naming the place in the French one.
+    assert finding.file == english and finding.line is not None
+    assert f"{french}:" in finding.message
+    # The other way round, the French file gets its own finding.
+    back = _sibling_findings(french)
+    assert back and back[0].file == french
+
+
+def test_a_block_missing_in_the_sibling(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    text = french.read_text(encoding="utf-8")
+    start = text.index("      - type: key_figures")
+    end = text.index("\n  - id:", start)
+    french.write_text(text[:start] + text[end + 1 :], encoding="utf-8")
+    messages = [f.message for f in _sibling_findings(english)]
+    assert any("key_figures here, nothing in issue-10.fr.yaml" in m for m in messages), messages
+
+
+def test_different_links_are_a_notice(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    edit(french, "https://www.unodc.org/documents/human-trafficking", "https://www.unodc.org/fr/documents/human-trafficking")
+    found = _sibling_findings(english)
+    assert [f.rule for f in found] == ["sibling-links"]
+    assert found[0].severity == "notice"
+
+
+def test_a_difference_never_blocks_the_build_but_under_strict(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    edit(french, "value: 163 500 €", "value: 165 500 €")
+    found = _sibling_findings(english)
+    assert found and all(f.severity != "error" for f in found)
+    context = ContentContext(load_issue(english), font_coverage(ROOT / "fonts"), VARIANTS["email"])
+    strict = [f for f in run_checks("content", context, strict=True) if f.rule == "sibling"]
+    assert strict and strict[0].severity == "error"
