@@ -301,7 +301,7 @@ def send(
     """
     import re
 
-    from .distribute import UsageError, default_ledger, deliver, plan, test_send
+    from .distribute import UsageError, check_output_folder, default_ledger, deliver, plan, test_send
     from .distribute import dry_run as write_dry_run
     from .ledger import Ledger, SendLock
     from .mail import Settings, credentials, report
@@ -343,7 +343,10 @@ def send(
                 raise typer.Exit(EXIT_CONTENT)
             typer.echo("no post was sent anything; check the test messages, then send without --test")
             return
+        check_output_folder(out)
         with SendLock(book, f"{issue.name} to {to.name}"):
+            with Ledger(book):
+                pass  # a ledger that cannot be read stops the send before anything is built
             the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
             with Ledger(book) as open_book:
                 typer.echo(_printable(the_plan.summary(open_book)))

@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import stat
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -130,6 +131,22 @@ def _writing(folder: Path) -> Iterator[None]:
         ) from None
 
 
+def check_output_folder(folder: Path) -> None:
+    """Make the output folder and make sure it can be written, before anything is built or
+    sent: permissions (which root does not feel) are not the only reason it may not be (a
+    read-only or immutable folder, ``/proc``, ``/sys``). The probe leaves nothing behind."""
+    check_folder(folder)
+    hint = "name another folder with --out, or make this one writable"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(prefix=".newsletter-probe-", dir=folder):
+            pass
+    except OSError as exc:
+        raise EnvironmentFault(
+            f"the output folder cannot be written to ({exc.strerror or exc})", folder, hint
+        ) from None
+
+
 def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) -> Edition:
     """The email edition of ``source``, rebuilt only when an input changed.
 
@@ -152,7 +169,8 @@ def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) 
             recorded["teasers"],
             tuple(recorded["notices"]),
         )
-    result = build_issue(source, out_dir, layout, variant="email")
+    with _writing(out_dir):  # a temporary file of the layout (a font) on a full disk
+        result = build_issue(source, out_dir, layout, variant="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
     notices = tuple(str(f) for f in result.findings if f.severity == "notice")
@@ -377,7 +395,7 @@ def plan(
     problems = [f for lang in sources if lang in needed for f in mail_problems(load_issue(sources[lang]))]
     if problems:
         raise IssueError(problems)
-    check_folder(out_dir)
+    check_output_folder(out_dir)
     editions = {lang: email_edition(sources[lang], out_dir, layout) for lang in sources if lang in needed}
     # The issue's own language first: it is the fallback.
     editions = {main_language: editions[main_language], **editions}

@@ -421,6 +421,10 @@ class SendLock:
         self._fd: int | None = None
 
     def __enter__(self) -> Self:
+        ledger = self.path.with_suffix("")
+        if (ledger.exists() or ledger.is_symlink()) and not ledger.is_file():
+            # Before making a lock file beside it: nothing is left behind when we refuse.
+            raise LedgerError("the ledger is not a file (a folder?)", ledger, NEVER_REBUILT)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)

@@ -297,8 +297,8 @@ def _attempts(
         return outcome
 
     def handing_over() -> None:
-        outcome.handed_over = True
         ledger.mark_sending(key, revision, post, resend=unknown_before)
+        outcome.handed_over = True  # only once recorded: a failing ledger stops before the body goes
         outcome.resent_after_unknown = unknown_before
 
     started = time.monotonic()

@@ -217,7 +217,12 @@ class SmtpTransport:
             if code != 354:
                 self._reset()
                 raise Refused(_reply(code, text), code >= 500)
-            handing_over()
+            try:
+                handing_over()
+            except BaseException:
+                # The server waits for the body; it will never come: drop the line, no QUIT.
+                self.close(polite=False)
+                raise
             handed_over = True
             smtp.send(_dot_stuffed(data))
             code, text = smtp.getreply()
