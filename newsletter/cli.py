@@ -332,6 +332,7 @@ def send(
         if dry_run or test is not None:
             the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
             if dry_run:
+                typer.echo(_printable(the_plan.summary()))
                 written = write_dry_run(the_plan, out)
                 typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
                 return
