@@ -1,8 +1,26 @@
 """newsletter: typeset a quarterly newsletter issue written in YAML into a print-ready PDF.
 
 The pipeline reads top to bottom, one module per stage:
-load (YAML -> model) -> render (model -> HTML) -> typeset (HTML -> laid-out document,
-page references verified) -> build (atomic write of the PDF).
+load (YAML -> model) -> typography -> render (model -> HTML) -> typeset (HTML -> laid-out
+document, page references verified) -> build (atomic write of the PDF); ``Session`` keeps a
+build warm for the editor's loop. Importing the package stays light: ``Session`` (and with
+it WeasyPrint) loads on first use.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .session import Session
+
 __version__ = "0.1.0"
+__all__ = ["Session", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Session":
+        from .session import Session
+
+        return Session
+    raise AttributeError(f"module 'newsletter' has no attribute {name!r}")

@@ -10,10 +10,11 @@ never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keep
 from __future__ import annotations
 
 import calendar
+import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -27,10 +28,11 @@ from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .fonts import font_coverage
-from .laidout import pages
+from .laidout import anchor_pages, fingerprint
+from .laidout import pages as laid_out_pages
 from .load import load_issue
 from .model import Issue
-from .render import Layout, render_html
+from .render import Layout, image_urls, render_html
 from .typeset import BuildTimeout, PageRef, page_references, typeset
 from .typography import typeset_issue
 from .variants import cmyk_images, finisher
@@ -53,6 +55,14 @@ class BuildResult:
     references: list[PageRef] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: How many times the document was laid out (1 when the numbers were known).
+    passes: int = 1
+    #: The page of every id, as laid out.
+    page_map: dict[str, int] = field(default_factory=dict)
+    #: The HTML the PDF was made from.
+    html: str = ""
+    #: What each page shows, as a digest: a page whose digest changed is a changed page.
+    fingerprints: tuple[str, ...] = ()
 
 
 def output_path(source: Path, out_dir: Path, variant: str) -> Path:
@@ -74,6 +84,12 @@ class BuildOptions:
     time_limit: float | None = DEFAULT_TIME_LIMIT
     #: Warnings count as errors.
     strict: bool = False
+    #: The page of each id from an earlier build (a warm start): with the right numbers at
+    #: hand, every page is laid out once. None: read and write it beside the PDF.
+    pages: Mapping[str, int] | None = None
+    #: Told the fingerprint of every page once the layout is checked, before the PDF is
+    #: written (the live preview shows changed pages first).
+    on_layout: Callable[[tuple[str, ...]], None] | None = None
 
 
 def build_issue(
@@ -148,17 +164,24 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     content = _load(source, options, edition)
     findings = _checked(run_checks("content", content, options.strict), [])
     lap("load")
-    html = _render(content, options)
+    render = _render(content, options)
     lap("render")
-    laid_out, document = _layout(content, html, options, findings)
+    known = options.pages if options.pages is not None else _read_page_map(source, options)
+    laid_out, document, html, passes = _layout(content, render, options, findings, known)
     findings = _checked(run_checks("layout", laid_out, options.strict), findings)
+    prints = tuple(fingerprint(page) for page in laid_out.pages)
+    if options.on_layout is not None:
+        options.on_layout(prints)
     lap("layout")
     with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
         target, size = _write(content, document, html, options, findings, Path(work))
+    page_map = anchor_pages(document)
+    if options.out_dir is not None and options.pages is None:
+        _write_page_map(source, options, page_map)
     lap("write")
     return BuildResult(
         content.issue, edition.name, target if options.out_dir is not None else None, len(document.pages), size,
-        list(laid_out.references), findings, timings,
+        list(laid_out.references), findings, timings, passes, page_map, html, prints,
     )
 
 
@@ -175,39 +198,102 @@ def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentConte
     return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
 
 
-def _render(content: ContentContext, options: BuildOptions) -> str:
-    """Stage 2: the HTML of the edition, its text typeset by the rules of its language (the
-    content rules have read it as typed), its images converted first when it asks."""
+def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], str]:
+    """Stage 2: the HTML of the edition for given page numbers (a pass of the layout sets
+    them), its text typeset by the rules of its language (the content rules have read it as
+    typed), its images converted first when it asks. Everything but the numbers is done once.
+    """
     edition, source = content.edition, content.loaded.path
     layout = options.layout
     images = cmyk_images(content.issue, source.parent, layout.templates) if edition.cmyk_images else {}
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
-    return render_html(typeset_issue(content.issue), layout, source.parent, stylesheets, images)
+    typeset_text = typeset_issue(content.issue)
+    if not images:
+        images = image_urls(content.issue, source.parent)
+
+    def html_for(pages: Mapping[str, int]) -> str:
+        return render_html(typeset_text, layout, source.parent, stylesheets, images, pages)
+
+    return html_for
+
+
+#: Layout passes at most: the numbers settle in two (one with the previous build's map).
+MAX_PASSES = 4
 
 
 def _layout(
-    content: ContentContext, html: str, options: BuildOptions, findings: list[Finding]
-) -> tuple[LayoutContext, Any]:
-    """Stage 3: the laid-out document, and the context the layout rules look at."""
+    content: ContentContext,
+    render: Callable[[Mapping[str, int]], str],
+    options: BuildOptions,
+    findings: list[Finding],
+    known: Mapping[str, int],
+) -> tuple[LayoutContext, Any, str, int]:
+    """Stage 3: the laid-out document, and the context the layout rules look at.
+
+    Page references print ordinary text: the numbers of ``known`` (the previous build's, or
+    0), then those the layout found, until every printed number is its target's page, at
+    most ``MAX_PASSES`` times. A number that moves its own target (a two-digit number
+    pushing a line onto the next page, and back) is never looped on: the passes stop when a
+    state comes back, and the ``page-reference`` rule reports the reference.
+    """
     source, layout = content.loaded.path, options.layout
-    try:
-        document = typeset(
-            html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
-            source=source, time_limit=options.time_limit, options=content.edition.render_options,
-        )
-    except IssueError as exc:
-        raise IssueError(findings + exc.findings) from None
-    except BuildTimeout as exc:
-        raise IssueError(findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]) from None
-    except RecursionError:
-        raise IssueError(
-            findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
-                              hint="look for a block or emphasis nested in itself many times")]
-        ) from None
+    pages: dict[str, int] = dict(known)
+    seen: list[dict[str, int]] = []
+    for passes in range(1, MAX_PASSES + 1):
+        html = render(pages)
+        try:
+            document = typeset(
+                html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
+                source=source, time_limit=options.time_limit, options=content.edition.render_options,
+            )
+        except IssueError as exc:
+            raise IssueError(findings + exc.findings) from None
+        except BuildTimeout as exc:
+            raise IssueError(
+                findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
+            ) from None
+        except RecursionError:
+            raise IssueError(
+                findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
+                                  hint="look for a block or emphasis nested in itself many times")]
+            ) from None
+        references = page_references(document)
+        printed = {ref.target: ref.target_page or 0 for ref in references}
+        if all(ref.ok for ref in references) or printed in seen:
+            break
+        seen.append(printed)
+        pages = anchor_pages(document)
     context = LayoutContext(
-        content.loaded, content.fonts, content.edition, tuple(pages(document)), tuple(page_references(document))
+        content.loaded, content.fonts, content.edition, tuple(laid_out_pages(document)), tuple(references)
     )
-    return context, document
+    return context, document, html, passes
+
+
+def page_map_path(source: Path, options: BuildOptions) -> Path | None:
+    """Where the page of each id is kept between builds: beside the PDF, hidden."""
+    if options.out_dir is None:
+        return None
+    return options.out_dir / f".{source.stem}-{options.edition}.pages.json"
+
+
+def _read_page_map(source: Path, options: BuildOptions) -> dict[str, int]:
+    """The previous build's page map, or nothing when there is none or it cannot be read
+    (a cache: a build without it lays out once more, and is the same)."""
+    path = page_map_path(source, options)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _write_page_map(source: Path, options: BuildOptions, pages: Mapping[str, int]) -> None:
+    path = page_map_path(source, options)
+    if path is not None:
+        with _environment(path.parent):
+            atomic_write(path, json.dumps(dict(sorted(pages.items())), indent=0).encode("utf-8"))
 
 
 def _write(

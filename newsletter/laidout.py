@@ -13,6 +13,7 @@ and a box inherits the nearest one above it.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -234,3 +235,15 @@ def anchor_pages(document: Any) -> dict[str, int]:
         for name in page.anchors:
             found.setdefault(name, number)
     return found
+
+
+def fingerprint(page: Page) -> str:
+    """A digest of what a page shows: each run of text and image where it is drawn. Two
+    layouts with the same fingerprint for a page print the same page."""
+    digest = hashlib.blake2b(digest_size=16)
+    for box in page.whole.walk():
+        if box.kind in ("text", "image") and box.has_geometry:
+            where = f"{box.left:.2f},{box.top:.2f},{box.width:.2f}|"
+            digest.update(where.encode() + box.text.encode("utf-8", "surrogatepass") + b"\0")
+            digest.update((box.attribute("src") or "")[:64].encode())
+    return digest.hexdigest()

@@ -3,17 +3,21 @@
 Editors write ``*emphasis*``, ``**strong**``, ``[words](https://...)`` and page references.
 A page reference is a link to ``#target-id``:
 
-- ``[page](#working-groups)`` prints the edition's word for page and the computed number,
-  e.g. "page 10";
-- ``[](#working-groups)`` prints the number alone (for "pages 6 & 7");
+- ``[page](#working-groups)`` prints the edition's word for page and the target's page
+  number, e.g. "page 10" (never broken at a line end);
+- ``[pages](#ccpcj,#parallel-events)`` prints both, in the edition's words: "pages 6 and 7",
+  or "page 6" when both lie on one page; each number links to its target;
+- ``[](#working-groups)`` prints the number alone;
 - any other words, e.g. ``[the agenda](#agenda)``, make a plain internal link.
 
-Numbers come from the layout through CSS ``target-counter()``; nothing here knows them.
+The numbers are ordinary text: ``page_of`` gives them, from the layout of a previous pass
+(``build.py`` lays out again until every printed number is its target's page).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -41,8 +45,15 @@ class LinkUse:
 
     @property
     def internal_target(self) -> str | None:
-        """The target id for ``#id`` links, else None."""
-        return self.href[1:] if self.href.startswith("#") else None
+        """The (first) target id for ``#id`` links, else None."""
+        return self.internal_targets[0] if self.internal_targets else None
+
+    @property
+    def internal_targets(self) -> list[str]:
+        """Every target id of ``#id`` or ``#id,#other`` links; empty for others."""
+        if not self.href.startswith("#"):
+            return []
+        return [part.removeprefix("#") for part in self.href.split(",")]
 
 
 def _parser() -> MarkdownIt:
@@ -56,11 +67,21 @@ def _parser() -> MarkdownIt:
 
 
 class Inline:
-    """Parses and renders inline markup. Holds no state besides its parser."""
+    """Parses and renders inline markup. Holds no state besides its parser and its words."""
 
-    def __init__(self, page_label: str) -> None:
+    def __init__(
+        self,
+        page_label: str,
+        pages_label: str = "pages",
+        and_label: str = "and",
+        page_of: Callable[[str], int] | None = None,
+    ) -> None:
         self._md = _parser()
         self._page_label = page_label
+        self._pages_label = pages_label
+        self._and_label = and_label
+        # Before any layout the numbers are unknown: 0 holds their place for a first pass.
+        self._page_of = page_of or (lambda target: 0)
 
     def links(self, text: str) -> list[LinkUse]:
         """Every link in ``text``, in order."""
@@ -76,6 +97,25 @@ class Inline:
     def is_safe(href: str) -> bool:
         """Whether a link may appear in the PDF: http(s), mailto or an internal ``#id``."""
         return bool(_SAFE_HREF.match(href))
+
+    def _page_reference(self, href: str, with_word: bool) -> str:
+        """``page 6`` (one link), ``pages 6 and 7`` (a link per number) or the number alone.
+
+        A no-break space holds the word to its number: a line never ends between them.
+        """
+        targets = [part.removeprefix("#") for part in href.split(",")]
+        numbers = [self._page_of(target) for target in targets]
+
+        def link(target: str, text: str) -> str:
+            return f'<a class="pageref" href="#{escape(target)}">{escape(text)}</a>'
+
+        if len(targets) == 1 or len(set(numbers)) == 1:
+            number = str(numbers[0])
+            return link(targets[0], f"{self._page_label}\u00a0{number}" if with_word else number)
+        word = f"{escape(self._pages_label)}\u00a0" if with_word else ""
+        first, *middle, last = [link(t, str(n)) for t, n in zip(targets, numbers, strict=True)]
+        joined = ", ".join([first, *middle])
+        return f"{word}{joined} {escape(self._and_label)}\u00a0{last}"
 
     def nesting(self, text: str) -> int:
         """How deep emphasis, strong emphasis and links nest in ``text``."""
@@ -115,20 +155,19 @@ class Inline:
                     href = str(tok.attrGet("href") or "")
                     words = _link_text(children, i)
                     if href.startswith("#") and self.is_safe(href) and words.lower() in PAGE_WORDS | {""}:
-                        close = _matching_close(children, i)
-                        label = f"{self._page_label}\u00a0" if words else ""  # never a line break before the number
-                        out.append(
-                            f'<a class="pageref" href="{escape(href)}">{escape(label)}</a>'
-                        )
-                        skip_until = close  # its words and its close are written here, whole
+                        out.append(self._page_reference(href, bool(words)))
+                        skip_until = _matching_close(children, i)  # its words and its close, whole
                         continue
+                    if self.is_safe(href) and "," in href:  # several targets: only as page words
+                        out.append("<span>")
                     elif self.is_safe(href):
                         cls = "xref" if href.startswith("#") else "ext"
                         out.append(f'<a class="{cls}" href="{escape(href)}">')
                     else:
                         out.append("<span>")
                 elif tok.type == "link_close":
-                    out.append("</a>" if _opened_link(children, i, self.is_safe) else "</span>")
+                    written = _opened_link(children, i, lambda h: self.is_safe(h) and "," not in h)
+                    out.append("</a>" if written else "</span>")
                 else:
                     out.append(_simple(tok))
                 if tok.nesting == 1 and tok.type in _NESTED:

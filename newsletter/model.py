@@ -45,7 +45,7 @@ Plain = Annotated[str, StringConstraints(min_length=1, max_length=500), AfterVal
 #: The one home of what a link may be: a web page, a mail address, or (in inline text) an
 #: anchor of the issue. Anything else (``file:``, ``javascript:``, ``data:``) is refused.
 WEB_LINK = r"https?://[^\s<>\"]+|mailto:[^\s<>\"@]+@[^\s<>\"]+"
-INTERNAL_LINK = r"#[a-z][a-z0-9-]*"
+INTERNAL_LINK = r"#[a-z][a-z0-9-]*(?:,#[a-z][a-z0-9-]*)*"
 #: How the allowed links are named in messages.
 LINK_KINDS = "https://, http://, mailto: or #id"
 #: An external address a reader can follow.

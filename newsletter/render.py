@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from markupsafe import Markup
 
 from .errors import IssueError, error
 from .markup import Inline, breakable_addresses
-from .model import Issue
+from .model import Issue, figures
 from .typography import format_date, format_range, typeset_labels
 from .yamlsafe import read_yaml
 
@@ -102,13 +103,18 @@ def _template_labels(folder: Path) -> set[str]:
     return keys
 
 
-def jinja_env(layout: Layout, labels: dict[str, Any]) -> jinja2.Environment:
+def jinja_env(
+    layout: Layout, labels: dict[str, Any], pages: Mapping[str, int] | None = None
+) -> jinja2.Environment:
     """The one Jinja environment of a layout's templates, for everything made from them (the
     PDF's HTML, the mail's bodies): ``StrictUndefined``, so that a typo fails loudly;
     autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
     (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
     """
-    inline = Inline(page_label=labels["page"])
+    known = pages or {}
+    # Until a layout says where a target lies, 0 holds its place (a first pass prints it).
+    page_of = lambda target: known.get(target, 0)
+    inline = Inline(labels["page"], labels["pages"], labels["and"], page_of)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.templates),
         autoescape=jinja2.select_autoescape(
@@ -121,6 +127,7 @@ def jinja_env(layout: Layout, labels: dict[str, Any]) -> jinja2.Environment:
     env.filters["inline"] = inline.render
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
     env.filters["address"] = breakable_addresses
+    env.filters["page"] = page_of
     return env
 
 
@@ -130,8 +137,12 @@ def render_html(
     image_base: Path,
     stylesheets: tuple[str, ...] = (),
     images: dict[str, str] | None = None,
+    pages: Mapping[str, int] | None = None,
 ) -> str:
     """The issue as one HTML document, ready for WeasyPrint.
+
+    ``pages`` gives the page of each id, from the layout of a previous pass: page references
+    print those numbers as text (0 where none is known yet).
 
     ``image_base`` is the issue's folder: figure paths are relative to it. ``stylesheets``
     are extra files of the layout applied after ``newsletter.css`` (an edition's own);
@@ -139,7 +150,7 @@ def render_html(
     """
     replaced = images or {}
     labels = labels_for(layout, issue.language)
-    env = jinja_env(layout, labels)
+    env = jinja_env(layout, labels, pages)
     env.filters["date"] = lambda day: format_date(day, issue.language)
     env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
     env.filters["css_string"] = _css_string
@@ -152,6 +163,12 @@ def render_html(
         + [(layout.templates / sheet).resolve().as_uri() for sheet in stylesheets],
         fonts=layout.fonts.resolve().as_uri(),
     )
+
+
+def image_urls(issue: Issue, image_base: Path) -> dict[str, str]:
+    """Every figure's image as a ``data:`` URL, by its name in the issue: read once for all
+    the layout passes of a build."""
+    return {figure.image: _data_url(image_base / figure.image) for _, figure in figures(issue)}
 
 
 def _data_url(path: Path) -> str:

@@ -11,7 +11,7 @@ import pikepdf
 import pypdfium2 as pdfium
 import pytest
 
-from newsletter.build import BuildResult, build_issue
+from newsletter.build import BuildResult, build_all, build_issue
 from newsletter.check import OutputContext, run_checks
 from newsletter.editions import VARIANTS
 from newsletter.errors import Finding
@@ -56,6 +56,15 @@ def issue10_fr(tmp_path_factory: pytest.TempPathFactory) -> BuiltPdf:
     out = tmp_path_factory.mktemp("issue10-fr-out")
     result = build_issue(ISSUE_10_FR, out, write_html=True)
     return BuiltPdf(result, pikepdf.open(result.pdf), pdfium.PdfDocument(str(result.pdf)))
+
+
+@pytest.fixture(scope="session")
+def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
+    """Every edition of issue 10, built once per session, in parallel."""
+    out = tmp_path_factory.mktemp("editions")
+    results = build_all(ISSUE_10, out)
+    assert all(isinstance(r, BuildResult) for r in results.values()), results
+    return results  # type: ignore[return-value]
 
 
 @pytest.fixture

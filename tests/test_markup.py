@@ -12,11 +12,14 @@ from conftest import FIXTURES
 from newsletter.markup import Inline
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "markup" / "cases.yaml").read_text(encoding="utf-8"))
+#: Where the targets of the cases lie (the fixture's header says the same).
+PAGES = {"agenda": 11, "x": 4, "a": 6, "b": 7}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["why"] for c in CASES])
 def test_inline_markup_renders_as_the_fixture_says(case: dict[str, Any]) -> None:
-    assert str(Inline(page_label="page").render(case["text"])) == case["html"]
+    inline = Inline("page", "pages", "and", page_of=lambda target: PAGES.get(target, 0))
+    assert str(inline.render(case["text"])) == case["html"]
 
 
 def test_links_are_listed_with_their_words() -> None:
@@ -36,4 +39,6 @@ def test_only_web_mail_and_anchor_links_are_safe() -> None:
 
 
 def test_the_page_word_comes_from_the_edition() -> None:
-    assert str(Inline(page_label="p.").render("[page](#a)")) == "<a class=\"pageref\" href=\"#a\">p.\u00a0</a>"
+    french = Inline("p.", "pages", "et", page_of=lambda target: PAGES[target])
+    assert str(french.render("[page](#a)")) == '<a class="pageref" href="#a">p.\u00a06</a>'
+    assert "pages\u00a0" in str(french.render("[pages](#a,#b)")) and " et\u00a0" in str(french.render("[pages](#a,#b)"))

@@ -53,7 +53,7 @@ def test_every_block_type_has_its_macro() -> None:
     members = typing.get_args(typing.get_args(Block)[0])
     tags = {typing.get_args(m.model_fields["type"].annotation)[0] for m in members}
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(DEFAULT_LAYOUT.templates))
-    env.filters.update(inline=str, date=str, dates=str, asset=str, address=str)
+    env.filters.update(inline=str, date=str, dates=str, asset=str, address=str, page=str)
     module = env.get_template("blocks.html.j2").module
     dispatch = module.BLOCKS  # type: ignore[attr-defined]
     assert set(dispatch) == tags

@@ -18,14 +18,6 @@ from newsletter.build import BuildResult, build_all, build_issue
 MM = 72 / 25.4
 
 
-@pytest.fixture(scope="session")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[str, BuildResult]:
-    out = tmp_path_factory.mktemp("editions")
-    results = build_all(ISSUE_10, out)
-    assert all(isinstance(r, BuildResult) for r in results.values()), results
-    return results  # type: ignore[return-value]
-
-
 def _open(result: BuildResult) -> pikepdf.Pdf:
     assert result.pdf is not None
     return pikepdf.open(result.pdf)

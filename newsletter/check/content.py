@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from ..errors import FieldPath, did_you_mean
 from ..images import check_image
-from ..markup import Inline
+from ..markup import PAGE_WORDS, Inline
 from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
 from .registry import ContentContext, Hit, rule
 
@@ -113,9 +113,14 @@ def _unknown_reference(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"teaser points at unknown id {value.target!r}{did_you_mean(value.target, ids)}", (*path, "target"))
         elif isinstance(value, str):
             for link in inline.links(value):
-                target = link.internal_target
-                if target is not None and inline.is_safe(link.href) and target not in ids:
-                    yield Hit(f"page reference to unknown id {target!r}{did_you_mean(target, ids)}", path, needle=link.href)
+                if not inline.is_safe(link.href):
+                    continue
+                for target in link.internal_targets:
+                    if target not in ids:
+                        yield Hit(
+                            f"page reference to unknown id {target!r}{did_you_mean(target, ids)}", path,
+                            needle=f"#{target}",
+                        )
 
 
 @rule("link-scheme", "content", "error", f"links may be {LINK_KINDS}")
@@ -125,6 +130,11 @@ def _link_scheme(ctx: ContentContext) -> Iterator[Hit]:
         for link in inline.links(text):
             if not inline.is_safe(link.href):
                 yield Hit(f"link {link.href!r} is not allowed: use {LINK_KINDS}", path, needle=link.href)
+            elif len(link.internal_targets) > 1 and link.text.lower() not in PAGE_WORDS | {""}:
+                yield Hit(
+                    f"a link to several ids ({link.href}) prints page numbers: write [pages]({link.href})",
+                    path, needle=link.href,
+                )
 
 
 @rule("unprintable", "content", "error", "replace the characters with ones the bundled fonts have, or remove them")

@@ -94,7 +94,7 @@ def _targets(value: Any, inline: Inline) -> list[str]:
         if isinstance(item, Teaser):
             found.append(item.target)
         elif isinstance(item, str):
-            found += [link.internal_target for link in inline.links(item) if link.internal_target]
+            found += [target for link in inline.links(item) for target in link.internal_targets]
     return found
 
 

@@ -1,0 +1,206 @@
+"""Benchmark: page numbers as text. Page layouts per build, cold and warm builds against
+Chromium printing the same HTML (alternating pairs, in one run), the warm rebuild of an
+edit, peak memory, and the curve at 12, 24 and 48 pages.
+
+Run: .venv/bin/python bench/bench_pagination.py [--pairs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import weasyprint.layout.page as wp_page
+
+from newsletter import Session
+from newsletter.build import build_issue
+
+ISSUE = ROOT / "issues" / "issue-10.yaml"
+
+
+def _count_make_page(action: Callable[[], Any]) -> int:
+    """How many times WeasyPrint lays out a page while ``action`` runs."""
+    real = wp_page.make_page
+    calls = 0
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    wp_page.make_page = counting
+    try:
+        action()
+    finally:
+        wp_page.make_page = real
+    return calls
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Resident memory of a process and all its descendants, in KB (from /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/statm", encoding="ascii") as handle:
+                pages = int(handle.read().split()[1])
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def _run(argv: list[str]) -> tuple[float, int]:
+    """Wall time (s) and peak memory of the whole process tree (KB) of a command."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_kb(proc.pid))
+        time.sleep(0.02)
+    took = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    return took, peak
+
+
+def _chromium_argv(html: Path, out: Path) -> list[str] | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return [
+                found, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                f"--user-data-dir={out / 'chromium-profile'}", "--no-pdf-header-footer",
+                f"--print-to-pdf={out / 'chromium.pdf'}", html.as_uri(),
+            ]
+    return None
+
+
+def _renamed(value: Any, suffix: str) -> Any:
+    """``value`` with every ``id:`` in it given ``suffix`` (its references keep their targets)."""
+    if isinstance(value, dict):
+        return {k: (f"{v}{suffix}" if k == "id" else _renamed(v, suffix)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(v, suffix) for v in value]
+    return value
+
+
+def _scaled_issue(folder: Path, times: int) -> Path:
+    """Issue 10 with its sections repeated ``times`` times under new ids."""
+    data = yaml.safe_load(ISSUE.read_text(encoding="utf-8"))
+    sections = data["sections"]
+    data["sections"] = sections + [_renamed(s, f"-{n}") for n in range(2, times + 1) for s in sections]
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(ISSUE.parent / "images", folder / "images", dirs_exist_ok=True)
+    path = folder / f"issue-x{times}.yaml"
+    dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
+    path.write_text(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pairs", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+
+        cold_calls = _count_make_page(lambda: build_issue(ISSUE, out / "count"))
+        warm_calls = _count_make_page(lambda: build_issue(ISSUE, out / "count"))
+        print(f"page layouts (make_page) for issue 10's 12 pages: first build {cold_calls}, with the page map {warm_calls}")
+
+        html = out / "issue-10.html"
+        result = build_issue(ISSUE, out / "html", write_html=True)
+        assert result.pdf is not None
+        shutil.copy(result.pdf.with_suffix(".html"), html)
+        chromium = _chromium_argv(html, out)
+        build = [sys.executable, "-m", "newsletter", "build", str(ISSUE), "--out"]
+        cold, warm, base, peaks = [], [], [], []
+        for i in range(args.pairs):
+            fresh = out / f"cold-{i}"
+            took, peak = _run([*build, str(fresh)])
+            cold.append(took)
+            peaks.append(peak)
+            warm.append(_run([*build, str(fresh)])[0])  # the page map of the first is at hand
+            if chromium:
+                base.append(_run(chromium)[0])
+        print(f"whole process, median of {args.pairs} (alternating with Chromium):")
+        print(f"  first build (no page map)  {statistics.median(cold) * 1000:6.0f} ms")
+        print(f"  rebuild (page map kept)    {statistics.median(warm) * 1000:6.0f} ms")
+        if base:
+            b = statistics.median(base)
+            print(f"  chromium --print-to-pdf    {b * 1000:6.0f} ms")
+            print(f"  ratios: first build {statistics.median(cold) / b:.2f}, rebuild {statistics.median(warm) / b:.2f} (goal <= 2.0)")
+        print(f"peak memory of a build (process tree): {max(peaks) / 1024:.0f} MB")
+        _, all_peak = _run([*build, str(out / "all"), "--variant", "all"])
+        print(f"peak memory of --variant all (process tree): {all_peak / 1024:.0f} MB")
+
+        # The warm rebuild of an edit: one paragraph of the interview changed.
+        folder = out / "edit"
+        shutil.copytree(ISSUE.parent, folder)
+        source = folder / ISSUE.name
+        session = Session(source, out_dir=out / "edit-out")
+        session.rebuild()
+        text = source.read_text(encoding="utf-8")
+        edits = []
+        for n in range(3):
+            # One word of the interview's first answer, changed each time.
+            word = ["abject", "heinous", "odious", "abject"][n + 1]
+            text = text.replace(f"this {['abject', 'heinous', 'odious'][n]} crime", f"this {word} crime", 1)
+            source.write_text(text, encoding="utf-8")
+            started = time.perf_counter()
+            first_seen: list[float] = []
+            done = session.rebuild(on_changed=lambda pages, seen=first_seen: seen.append(time.perf_counter()))
+            edits.append((time.perf_counter() - started, first_seen[0] - started if first_seen else 0.0, done.changed))
+        took, seen, changed = sorted(edits)[len(edits) // 2]
+        line = f"warm rebuild after an interview edit: {took * 1000:.0f} ms (changed pages known after {seen * 1000:.0f} ms: {changed})"
+        print(line + (f"; {took / statistics.median(base):.2f} x Chromium's cold print (goal <= 0.6)" if base else ""))
+
+        print("scale (cold build in process, then a warm rebuild):")
+        for times in (1, 2, 4):
+            scaled = _scaled_issue(out / f"scale-{times}", times)
+            started = time.perf_counter()
+            try:
+                first = build_issue(scaled, out / f"scale-{times}" / "out")
+            except Exception as exc:  # noqa: BLE001 - a bench reports and goes on
+                print(f"  x{times}: {exc}")
+                continue
+            cold_s = time.perf_counter() - started
+            session = Session(scaled, out_dir=out / f"scale-{times}" / "out")
+            session.rebuild()
+            again = session.rebuild()
+            assert again.result is not None
+            timings = again.result.timings
+            print(
+                f"  {first.pages:3d} pages: cold {cold_s:5.2f} s ({cold_s / first.pages * 1000:.0f} ms/page), "
+                f"warm layout {timings['layout']:.2f} s, warm write {timings['write']:.2f} s, {first.size / first.pages / 1024:.0f} KB/page"
+            )
+
+
+if __name__ == "__main__":
+    main()
