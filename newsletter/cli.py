@@ -264,11 +264,23 @@ def check(
     chosen = _layout(layout)
     names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
     findings: list[Finding] = []
+    # How full each page is (the first edition measured), for tools and previews: JSON only,
+    # because measuring lays the edition out once more.
+    fills: list[Any] | None = None
     for name in names:
-        found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)
+        if format is Format.json:
+            from .build import BuildOptions
+            from .proofs import checked_and_measured
+
+            found, measured = checked_and_measured(issue, BuildOptions(name, chosen, None, False, time_limit, strict))
+            fills = measured if fills is None else fills
+        else:
+            found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)
         findings += [f for f in found if f not in findings]
     if format is Format.json:
-        typer.echo(json.dumps({"findings": [f.as_dict() for f in findings], "summary": summary(findings)}, indent=2, ensure_ascii=False))
+        pages = [fill.as_dict() for fill in fills] if fills is not None else None
+        report = {"findings": [f.as_dict() for f in findings], "summary": summary(findings), "pages": pages}
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         typer.echo(format_findings(findings))
     if has_errors(findings):

@@ -8,7 +8,7 @@ module of its stage and a fixture in ``tests/fixtures/check/``.
 
 from __future__ import annotations
 
-from . import content, editions, layout, output, siblings
+from . import content, copyfit, editions, layout, output, siblings
 from .content import guess_language
 from .registry import RULES, STAGES, ContentContext, Hit, LayoutContext, OutputContext, Rule, rule, run_checks
 
@@ -21,6 +21,7 @@ __all__ = [
     "OutputContext",
     "Rule",
     "content",
+    "copyfit",
     "editions",
     "guess_language",
     "layout",

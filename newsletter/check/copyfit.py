@@ -1,0 +1,169 @@
+"""Copy-fitting: how full every page is, and the sections that end badly.
+
+Editors of print newsletters fit the copy to the pages: a section whose last few lines spill
+onto a page of their own, or whose last page is half empty, is cut, filled, or let run into
+the next section. This module measures the laid-out pages through ``laidout.py`` (never
+WeasyPrint's boxes) and says what it would take, in lines and words:
+
+    section `reseau` runs 9 lines onto page 6: cut about 70 words, or let the next section
+    start on this page
+
+A page's *fullness* is how far down its content area the lowest text or image reaches (0 to
+1), the measure the ``empty-page`` rule uses too. Sections are the template's
+``<section class="section" id=...>`` elements; the cover is not one.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ..laidout import Box, Page
+from .registry import Hit, LayoutContext, rule
+
+#: Under this fullness, the last page of a section is worth a warning.
+HALF = 0.5
+
+
+@dataclass(frozen=True)
+class SectionPart:
+    """The part of one section laid out on one page."""
+
+    id: str
+    #: Lines of text (in every column, box and table cell).
+    lines: int
+    #: Words of its text on this page.
+    words: int
+    #: Median height of its lines (px), 0 when it has none.
+    line_height: float
+
+
+@dataclass(frozen=True)
+class PageFill:
+    """How full one page is, and the sections on it in reading order."""
+
+    page: int
+    #: How far down the content area the lowest text or image reaches, 0 to 1.
+    full: float
+    sections: tuple[SectionPart, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form: ``{"page": 6, "full": 0.25, "sections": ["reseau"]}``."""
+        return {
+            "page": self.page,
+            "full": round(self.full, 2),
+            "sections": [part.id for part in self.sections],
+        }
+
+
+def fullness(page: Page) -> float:
+    """How far down its content area the lowest text or image of ``page`` reaches, 0 to 1."""
+    area = page.area
+    bottoms = [box.bottom for box in page.flow.walk() if box.kind in ("text", "image") and box.has_geometry]
+    bottom = max(bottoms, default=area.top)
+    return min(1.0, max(0.0, (bottom - area.top) / (area.bottom - area.top)))
+
+
+def _is_section(box: Box) -> bool:
+    return box.tag == "section" and "section" in (box.attribute("class") or "").split()
+
+
+def _part(section: Box) -> SectionPart:
+    lines = [
+        box for box in section.walk() if box.kind == "line" and box.has_geometry and box.all_text().strip()
+    ]
+    words = sum(len(box.text.split()) for box in section.walk() if box.kind == "text")
+    heights = [line.bottom - line.top for line in lines]
+    return SectionPart(
+        section.attribute("id") or "", len(lines), words, statistics.median(heights) if heights else 0.0
+    )
+
+
+def _sections(page: Page) -> tuple[SectionPart, ...]:
+    # A section split over pages has one box per page, so the walk finds each part once.
+    return tuple(_part(box) for box in page.flow.walk() if _is_section(box))
+
+
+def page_fill(pages: Sequence[Page]) -> list[PageFill]:
+    """The fullness of every page and the sections on it."""
+    return [PageFill(page.number, fullness(page), _sections(page)) for page in pages]
+
+
+def _about(words: float) -> int:
+    """A word count as an editor would say it: to the nearest 5, at least 5."""
+    return max(5, int(5 * round(words / 5)))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A section that ends badly, and what it would take to fit it."""
+
+    section: str
+    page: int
+    message: str
+
+
+def advise(fills: Sequence[PageFill], new_page: dict[str, bool], area_height: float) -> Iterator[Advice]:
+    """The sections whose last page is under half full or holds only a few spilt lines.
+
+    ``new_page`` says, for each section id, whether it starts on a new page (a section that
+    follows on shares its page, which is then the following section's to judge);
+    ``area_height`` is the height of a page's content area (px).
+    """
+    order = list(new_page)
+    last_page = {part.id: fill.page for fill in fills for part in fill.sections}
+    first_page: dict[str, int] = {}
+    for fill in fills:
+        for part in fill.sections:
+            first_page.setdefault(part.id, fill.page)
+    for fill in fills:
+        if not fill.sections or fill.full >= HALF:
+            continue
+        part = fill.sections[-1]
+        if part.id not in new_page or last_page[part.id] != fill.page:
+            continue
+        following = order.index(part.id) + 1
+        after = order[following] if following < len(order) else None
+        # Letting the next section start here is a way out only when it is held back now.
+        pull = (
+            f", or let the next section start on this page (`new_page: false` on `{after}`)"
+            if after and new_page[after]
+            else ""
+        )
+        if len(fill.sections) == 1 and first_page[part.id] < fill.page:
+            message = (
+                f"section `{part.id}` runs {_plural(part.lines, 'line')} onto page {fill.page}: "
+                f"cut about {_about(part.words)} words{pull}"
+            )
+        else:
+            free_lines = (1 - fill.full) * area_height / part.line_height if part.line_height else 0
+            per_line = part.words / part.lines if part.lines else 0
+            room = (
+                f"add about {_about(free_lines * per_line)} words or a figure"
+                if per_line
+                else "add a figure or text"
+            )
+            message = f"section `{part.id}` ends on page {fill.page}, {fill.full:.0%} full: {room}{pull}"
+        yield Advice(part.id, fill.page, message)
+
+
+@rule(
+    "copy-fit",
+    "layout",
+    "warning",
+    "cut or add the words the finding says, or set `new_page: false` on the next section so it starts on that page",
+)
+def _copy_fit(ctx: LayoutContext) -> Iterator[Hit]:
+    if not ctx.pages:
+        return
+    area = ctx.pages[0].area
+    sections = ctx.issue.sections
+    index = {section.id: i for i, section in enumerate(sections)}
+    new_page = {section.id: section.new_page for section in sections}
+    for advice in advise(page_fill(ctx.pages), new_page, area.bottom - area.top):
+        yield Hit(advice.message, ("sections", index[advice.section], "id"), page=advice.page)
