@@ -497,6 +497,38 @@ def _printable(text: str) -> str:
     )
 
 
+# ---------------------------------------------------------------------------------------
+# The editors' workbench: start an issue, look at its pages, compare proofs, the schema.
+
+
+@app.command()
+@_reported
+def schema(
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write it to this file instead of standard output.", metavar="FILE")] = None,
+) -> None:
+    """Write the JSON Schema of the issue format, from the models: every field with its description, every block type.
+
+    Editors that speak the YAML language server (e.g. VS Code with the YAML extension) complete and validate an issue file whose first line is `# yaml-language-server: $schema=../docs/issue.schema.json`, as `newsletter new` writes it. The project ships it: `newsletter schema --out docs/issue.schema.json`.
+    """
+    from .schema import schema_text
+
+    text = schema_text()
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    from .build import atomic_write, prepare_folder
+
+    if out.is_dir():
+        typer.echo(f"error: {out} is a folder: name the schema file, e.g. {out / 'issue.schema.json'}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    prepare_folder(out.parent)
+    try:
+        atomic_write(out, text.encode("utf-8"))
+    except OSError as exc:
+        raise EnvironmentFault(f"cannot write: {exc.strerror or exc}", out, "choose another file with --out") from None
+    typer.echo(f"wrote {out}")
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 
