@@ -529,6 +529,27 @@ def schema(
     typer.echo(f"wrote {out}")
 
 
+@app.command()
+@_reported
+def new(
+    previous: Annotated[
+        Path, typer.Argument(help="The previous issue, e.g. issues/issue-10.yaml.", show_default=False, metavar="PREVIOUS")
+    ],
+) -> None:
+    """Start the next issue beside PREVIOUS: issue-10.yaml gives issue-11.yaml (and issue-11.fr.yaml from issue-10.fr.yaml).
+
+    The number goes up by one, the date by three months, the season to the next; the series, the sections (ids, titles, running titles) and every block with its type stay, their text replaced by TODO placeholders that `newsletter check` reports, each image by a generated stand-in (stand_in: true). Never overwrites a file: when one exists, nothing is written (exit 4).
+    """
+    from .scaffold import start_next_issue
+
+    _require(previous)
+    written = start_next_issue(previous)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    issues = [p for p in written if p.suffix == ".yaml"]
+    typer.echo(f"next: write the TODOs that `newsletter check {issues[0]}` lists, and replace the stand-in images")
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 
