@@ -27,7 +27,7 @@ from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
-from .fonts import font_coverage
+from .fonts import Coverage, font_coverage
 from .laidout import anchor_pages, fingerprint
 from .laidout import pages as laid_out_pages
 from .load import load_issue
@@ -90,6 +90,8 @@ class BuildOptions:
     #: Told the fingerprint of every page once the layout is checked, before the PDF is
     #: written (the live preview shows changed pages first).
     on_layout: Callable[[tuple[str, ...]], None] | None = None
+    #: What the layout's fonts can print, when already read (a session reads them once).
+    fonts: Coverage | None = None
 
 
 def build_issue(
@@ -195,7 +197,8 @@ def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
 
 def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentContext:
     """Stage 1: the issue, validated, and what the content rules need."""
-    return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
+    fonts = options.fonts if options.fonts is not None else font_coverage(options.layout.fonts)
+    return ContentContext(load_issue(source), fonts, edition)
 
 
 def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], str]:

@@ -39,6 +39,8 @@ class Loaded:
 
 
 M = TypeVar("M", bound=BaseModel)
+#: The languages an issue may be written in.
+ISSUE_LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
 
 
 def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Located]:
@@ -60,6 +62,20 @@ def load_issue(path: Path) -> Loaded:
     """Read and validate the issue at ``path``; raise ``IssueError`` listing every error."""
     issue, located = read_model(path, Issue, "an issue file", "docs/issue-format.md")
     return Loaded(path, issue, located)
+
+
+def sibling_paths(source: Path) -> list[Path]:
+    """The other language editions of the issue at ``source`` that exist beside it.
+
+    ``issue-10.yaml`` has ``issue-10.fr.yaml``; ``issue-10.fr.yaml`` has ``issue-10.yaml``
+    (and ``issue-10.en.yaml`` if an editor named it so).
+    """
+    stem = source.name.removesuffix(".yaml")
+    base, _, tag = stem.rpartition(".")
+    if not (base and tag in ISSUE_LANGUAGES):
+        base = stem
+    candidates = [source.parent / f"{base}.yaml"] + [source.parent / f"{base}.{lang}.yaml" for lang in ISSUE_LANGUAGES]
+    return [p for p in candidates if p.is_file() and p.resolve() != source.resolve()]
 
 
 def format_path(path: FieldPath) -> str:
@@ -245,4 +261,14 @@ def _unique(findings: list[Finding]) -> list[Finding]:
     return [f for f in findings if not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
 
 
-__all__ = ["Loaded", "format_path", "load_issue", "parse_path", "read_model", "schema_problems", "walk"]
+__all__ = [
+    "ISSUE_LANGUAGES",
+    "Loaded",
+    "format_path",
+    "load_issue",
+    "parse_path",
+    "read_model",
+    "schema_problems",
+    "sibling_paths",
+    "walk",
+]

@@ -17,16 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import pikepdf
 
 from ..editions import Variant
-from ..errors import FieldPath, Finding, Severity
+from ..errors import FieldPath, Finding, IssueError, Severity
 from ..fonts import Coverage
 from ..laidout import Page
-from ..load import Loaded, format_path
+from ..load import Loaded, format_path, load_issue, sibling_paths
 from ..model import Issue
 from ..typeset import PageRef
 
@@ -57,6 +58,18 @@ class ContentContext:
     def issue(self) -> Issue:
         """The validated issue."""
         return self.loaded.issue
+
+    @cached_property
+    def siblings(self) -> tuple[Loaded, ...]:
+        """The issue's editions in its other languages that load, read once for every rule
+        (one that does not load is checked on its own build)."""
+        found = []
+        for path in sibling_paths(self.loaded.path):
+            try:
+                found.append(load_issue(path))
+            except IssueError:
+                continue
+        return tuple(found)
 
 
 @dataclass(frozen=True)

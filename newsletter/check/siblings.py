@@ -13,40 +13,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..errors import FieldPath, IssueError
-from ..load import Loaded, load_issue
+from ..errors import FieldPath
+from ..load import Loaded, sibling_paths
 from ..markup import Inline
 from ..model import Figure, KeyFigure, Teaser, walk
-from ..typography import LANGUAGES
 from .registry import ContentContext, Hit, rule
 
 
-def sibling_paths(source: Path) -> list[Path]:
-    """The other language editions of the issue at ``source`` that exist beside it.
-
-    ``issue-10.yaml`` has ``issue-10.fr.yaml``; ``issue-10.fr.yaml`` has ``issue-10.yaml``
-    (and ``issue-10.en.yaml`` if an editor named it so).
-    """
-    stem = source.name.removesuffix(".yaml")
-    base, _, tag = stem.rpartition(".")
-    if not (base and tag in LANGUAGES):
-        base = stem
-    candidates = [source.parent / f"{base}.yaml"] + [source.parent / f"{base}.{lang}.yaml" for lang in LANGUAGES]
-    return [p for p in candidates if p.is_file() and p.resolve() != source.resolve()]
-
-
 def _siblings(ctx: ContentContext) -> Iterator[Loaded]:
-    """The siblings that load (one that does not is checked on its own build)."""
-    for path in sibling_paths(ctx.loaded.path):
-        try:
-            loaded = load_issue(path)
-        except IssueError:
-            continue
+    """The siblings in other languages (read once per build, for both rules)."""
+    for loaded in ctx.siblings:
         if loaded.issue.language != ctx.issue.language:
             yield loaded
 
@@ -188,3 +168,5 @@ def _sibling_links(ctx: ContentContext) -> Iterator[Hit]:
                     path,
                 )
 
+
+__all__ = ["sibling_paths"]  # where an issue's other editions are: load.py, kept here for callers
