@@ -45,6 +45,7 @@ class Faults:
     drop_once: set[str] = field(default_factory=set)  # keep the message, drop the line before replying
     drop_always: bool = False  # keep every message, never reply: drop the line
     hang: float = 0.0  # keep the message, then say nothing for this long
+    gate: threading.Event | None = None  # keep the message, reply once the gate opens
     delay: float = 0.0
 
 
@@ -80,6 +81,8 @@ class Handler:
                 self.faults.drop_once.discard(msg_id)
                 server.transport.close()  # the message is kept, the reply is lost
                 return "250 OK"
+        while self.faults.gate is not None and not self.faults.gate.is_set():
+            await asyncio.sleep(0.01)
         if self.faults.hang:
             await asyncio.sleep(self.faults.hang)  # the message is kept; the client times out first
         return "250 OK"
@@ -128,15 +131,25 @@ def mail_issue(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "issue.yaml"
 
 
+#: The folder of the session's editions: the test_send_* modules import the fixture, and
+#: pytest makes one fixture per importing module; the build is made once for all of them.
+_BUILT: list[Path] = []
+
+
 @pytest.fixture(scope="session")
 def built_out(mail_issue: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The mail issue's English and French email editions, built once per session."""
+    """The mail issue's English and French email editions, built once per session.
+
+    Their stamps do not depend on the issue's folder: any copy of the issue reuses them.
+    """
     from newsletter.distribute import email_edition
 
-    out = tmp_path_factory.mktemp("mail-out")
-    for source in (mail_issue, mail_issue.with_name("issue.fr.yaml")):
-        email_edition(source, out)
-    return out
+    if not _BUILT:
+        out = tmp_path_factory.mktemp("mail-out")
+        for source in (mail_issue, mail_issue.with_name("issue.fr.yaml")):
+            email_edition(source, out)
+        _BUILT.append(out)
+    return _BUILT[0]
 
 
 @pytest.fixture
@@ -290,7 +303,7 @@ def test_killed_half_way_resumes_without_loss(
         stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
-    while len(handler.received) < 10 and time.monotonic() < deadline:
+    while len(handler.received) < 10 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

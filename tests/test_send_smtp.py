@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -65,7 +66,7 @@ def test_two_sends_at_once_on_one_ledger_send_each_post_once(
     server: Server, mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
 ) -> None:
     handler, port, faults = server
-    faults.delay = 0.03  # the first send lasts about a second: the second starts in the middle of it
+    faults.gate = threading.Event()  # the first send waits on its first reply until the second has run
     posts = 30
     recipients = _recipients(tmp_path, posts, port, french_every=0)
     command = [
@@ -92,6 +93,7 @@ def test_two_sends_at_once_on_one_ledger_send_each_post_once(
     second = subprocess.run(
         command, check=False, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60
     )
+    faults.gate.set()
     first.communicate(timeout=60)
     assert first.returncode == 0
     assert second.returncode == cli.EXIT_ENVIRONMENT, second.stderr
