@@ -503,8 +503,172 @@ def _printable(text: str) -> str:
 
 @app.command()
 @_reported
+def new(
+    previous: Annotated[
+        Path,
+        typer.Argument(
+            help="The previous issue, e.g. issues/issue-10.yaml.", show_default=False, metavar="PREVIOUS"
+        ),
+    ],
+) -> None:
+    """Start the next issue beside PREVIOUS: issue-10.yaml gives issue-11.yaml (and issue-11.fr.yaml from issue-10.fr.yaml).
+
+    The number goes up by one, the date by three months, the season to the next; the series, the sections (ids, titles, running titles) and every block with its type stay, their text replaced by TODO placeholders that `newsletter check` reports, each image by a generated stand-in (stand_in: true). Never overwrites a file: when one exists, nothing is written (exit 4).
+    """
+    from .scaffold import start_next_issue
+
+    _require(previous)
+    written = start_next_issue(previous)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    issues = [p for p in written if p.suffix == ".yaml"]
+    typer.echo(
+        f"next: write the TODOs that `newsletter check {issues[0]}` lists, and replace the stand-in images"
+    )
+
+
+def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar on standard error, started when the total is first told; and its end."""
+    bars: list[Any] = []
+
+    def step(done: int, total: int) -> None:
+        if not bars:
+            bars.append(typer.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(1)
+
+    def end() -> None:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+    return step, end
+
+
+@app.command()
+@_reported
+def preview(
+    issue: IssueArg,
+    variant: VariantOpt = Edition["email"],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder the preview goes under: <out>/preview/<issue>-<edition>/.",
+            metavar="FOLDER",
+        ),
+    ] = Path("out"),
+    dpi: Annotated[
+        float, typer.Option("--dpi", help="Resolution of the page images.", metavar="DPI", min=10, max=600)
+    ] = 96.0,
+    time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+    layout: LayoutOpt = None,
+) -> None:
+    """Write PNG images of every page of an edition, of its facing-page spreads and one contact sheet.
+
+    Under out/preview/<issue>-<edition>/: page-01.png..., spread-01.png (the cover), spread-02-03.png..., contact-sheet.png (every page, labelled with how full it is) and pages.json. The edition is built first, with every check of `newsletter build`: an issue with errors gives no preview, and the previous one stays.
+    """
+    from .build import BuildOptions
+    from .preview import make_preview
+
+    _require(issue)
+    chosen = _layout(layout)
+    names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
+    for name in names:
+        step, end = _progress(f"{name}: rendering pages")
+        try:
+            made = make_preview(issue, BuildOptions(name, chosen, time_limit=time_limit), out, dpi, step)
+        finally:
+            end()
+        warnings = [f for f in made.findings if f.severity != "notice"]
+        if warnings:
+            typer.echo(format_findings(warnings), err=True)
+        fills = "  ".join(f"{fill.page}: {fill.full:.0%}" for fill in made.fills)
+        typer.echo(f"how full each page is: {fills}")
+        typer.echo(
+            f"wrote {len(made.pages)} pages, {len(made.spreads)} spreads and {made.sheet.name} to {made.folder}/"
+        )
+
+
+class DiffFormat(str, enum.Enum):
+    """How ``diff`` prints the difference."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command(name="diff")
+@_reported
+def diff_proofs(
+    old: Annotated[
+        Path, typer.Argument(help="A PDF, or an issue file (built first).", show_default=False, metavar="OLD")
+    ],
+    new: Annotated[
+        Path | None,
+        typer.Argument(
+            help="A PDF, or an issue file; without it, OLD (an issue file) is compared with its last build.",
+            show_default=False,
+            metavar="NEW",
+        ),
+    ] = None,
+    variant: Annotated[
+        Edition,
+        typer.Option("--variant", help=f"The edition an issue file is built as: {', '.join(EDITIONS)}."),
+    ] = Edition["email"],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Folder of the last builds; the difference images go to <out>/diff/<name>/.",
+            metavar="FOLDER",
+        ),
+    ] = Path("out"),
+    format: Annotated[
+        DiffFormat, typer.Option("--format", help="text for people, json for tools.")
+    ] = DiffFormat.text,
+    time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+    layout: LayoutOpt = None,
+) -> None:
+    """Compare two proofs: two PDFs, two issue files, or an issue file with its last build.
+
+    Prints which pages changed (with a PNG of each under out/diff/<name>/: old, new and the difference in red), the text added (+) and removed (-) on each, the pages added or removed, the pages only renumbered, and every page reference that prints another number. Exits 0 when they print the same, 1 when they differ, 2 for a wrong use or an input that cannot be read (a missing file, not a PDF, an issue with errors).
+    """
+    from .build import BuildOptions
+    from .diff import UnreadableInput, compare_inputs, describe
+
+    if variant is Edition["all"]:
+        raise _diff_refused("compare one edition at a time: --variant email, print or archive")
+    options = BuildOptions(variant.value, _layout(layout), time_limit=time_limit)
+    try:
+        difference = compare_inputs(old, new, options, out)
+    except UnreadableInput as exc:
+        raise _diff_refused(str(exc))
+    except IssueError as failed:
+        typer.echo(format_findings(failed.findings), err=True)
+        raise _diff_refused("the issue has errors, so it cannot be built to compare")
+    if format is DiffFormat.json:
+        typer.echo(json.dumps(difference.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(describe(difference))
+    if not difference.identical:
+        raise typer.Exit(EXIT_CONTENT)
+
+
+def _diff_refused(message: str) -> typer.Exit:
+    """``diff`` could not compare: say why; the exit (2: 1 means "they differ") to raise."""
+    typer.echo(f"error: {message}", err=True)
+    typer.echo("nothing was compared", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+@app.command()
+@_reported
 def schema(
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write it to this file instead of standard output.", metavar="FILE")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write it to this file instead of standard output.", metavar="FILE"),
+    ] = None,
 ) -> None:
     """Write the JSON Schema of the issue format, from the models: every field with its description, every block type.
 
@@ -519,35 +683,18 @@ def schema(
     from .build import atomic_write, prepare_folder
 
     if out.is_dir():
-        typer.echo(f"error: {out} is a folder: name the schema file, e.g. {out / 'issue.schema.json'}", err=True)
+        typer.echo(
+            f"error: {out} is a folder: name the schema file, e.g. {out / 'issue.schema.json'}", err=True
+        )
         raise typer.Exit(EXIT_USAGE)
     prepare_folder(out.parent)
     try:
         atomic_write(out, text.encode("utf-8"))
     except OSError as exc:
-        raise EnvironmentFault(f"cannot write: {exc.strerror or exc}", out, "choose another file with --out") from None
+        raise EnvironmentFault(
+            f"cannot write: {exc.strerror or exc}", out, "choose another file with --out"
+        ) from None
     typer.echo(f"wrote {out}")
-
-
-@app.command()
-@_reported
-def new(
-    previous: Annotated[
-        Path, typer.Argument(help="The previous issue, e.g. issues/issue-10.yaml.", show_default=False, metavar="PREVIOUS")
-    ],
-) -> None:
-    """Start the next issue beside PREVIOUS: issue-10.yaml gives issue-11.yaml (and issue-11.fr.yaml from issue-10.fr.yaml).
-
-    The number goes up by one, the date by three months, the season to the next; the series, the sections (ids, titles, running titles) and every block with its type stay, their text replaced by TODO placeholders that `newsletter check` reports, each image by a generated stand-in (stand_in: true). Never overwrites a file: when one exists, nothing is written (exit 4).
-    """
-    from .scaffold import start_next_issue
-
-    _require(previous)
-    written = start_next_issue(previous)
-    for path in written:
-        typer.echo(f"wrote {path}")
-    issues = [p for p in written if p.suffix == ".yaml"]
-    typer.echo(f"next: write the TODOs that `newsletter check {issues[0]}` lists, and replace the stand-in images")
 
 
 def main() -> None:
