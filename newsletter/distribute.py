@@ -100,8 +100,14 @@ class Plan:
                 f"  edition {lang}: {edition.pdf.name}, {edition.pages} pages, {pdf_kb:.0f} KB; "
                 f"message {sizes.get(lang, 0) / 1024:.0f} KB{tested}"
             )
-            for notice in edition.notices:
-                lines.append(f"    notice: {notice}")
+            if edition.notices:
+                # By rule, as a count: the list is `check`'s (issue 10 in French has twenty).
+                rules = Counter(
+                    n.rsplit("[", 1)[-1].rstrip("]") if n.endswith("]") else "notice" for n in edition.notices
+                )
+                counts = ", ".join(f"{count} {rule}" for rule, count in sorted(rules.items()))
+                source = edition.notices[0].split(":", 1)[0]
+                lines.append(f"    notices: {counts} (`newsletter check {source}` lists them)")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
