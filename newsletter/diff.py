@@ -461,14 +461,11 @@ def describe(difference: Difference, limit: int = 100) -> str:
     if d.identical:
         lines.append("identical: every page prints the same")
         return "\n".join(lines)
-    for change in d.changed:
-        moved = f" (was page {change.old})" if change.old != change.new else ""
-        lines.append(f"page {change.new}{moved}: changed" + (f", see {change.image}" if change.image else ""))
-        lines += [f"  + {_short(words, limit)}" for words in change.added]
-        lines += [f"  - {_short(words, limit)}" for words in change.removed]
-        if not change.added and not change.removed:
-            lines.append("  (same text; its layout differs)")
-    lines += [f"page {page}: added" for page in d.added]
+    # Changed and added pages in the order of the new PDF.
+    entries = [(page, [f"page {page}: added"]) for page in d.added]
+    entries += [(change.new, _changed_lines(change, limit)) for change in d.changed]
+    for _page, text in sorted(entries, key=lambda entry: entry[0]):
+        lines += text
     if d.renumbered:
         lines.append(f"{_runs(d.renumbered)}: the same, renumbered")
     lines += [f"page {page} of {d.old.name}: removed" for page in d.removed]
@@ -485,6 +482,15 @@ def describe(difference: Difference, limit: int = 100) -> str:
         f"{_count(len(d.references), 'reference')} moved"
     )
     return "\n".join(lines)
+
+
+def _changed_lines(change: PageChange, limit: int) -> list[str]:
+    moved = f" (was page {change.old})" if change.old != change.new else ""
+    shown = f", see {change.image}" if change.image else ""
+    words = [f"  + {_short(w, limit)}" for w in change.added] + [
+        f"  - {_short(w, limit)}" for w in change.removed
+    ]
+    return [f"page {change.new}{moved}: changed{shown}", *(words or ["  (same text; its layout differs)"])]
 
 
 def _short(words: str, limit: int) -> str:
