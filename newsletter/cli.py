@@ -21,7 +21,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
@@ -313,7 +313,7 @@ def send(
     """
     import re
 
-    from .distribute import UsageError, check_output_folder, default_ledger, deliver, plan, test_send
+    from .distribute import UsageError, check_output_folder, default_ledger, deliver, plan, send_test_messages
     from .distribute import dry_run as write_dry_run
     from .ledger import Ledger, SendLock
     from .mail import Settings, credentials, report
@@ -349,7 +349,7 @@ def send(
                 typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
                 return
             assert test is not None
-            outcomes = test_send(the_plan, settings, book, test)
+            outcomes = send_test_messages(the_plan, settings, book, test)
             for o in outcomes:
                 typer.echo(_printable(f"{o.name}: {o.state} ({o.reply})"))
             if any(o.state != "sent" for o in outcomes):
@@ -390,7 +390,7 @@ def send(
         raise typer.Exit(EXIT_CONTENT)
 
 
-def _usage(message: str) -> None:
+def _usage(message: str) -> NoReturn:
     """A wrong use of ``send``: say so, exit 2."""
     typer.echo(f"error: {message}", err=True)
     typer.echo("nothing was sent", err=True)

@@ -531,7 +531,7 @@ def deliver(
         )
 
 
-def test_send(
+def send_test_messages(
     the_plan: Plan, settings: Settings, ledger_path: Path, address: str, transport: Transport | None = None
 ) -> list[Outcome]:
     """One message per edition to ``address``, marked as a test, outside the posts' accounting
