@@ -24,6 +24,7 @@ from typing import Any
 import pikepdf
 
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
+from .check.copyfit import PageFill, page_fill
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
@@ -63,6 +64,8 @@ class BuildResult:
     html: str = ""
     #: What each page shows, as a digest: a page whose digest changed is a changed page.
     fingerprints: tuple[str, ...] = ()
+    #: How full each page is, and the sections on it (measured on the laid-out pages).
+    fills: tuple[PageFill, ...] = ()
 
 
 def output_path(source: Path, out_dir: Path, variant: str) -> Path:
@@ -184,6 +187,7 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     return BuildResult(
         content.issue, edition.name, target if options.out_dir is not None else None, len(document.pages), size,
         list(laid_out.references), findings, timings, passes, page_map, html, prints,
+        tuple(page_fill(laid_out.pages)),
     )
 
 
