@@ -351,9 +351,13 @@ class Ledger:
             pdf_sha256,
         )
 
-    def note(self, issue: str, revision: int, post: str, reply: str) -> None:
-        """Why nothing was tried for this post in this run; its state stays."""
-        self._update(issue, revision, post, "reply = ?", reply)
+    def note(self, issue: str, revision: int, posts: list[str], reply: str) -> None:
+        """Why nothing was tried for these posts in this run (one transaction); their state stays."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE messages SET reply = ?, updated = ? WHERE issue = ? AND revision = ? AND post = ?",
+                ((reply, time.time(), issue, revision, post) for post in posts),
+            )
 
     def record_test(
         self, issue: str, revision: int, language: str, address: str, message_id: str, reply: str

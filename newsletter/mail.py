@@ -185,6 +185,7 @@ def send(
         streak = _Streak(max_failures)
         interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
         last_start = 0.0
+        untried: list[str] = []
         for item in outgoing:
             entry = before[item.post.key]
             if entry.state == "sent":
@@ -201,8 +202,7 @@ def send(
                     fallback_language=item.fallback,
                     not_tried=True,
                 )
-                if run.fault is None:
-                    ledger.note(key, revision, item.post.key, outcome.reply)
+                untried.append(item.post.key)
             else:
                 if interval:
                     wait = last_start + interval - time.monotonic()
@@ -235,6 +235,8 @@ def send(
             run.outcomes.append(outcome)
             if progress:
                 progress(outcome)
+        if untried and run.fault is None:
+            ledger.note(key, revision, untried, f"not tried: {run.stopped}")
     except LedgerError as exc:
         # Before the loop (registering the posts): nothing was handed over.
         run.fault, run.stopped = exc, f"the ledger could not be written ({exc.message})"
