@@ -34,7 +34,7 @@ from .laidout import pages as laid_out_pages
 from .load import load_issue
 from .model import Issue
 from .render import Layout, image_urls, render_html
-from .typeset import BuildTimeout, PageRef, page_references, typeset
+from .typeset import FETCH_HINT, BuildTimeout, PageRef, RefusedURL, page_references, typeset
 from .typography import typeset_issue
 from .variants import cmyk_images, finisher
 
@@ -264,6 +264,11 @@ def _layout(
                 findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
                                   hint="look for a block or emphasis nested in itself many times")]
             ) from None
+        except OSError as exc:  # WeasyPrint's temporary font files on a full disk, say
+            raise EnvironmentFault(
+                f"the layout could not write its temporary files: {exc.strerror or exc}", None,
+                "free some space in the temporary folder (TMPDIR)",
+            ) from None
         references = page_references(document)
         printed = {ref.target: ref.target_page or 0 for ref in references}
         if all(ref.ok for ref in references) or printed in seen:
@@ -324,10 +329,15 @@ def _write(
             raise IssueError(findings)
 
     with _fonts_dated(calendar.timegm(issue.date.timetuple())), _environment(folder):
-        size = _write_pdf(
-            lambda handle: document.write_pdf(handle, finisher=finish, **write_options),
-            target, len(document.pages), check_output, keep=options.out_dir is not None,
-        )
+        try:
+            size = _write_pdf(
+                lambda handle: document.write_pdf(handle, finisher=finish, **write_options),
+                target, len(document.pages), check_output, keep=options.out_dir is not None,
+            )
+        except RefusedURL as exc:  # a file the layout asked for while writing (an attachment)
+            raise IssueError(
+                findings + [error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]
+            ) from None
         if options.write_html and options.out_dir is not None:
             atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     return target, size

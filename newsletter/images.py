@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, ImageFile
 
 from .errors import did_you_mean
 
@@ -42,6 +42,22 @@ def _near_names(folder: Path, name: str) -> str:
     return did_you_mean(name, names)
 
 
+def _decode_whole(img: Image.Image) -> None:
+    """Decode every pixel: a truncated JPEG or a PNG with garbage data opens fine and would
+    print as a black or half-grey box.
+
+    WeasyPrint sets Pillow's process-wide ``LOAD_TRUNCATED_IMAGES`` when it is imported (it
+    prefers half an image to none); here a truncated file must fail, so the flag is off for
+    this one decode and put back after.
+    """
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        img.load()
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def check_image(base_dir: Path, name: str) -> str | None:
     """Why the image ``name`` cannot be used, or None when it can."""
     target = resolve_image(base_dir, name)
@@ -61,10 +77,12 @@ def check_image(base_dir: Path, name: str) -> str | None:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(target) as img:
                 width, height, fmt = img.width, img.height, img.format
+                if width * height <= MAX_IMAGE_PIXELS:
+                    _decode_whole(img)
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         return f"image {name!r} has too many pixels (a decompression bomb?)"
-    except (OSError, ValueError, SyntaxError) as exc:
-        return f"image {name!r} cannot be read: {exc}"
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        return f"image {name!r} cannot be read (truncated or corrupt?): {exc}"
     if fmt not in FORMATS:
         return f"image {name!r} is {fmt}; use PNG or JPEG"
     if width * height > MAX_IMAGE_PIXELS:

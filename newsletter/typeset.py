@@ -223,13 +223,24 @@ def typeset(
             ).render(font_config=font_config, **(options or {}))
     except RefusedURL as exc:
         raise IssueError([error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]) from None
-    if document.metadata.attachments:
-        # <link rel=attachment> would embed a file in the PDF; no issue asks for one.
-        count = len(document.metadata.attachments)
+    # <link rel=attachment> and <a rel=attachment> would embed a file in the PDF when it is
+    # written; no issue asks for one, so both are refused here, before anything is written.
+    attached = [target for _, link_type, target in _links(document) if link_type == "attachment"]
+    if document.metadata.attachments or attached:
+        count = len(document.metadata.attachments) + len(attached)
         raise IssueError(
             [error(source, f"files may not be attached to the PDF ({count} attachment links)", rule="fetch", hint=FETCH_HINT)]
         )
     return document
+
+
+def _links(document: weasyprint.Document) -> list[tuple[int, str, str]]:
+    """Every link of the laid-out pages: (page, type, target)."""
+    return [
+        (number, link_type, str(target))
+        for number, page in enumerate(document.pages, start=1)
+        for link_type, target, _rect, _box in page.links
+    ]
 
 
 def describe(ref: PageRef) -> str:

@@ -220,3 +220,58 @@ def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: 
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
     assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))
+
+
+def test_anchor_attachment_link_is_refused_before_writing(minimal: Path, tmp_path: Path) -> None:
+    """``<a rel=attachment>`` would embed a file when the PDF is written: refused at layout."""
+    html = '<html><body><p><a rel="attachment" href="photo.png">the photo</a></p></body></html>'
+    with pytest.raises(IssueError, match=r"files may not be attached to the PDF \(1 attachment links\)"):
+        typeset(html, minimal.parent, [minimal.parent], minimal)
+
+
+def test_corrupt_images_are_refused_at_their_field(minimal: Path) -> None:
+    """A PNG whose chunks are valid but whose pixel data is garbage, and a truncated JPEG,
+    open without complaint: every pixel is decoded before layout."""
+    import io
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0)
+    garbage = b"\x78\x9c" + os.urandom(300)  # a zlib header, then noise
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", garbage) + chunk(b"IEND", b"")
+    (minimal.parent / "photo.png").write_bytes(png)
+    with pytest.raises(IssueError) as info:
+        build_issue(minimal, minimal.parent / "out")
+    found = [f for f in info.value.findings if f.rule == "image-file"]
+    assert found and "cannot be read (truncated or corrupt?)" in found[0].message
+    assert found[0].line is not None and found[0].field.endswith(".image")
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 200), "navy").save(buffer, "JPEG")
+    (minimal.parent / "photo.jpg").write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+    edit(minimal, "image: photo.png", "image: photo.jpg")
+    with pytest.raises(IssueError, match=r"image 'photo.jpg' cannot be read \(truncated or corrupt\?\)"):
+        build_issue(minimal, minimal.parent / "out")
+
+
+def test_a_full_disk_during_layout_is_the_environment(minimal: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WeasyPrint writes temporary font files while laying out: a full disk there is exit 4."""
+    import errno
+
+    from typer.testing import CliRunner
+
+    import newsletter.build
+    from newsletter import cli
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(newsletter.build, "typeset", full)
+    result = CliRunner().invoke(cli.app, ["build", str(minimal), "--out", str(minimal.parent / "out")])
+    assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
+    assert "No space left on device" in result.output and "this is a bug" not in result.output

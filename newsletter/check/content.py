@@ -9,6 +9,8 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..errors import FieldPath, did_you_mean
+from ..headers import HINT as HEADER_HINT
+from ..headers import header_problems
 from ..images import check_image
 from ..markup import PAGE_WORDS, Inline
 from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
@@ -186,3 +188,18 @@ def _verify(ctx: ContentContext) -> Iterator[Hit]:
         if isinstance(value, BaseModel) and getattr(value, "verify", False):
             words = next((t for p, t in _texts(value) if p and p[-1] not in ("type", "id")), "")
             yield Hit(f"translated passage to verify: {words[:60]!r}", (*path, "verify"))
+
+
+@rule("mail-header", "content", "error", HEADER_HINT)
+def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
+    for path, message in header_problems(ctx.issue):
+        yield Hit(message, path)
+
+
+@rule("markup-depth", "content", "error", "write the emphasis once, not nested in itself")
+def _markup_depth(ctx: ContentContext) -> Iterator[Hit]:
+    inline = Inline(page_label="page")
+    for path, text in _texts(ctx.issue):
+        problem = inline.nesting_problem(text)
+        if problem:
+            yield Hit(problem, path)

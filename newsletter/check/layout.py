@@ -146,3 +146,33 @@ def _glyphs(ctx: LayoutContext) -> Iterator[Hit]:
             else:
                 shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
                 yield at(where[family], f"{family} cannot print {shown}: another font would stand in", page)
+
+
+def _section_of(src: str) -> int | None:
+    """The index of the section a ``data-src`` path lies in (``sections.3.blocks.1`` -> 3)."""
+    parts = src.split(".")
+    return int(parts[1]) if len(parts) > 1 and parts[0] == "sections" and parts[1].isdigit() else None
+
+
+@rule("section-bleed", "layout", "error", "shorten the text before the figure, or make the figure smaller: it does not fit its page")
+def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
+    """Content of a section on the page where a later section starts on a new page: what a
+    float (a figure beside the text) does when it does not fit its page. WeasyPrint carries
+    its remaining lines over the page break, beside the next section's title."""
+    starts_new_page = {i for i, section in enumerate(ctx.issue.sections) if section.new_page}
+    for page in ctx.pages:
+        boxes = [box for box in page.flow.walk() if box.kind in ("text", "image") and box.src]
+        starting = {
+            index for box in boxes
+            if (index := _section_of(box.src)) is not None and box.src == f"sections.{index}.title"
+        } & starts_new_page
+        if not starting:
+            continue
+        first = min(starting)
+        reported: set[int] = set()
+        for box in boxes:
+            index = _section_of(box.src)
+            if index is not None and index < first and box.element_key not in reported:
+                reported.add(box.element_key)
+                yield at(box, f"{box.label()} of an earlier section prints on the page where section "
+                              f"{ctx.issue.sections[first].id!r} starts", page)
