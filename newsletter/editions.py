@@ -4,9 +4,10 @@ that the command line, the builds, the checks and the benchmarks all walk.
 - ``email``: attached to mails to the posts. Images downsampled to screen resolution and
   recompressed (WeasyPrint only does that when the options reach ``render()``), fonts
   subset, links and bookmarks, metadata; a 1.5 MB budget.
-- ``print``: for the print shop. A4 trim with 3 mm bleed and crop marks, colours as
-  ``device-cmyk()`` and images converted to CMYK against the FOGRA39 profile, which is also
-  the output intent; declared PDF/X-4; images at full resolution.
+- ``print``: for the print shop. A4 trim with 3 mm bleed, a slug beyond it with crop marks
+  in registration colour and a slug line; colours as ``device-cmyk()`` and images converted
+  to CMYK against the FOGRA39 profile made with a 300 % ink limit, which is also the output
+  intent; declared PDF/X-4; no annotations; images at full resolution (``Press``).
 - ``archive``: for the archive and the website. PDF/A-3u and tagged, with the PDF/UA-1
   identification added to its XMP (WeasyPrint declares one variant at a time).
 
@@ -26,6 +27,27 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .model import Issue
+
+
+@dataclass(frozen=True)
+class Press:
+    """What the print shop's press asks of an edition: the profile, the ink limit, the marks.
+
+    The profile is made for the ink limit (``colprof -l300``, see ``layouts/icc/README.md``):
+    change one, remake the other. The ``ink-coverage`` rule measures against ``ink_limit``.
+    """
+
+    #: The CMYK output profile in the layout folder: images are converted with it, and it is
+    #: the output intent (``print.css`` names the same file; ``print-intent`` checks both agree).
+    profile: str = "icc/FOGRA39L-coated-300.icc"
+    #: Total area coverage allowed anywhere on a page, in per cent of one ink (C+M+Y+K).
+    ink_limit: float = 300.0
+    #: The slug: how far beyond the bleed the media box reaches (mm), for marks and the slug line.
+    slug_mm: float = 10.0
+    #: Print a CMYK colour bar in the slug (solids, tints and overprints) for the press operator.
+    colour_bar: bool = False
+    #: Resolution (dpi) at which Ghostscript renders the separations to measure the coverage.
+    coverage_dpi: int = 72
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,8 @@ class Variant:
     declare_pdfua: bool = False
     #: The edition's own rules (``check/editions.py``), besides the rules of every edition.
     rules: frozenset[str] = frozenset()
+    #: For the press: marks and slug, ink limit, no annotations (``marks.py``); None for screens.
+    press: Press | None = None
 
     def write_options(self, issue: Issue) -> dict[str, Any]:
         """Options for ``Document.write_pdf`` of this edition of ``issue``."""
@@ -84,7 +108,24 @@ VARIANTS: dict[str, Variant] = {
         pdf_variant="pdf/x-4",
         size_budget_mb=100.0,
         cmyk_images=True,
-        rules=frozenset({"image-resolution", "print-boxes", "print-cmyk", "print-intent", "interpolate"}),
+        rules=frozenset(
+            {
+                "image-resolution",
+                "image-resolution-low",
+                "hairline",
+                "small-text-inks",
+                "text-inks",
+                "print-boxes",
+                "print-cmyk",
+                "print-intent",
+                "print-fonts",
+                "print-annotations",
+                "print-marks",
+                "ink-coverage",
+                "interpolate",
+            }
+        ),
+        press=Press(),
     ),
     "archive": Variant(
         "archive",

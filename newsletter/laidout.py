@@ -142,6 +142,43 @@ class Box:
         pixels = getattr(getattr(self._box, "replacement", None), "width", None)
         return pixels if isinstance(pixels, int) else None
 
+    @property
+    def height(self) -> float:
+        """Its content height (0 when not laid out)."""
+        height = getattr(self._box, "height", None)
+        return float(height) if isinstance(height, (int, float)) else 0.0
+
+    @property
+    def image_size(self) -> tuple[int, int] | None:
+        """The intrinsic size in pixels (width, height) of an image box."""
+        replacement = getattr(self._box, "replacement", None)
+        width, height = getattr(replacement, "width", None), getattr(replacement, "height", None)
+        return (width, height) if isinstance(width, int) and isinstance(height, int) else None
+
+    @property
+    def font_size(self) -> float:
+        """The size of its text, in points."""
+        return float(self._box.style["font_size"]) * 0.75
+
+    @property
+    def colour(self) -> Colour:
+        """The colour of its text."""
+        return _colour(self._box.style["color"])
+
+    def strokes(self) -> list[Stroke]:
+        """The lines it draws: its borders and, for a multi-column box, its column rules;
+        those that print (a width, a style other than none or hidden, a visible colour)."""
+        style = self._box.style
+        found = []
+        multi_column = style["column_count"] != "auto" or style["column_width"] != "auto"
+        sides = [(side, f"border_{side}") for side in ("top", "right", "bottom", "left")]
+        for name, prefix in sides + ([("column rule", "column_rule")] if multi_column else []):
+            width, colour = style[f"{prefix}_width"], style[f"{prefix}_color"]
+            if style[f"{prefix}_style"] in ("none", "hidden") or not width or getattr(colour, "alpha", 1) == 0:
+                continue
+            found.append(Stroke(name, float(width) * 0.75, _colour(colour)))
+        return found
+
     def attribute(self, name: str) -> str | None:
         """An attribute of the box's HTML element."""
         element = getattr(self._box, "element", None)
@@ -174,6 +211,39 @@ class Box:
         """``dt '€1,830,000'``: the element and the start of its text, for messages."""
         text = " ".join(" ".join(b.text.strip() for b in self.walk() if b.text).split())
         return f"{self.tag} {text[:40]!r}" if text else str(self.tag)
+
+
+@dataclass(frozen=True)
+class Colour:
+    """A colour as the layout holds it: its CSS space (``device-cmyk``, ``srgb``...), its
+    coordinates (0 to 1 for CMYK) and its opacity."""
+
+    space: str
+    coordinates: tuple[float, ...]
+    alpha: float = 1.0
+
+    def inks(self) -> dict[str, float] | None:
+        """The process inks it prints with and their tints (only those above half a per cent),
+        or None when it is not a CMYK colour (the RIP would choose the inks)."""
+        if self.space != "device-cmyk":
+            return None
+        return {ink: value for ink, value in zip("CMYK", self.coordinates, strict=False) if value > 0.005}
+
+
+def _colour(color: Any) -> Colour:
+    """A ``Colour`` from WeasyPrint's computed colour (tinycss2's ``Color``)."""
+    space = str(getattr(color, "space", "srgb"))
+    coordinates = tuple(float(c) for c in getattr(color, "coordinates", ()))
+    return Colour(space, coordinates, float(getattr(color, "alpha", 1.0)))
+
+
+@dataclass(frozen=True)
+class Stroke:
+    """A line a box draws: a border side or a column rule, its width (pt) and colour."""
+
+    what: str
+    width: float
+    colour: Colour
 
 
 @dataclass(frozen=True)

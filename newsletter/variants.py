@@ -1,5 +1,6 @@
 """The work that sets the editions apart (their data is in ``editions.py``): images
-converted to the print profile, and the finisher that makes the XMP reproducible.
+converted to the print profile, and the finisher that makes the XMP reproducible and, for
+the press, finishes the PDF (marks, slug, overprint, no annotations: ``press.py``).
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from typing import Any
 
 from PIL import Image, ImageCms
 
-from .editions import Variant, stable_id
+from .editions import Press, Variant, stable_id
 from .model import Issue, figures
+from .press import finish_for_press
 
-#: The print edition's output profile (see layouts/icc/README.md).
-CMYK_PROFILE = "icc/FOGRA39L-coated.icc"
+#: The print edition's output profile, in the layout folder (see layouts/icc/README.md).
+CMYK_PROFILE = Press().profile
 
 
 def finisher(variant: Variant, issue: Issue) -> Any:
     """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
 
     WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one variant
-    only; this rewrites the first and adds the PDF/UA-1 identification for the archive.
+    only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
+    edition for the press is then finished for it (``press.finish_for_press``).
     """
     did = f"xmp.did:{stable_id(issue, variant.name)}"
 
@@ -41,21 +44,30 @@ def finisher(variant: Variant, issue: Issue) -> Any:
                 )
                 xmp = xmp.replace(b"</rdf:RDF>", declaration + b"</rdf:RDF>", 1)
             obj.stream = [xmp]
+        if variant.press is not None:
+            finish_for_press(pdf, issue, variant.name, variant.press)
 
     return finish
 
 
-def cmyk_images(issue: Issue, image_base: Path, layout_dir: Path) -> dict[str, str]:
+def cmyk_images(
+    issue: Issue, image_base: Path, layout_dir: Path, profile: str = CMYK_PROFILE
+) -> dict[str, str]:
     """Convert every figure image to a CMYK JPEG for the output profile; name -> data: URL.
 
     Colour management is done here, with the same profile as the output intent, rather than
-    left to the print shop's RIP: the PDF/X-4 then holds no RGB at all. The result is a
+    left to the print shop's RIP: the PDF/X-4 then holds no RGB at all. The profile (a file
+    of the layout folder) goes into each JPEG, so that the finisher can tag the image with it
+    and the ``print-intent`` rule can check it is the output intent's. The result is a
     ``data:`` URL because WeasyPrint names an image by the MD5 of its URL: a file in a
     temporary folder would make every build's bytes different.
     """
     srgb = ImageCms.createProfile("sRGB")
-    cmyk = ImageCms.getOpenProfile(str(layout_dir / CMYK_PROFILE))
-    transform = ImageCms.buildTransform(srgb, cmyk, "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC)
+    profile_bytes = (layout_dir / profile).read_bytes()
+    cmyk = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
+    transform = ImageCms.buildTransform(
+        srgb, cmyk, "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC
+    )
     converted: dict[str, str] = {}
     for _, figure in figures(issue):
         if figure.image in converted:
@@ -65,7 +77,8 @@ def cmyk_images(issue: Issue, image_base: Path, layout_dir: Path) -> dict[str, s
         cmyk_image = ImageCms.applyTransform(rgb, transform)
         assert cmyk_image is not None  # None only when converting in place
         buffer = io.BytesIO()
-        cmyk_image.save(buffer, "JPEG", quality=92)
-        converted[figure.image] = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        cmyk_image.save(buffer, "JPEG", quality=92, icc_profile=profile_bytes)
+        converted[figure.image] = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode(
+            "ascii"
+        )
     return converted
-

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from conftest import ISSUE_10, output_findings, spoil
+from conftest import ISSUE_10, edit, output_findings, spoil
 from PIL import Image
 
 from newsletter.build import BuildResult, build_all, build_issue
@@ -80,14 +80,19 @@ def test_email_downsamples_a_5_mb_photo(minimal: Path, tmp_path: Path) -> None:
 # ---------- print
 
 
-def test_print_has_trim_and_bleed_on_every_page(editions: dict[str, BuildResult]) -> None:
+def test_print_has_trim_bleed_and_slug_on_every_page(editions: dict[str, BuildResult]) -> None:
     with _open(editions["print"]) as pdf:
         for page in pdf.pages:
             trim = [float(v) for v in page.obj.TrimBox]
             bleed = [float(v) for v in page.obj.BleedBox]
+            media = [float(v) for v in page.obj.MediaBox]
             assert trim[2] - trim[0] == pytest.approx(210 * MM, abs=0.1)
             assert trim[3] - trim[1] == pytest.approx(297 * MM, abs=0.1)
-            assert trim[0] - bleed[0] == pytest.approx(3 * MM, abs=0.1)
+            for side in range(4):
+                sign = -1 if side < 2 else 1
+                assert sign * (bleed[side] - trim[side]) == pytest.approx(3 * MM, abs=0.01)
+                # The slug: the media box 10 mm beyond the bleed (the marks need 5 at least).
+                assert sign * (media[side] - bleed[side]) == pytest.approx(10 * MM, abs=0.01)
 
 
 def test_print_is_cmyk_pdfx4_with_output_intent(editions: dict[str, BuildResult]) -> None:
@@ -98,6 +103,7 @@ def test_print_is_cmyk_pdfx4_with_output_intent(editions: dict[str, BuildResult]
         assert "<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in xmp
         assert re.search(r"xmpMM:DocumentID>xmp\.did:[0-9a-f-]{36}<", xmp)
         cmyk_fills = 0
+        intent_profile = intent.DestOutputProfile.read_bytes()
         for page in pdf.pages:
             for instruction in pikepdf.parse_content_stream(page):
                 operator = str(getattr(instruction, "operator", ""))
@@ -106,7 +112,12 @@ def test_print_is_cmyk_pdfx4_with_output_intent(editions: dict[str, BuildResult]
                     assert str(instruction.operands[0]) != "/DeviceRGB"
                     cmyk_fills += str(instruction.operands[0]) == "/DeviceCMYK"
             for image in page.get_images().values():
-                assert str(image.ColorSpace) == "/DeviceCMYK"
+                # CMYK, tagged with the profile it was converted with: the output intent's own stream.
+                space = image.ColorSpace
+                assert str(space[0]) == "/ICCBased" and space[1].objgen == intent.DestOutputProfile.objgen
+                assert space[1].read_bytes() == intent_profile
+            # WeasyPrint's unused Lab spaces are gone; only the registration colour is declared.
+            assert set(page.Resources.ColorSpace.keys()) == {"/Registration"}
         assert cmyk_fills > 100
 
 
@@ -227,7 +238,7 @@ def test_print_cmyk_rule(spoilable: object) -> None:
         doc.pages[1].contents_add(doc.make_stream(b"1 0 0 rg 0 0 10 10 re f"), prepend=False)
 
     found = spoilable("print", paint_rgb)  # type: ignore[operator]
-    assert found == ["print-cmyk: RGB colour in the page content (rg)"]
+    assert found == ["print-cmyk: RGB or Lab colour in the page content (rg)"]
 
 
 def test_print_intent_rule(spoilable: object) -> None:
@@ -271,13 +282,21 @@ def test_bookmarks_rule(spoilable: object) -> None:
     assert spoilable("email", drop) == ["bookmarks: the PDF has 0 bookmarks for the cover and 10 sections"]  # type: ignore[operator]
 
 
-def test_image_resolution_rule(minimal: Path) -> None:
-    """The fixture's 1000 px photo over the 178 mm text width prints at about 143 dpi."""
+def test_image_resolution_rules(minimal: Path) -> None:
+    """The fixture's 1000 px photo over the 178 mm text width prints at about 143 dpi: an
+    error in print (under 150 dpi), at the figure's field, once it is no longer a stand-in;
+    nothing in the email edition."""
     from newsletter.build import check_issue
 
-    found = [f for f in check_issue(minimal, variant="print") if f.rule == "image-resolution"]
-    assert found and found[0].page == 2 and re.search(r"image photo\.png prints at 1\d\d dpi", found[0].message)
-    assert not [f for f in check_issue(minimal, variant="email") if f.rule == "image-resolution"]
+    assert not [f for f in check_issue(minimal, variant="print") if f.rule.startswith("image-resolution")]
+    edit(minimal, "stand_in: true", "stand_in: false")
+
+    found = [f for f in check_issue(minimal, variant="print") if f.rule.startswith("image-resolution")]
+    assert [(f.rule, f.severity, f.field, f.page) for f in found] == [
+        ("image-resolution-low", "error", "sections[0].blocks[1].image", 2)
+    ]
+    assert re.search(r"image photo\.png prints at 1\d\d dpi", found[0].message)
+    assert not [f for f in check_issue(minimal, variant="email") if f.rule.startswith("image-resolution")]
 
 
 def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ module of its stage and a fixture in ``tests/fixtures/check/``.
 from __future__ import annotations
 
 from . import content, copyfit, editions, layout, output, siblings
+from . import printshop as printshop
 from .content import guess_language
 from .registry import RULES, STAGES, ContentContext, Hit, LayoutContext, OutputContext, Rule, rule, run_checks
 

@@ -1,5 +1,6 @@
-"""Edition rules: what the print shop and the archive ask of their PDFs. Each runs only for
-the editions that list it in their ``rules`` (``editions.py``)."""
+"""Edition rules: what the archive and the email edition ask of their PDFs. Each runs only for
+the editions that list it in their ``rules`` (``editions.py``). The print shop's rules are in
+``printshop.py``."""
 
 from __future__ import annotations
 
@@ -10,21 +11,7 @@ from typing import Any
 import pikepdf
 
 from ..model import figures
-from .layout import at
-from .registry import Hit, LayoutContext, OutputContext, rule
-
-
-@rule("image-resolution", "layout", "warning", "supply the image at 300 dpi or more for its printed size", edition_only=True)
-def _image_resolution(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        for box in page.flow.walk():
-            pixels = box.image_pixels
-            if pixels is None or not box.width:
-                continue
-            dpi = pixels / (box.width / 96)
-            if dpi < 300:
-                source = box.attribute("data-source") or "?"
-                yield at(box, f"image {source} prints at {dpi:.0f} dpi ({pixels} px over {box.width / 96 * 25.4:.0f} mm)", page)
+from .registry import Hit, OutputContext, rule
 
 
 def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
@@ -40,52 +27,6 @@ def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
 def _xmp(pdf: pikepdf.Pdf) -> str:
     meta = pdf.Root.get("/Metadata")
     return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
-
-
-@rule("print-boxes", "output", "error", "report it: every page of the print edition needs a TrimBox and a BleedBox", edition_only=True)
-def _print_boxes(ctx: OutputContext) -> Iterator[Hit]:
-    pdf = ctx.pdf
-    for number, page in enumerate(pdf.pages, start=1):
-        trim, bleed = page.obj.get("/TrimBox"), page.obj.get("/BleedBox")
-        if trim is None or bleed is None:
-            yield Hit("the page has no TrimBox or no BleedBox", page=number)
-        elif not (float(bleed[0]) < float(trim[0]) and float(bleed[2]) > float(trim[2])):
-            yield Hit("the BleedBox does not extend beyond the TrimBox", page=number)
-
-
-_RGB_OPERATORS = {"rg", "RG"}
-
-
-@rule("print-cmyk", "output", "error", "set every colour with device-cmyk() in print.css, and images in CMYK", edition_only=True)
-def _print_cmyk(ctx: OutputContext) -> Iterator[Hit]:
-    pdf = ctx.pdf
-    for number, page in enumerate(pdf.pages, start=1):
-        rgb = set()
-        for instruction in pikepdf.parse_content_stream(page):
-            if not isinstance(instruction, pikepdf.ContentStreamInstruction):
-                continue  # an inline image: checked with the images
-            name, operands = str(instruction.operator), instruction.operands
-            if name in _RGB_OPERATORS:
-                rgb.add(name)
-            elif name in ("cs", "CS") and str(operands[0]) in ("/DeviceRGB", "/CalRGB"):
-                rgb.add(f"{operands[0]} {name}")
-        if rgb:
-            yield Hit(f"RGB colour in the page content ({', '.join(sorted(rgb))})", page=number)
-    for number, name, image in _unique_images(pdf):
-        if str(image.get("/ColorSpace")) in ("/DeviceRGB", "/CalRGB"):
-            yield Hit(f"image {name} is RGB", page=number)
-
-
-@rule("print-intent", "output", "error", "report it: the print edition must be PDF/X-4 with a CMYK output intent", edition_only=True)
-def _print_intent(ctx: OutputContext) -> Iterator[Hit]:
-    pdf = ctx.pdf
-    intents: Any = pdf.Root.get("/OutputIntents") or []
-    if not any(str(i.get("/S")) == "/GTS_PDFX" and "/DestOutputProfile" in i for i in intents):
-        yield Hit("no PDF/X output intent with its ICC profile")
-    elif intents[0].DestOutputProfile.get("/N") != 4:
-        yield Hit("the output intent's profile is not CMYK")
-    if "PDF/X-4" not in _xmp(pdf):
-        yield Hit("the XMP metadata does not declare PDF/X-4")
 
 
 @rule("archive-ids", "output", "error", "report it: the archive edition must declare PDF/A-3u and PDF/UA-1", edition_only=True)
