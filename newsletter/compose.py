@@ -30,6 +30,7 @@ from .headers import header_problem
 from .model import Issue
 from .recipients import Post, slug
 from .render import Layout, jinja_env, labels_for
+from .typography import typeset_issue
 
 #: 7-bit messages with CRLF line ends, as they go on the wire.
 POLICY = SMTP.clone(cte_type="7bit")
@@ -196,17 +197,21 @@ class Composer:
     def _make_body(self, edition: Edition) -> _Body:
         labels = labels_for(self._layout, edition.language)
         env = jinja_env(self._layout, labels)
-        teasers = [(t.text, edition.teaser_pages.get(t.target)) for t in edition.issue.cover.teasers]
+        # The mail reads like the PDF: its text typeset by the rules of its language.
+        issue = typeset_issue(edition.issue)
+        teasers = [(t.text, edition.teaser_pages.get(t.target)) for t in issue.cover.teasers]
         pdf = edition.pdf.read_bytes()
         data = {
-            "issue": edition.issue,
+            "issue": issue,
             "labels": labels,
             "teasers": teasers,
             "pages": edition.pages,
             "size_kb": round(len(pdf) / 1024),
             "revision": self.revision,
         }
-        subject = f"{edition.issue.series} – {labels['issue']} {edition.issue.number}: {edition.issue.title}"
+        subject = str(labels["mail_subject"]).format(
+            series=issue.series, issue=labels["issue"], number=issue.number, title=issue.title
+        )
         problem = header_problem(subject, "a mail's subject")
         if problem:
             # The issue's own fields are checked before (``header_problems``): what is left is

@@ -35,8 +35,8 @@ from .ledger import Entry, Ledger, SendLock
 from .load import Loaded, format_path, load_issue, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .markup import Inline
-from .model import Figure
-from .recipients import Post, RecipientList
+from .model import Figure, Issue
+from .recipients import Post, RecipientList, legacy_slug
 from .render import Layout
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
@@ -350,6 +350,30 @@ def mail_problems(loaded: Loaded) -> list[Finding]:
     return findings
 
 
+def _keys_kept(ledger_path: Path, key: str, issue: Issue, posts: list[Post]) -> tuple[str, list[Post]]:
+    """The issue's key and the posts, with the ids a ledger already holds kept.
+
+    Ids are made from names; earlier versions dropped accented letters where they now
+    transliterate them (``des-tres-humains`` became ``des-etres-humains``). A send resumed
+    with new ids would go out to every post again: where the ledger knows only the old id
+    of the issue or of a post (without an ``id:`` of its own), the old one is kept.
+    """
+    if not ledger_path.exists():
+        return key, posts
+    old_key = f"{legacy_slug(issue.series)}-{issue.number}"
+    with Ledger(ledger_path, create=False) as ledger:
+        if old_key != key and not ledger.entries(key) and ledger.entries(old_key):
+            key = old_key
+        known = {entry.post for entry in ledger.entries(key)}
+    kept = []
+    for post in posts:
+        old = legacy_slug(post.name)
+        if post.id is None and post.key not in known and old in known:
+            post = post.model_copy(update={"id": old})
+        kept.append(post)
+    return key, kept
+
+
 def previous_revision(ledger_path: Path, key: str, revision: int) -> dict[str, Entry]:
     """For a correction (``revision`` > 1): the entry of each post that had revision
     ``revision - 1`` (sent, or possibly arrived). Raises ``UsageError`` when none had it."""
@@ -407,6 +431,9 @@ def plan(
     editions = {main_language: editions[main_language], **editions}
     composer = Composer(
         editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
+    )
+    composer.key, posts = _keys_kept(
+        ledger_path or default_ledger(out_dir), composer.key, editions[main_language].issue, posts
     )
     references: dict[str, tuple[str, ...]] = {}
     if revision > 1:

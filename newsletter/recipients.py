@@ -11,6 +11,7 @@ its second place, and receives one copy per send (``RecipientList.unique``).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
@@ -139,7 +140,16 @@ class RecipientList:
 
 
 def slug(text: str) -> str:
-    """``Embassy of France in Sarajevo`` -> ``embassy-of-france-in-sarajevo``."""
+    """``Ambassade de France à Sarajevo`` -> ``ambassade-de-france-a-sarajevo``: accented
+    letters transliterated (``êtres`` -> ``etres``), never dropped."""
+    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss"))
+    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64] or "post"
+
+
+def legacy_slug(text: str) -> str:
+    """The slug of earlier versions, which dropped accented letters (``des-tres-humains``):
+    ids already in a send ledger were made with it, and keep it (see ``distribute.plan``)."""
     ascii_text = text.lower().encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64] or "post"
 

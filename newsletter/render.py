@@ -45,7 +45,7 @@ class Layout:
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).
-_CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str}
+_CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str, "mail_subject": str}
 #: Languages an issue may be written in: every one needs the whole label table.
 LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
 

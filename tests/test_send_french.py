@@ -1,0 +1,75 @@
+"""Mail per language: the French posts get the French edition with a French subject and body
+set in French typography; ids transliterate accents, and a post already in a ledger keeps
+the id it has there (a resumed send must not go out again because an id changed)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+from pathlib import Path
+
+from conftest import edit
+from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
+
+from newsletter.distribute import dry_run, plan
+from newsletter.ledger import Ledger
+from newsletter.recipients import legacy_slug, load_recipients, slug
+
+
+def _messages(folder: Path) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for p in sorted(folder.glob("*.eml"))
+    ]
+
+
+def test_a_french_post_gets_a_french_subject_and_body(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+    the_plan = plan(mail_issue, load_recipients(_recipients(tmp_path, 2, 25, french_every=2)), out)
+    written = dry_run(the_plan, out)
+    messages = {m["Content-Language"]: m for m in _messages(written[0].parent)}
+    french, english = messages["fr"], messages["en"]
+    assert french["Subject"] == "Test series\u00a0– Numéro 7\u00a0: Un petit numéro"
+    body = french.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Dans ce numéro\u00a0:" in body and "d’introduction" in body and "'" not in body
+    assert "page\u00a0" in body
+    assert english["Subject"] == "Test series\u00a0– Issue 7: A small issue"
+    assert "\u00a0:" not in english["Subject"]
+
+
+def test_ids_transliterate_accented_letters() -> None:
+    assert slug("Lutte contre la traite des êtres humains") == "lutte-contre-la-traite-des-etres-humains"
+    assert slug("Ambassade de France à Sarajevo") == "ambassade-de-france-a-sarajevo"
+    assert slug("Œuvre sociale") == "oeuvre-sociale"
+    assert legacy_slug("Lutte contre la traite des êtres humains") == "lutte-contre-la-traite-des-tres-humains"
+
+
+def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+    """A ledger written when ids dropped accented letters: the post it holds is not sent again."""
+    folder = tmp_path / "issue"
+    shutil.copytree(mail_issue.parent, folder)
+    source = folder / mail_issue.name
+    edit(source, "series: Test series", "series: Traite des êtres humains")
+    edit(source.with_name("issue.fr.yaml"), "series: Test series", "series: Traite des êtres humains")
+    recipients_file = tmp_path / "recipients.yaml"
+    recipients_file.write_text(
+        "sender: newsletter@example.org\nposts:\n"
+        "  - name: Ambassade de France à Sarajevo\n    addresses: [sarajevo@example.org]\n"
+        "  - name: Ambassade de France à Skopje\n    addresses: [skopje@example.org]\n",
+        encoding="utf-8",
+    )
+    old_issue, old_post = "traite-des-tres-humains-7", "ambassade-de-france-sarajevo"
+    ledger_path = out / "mail" / "ledger.sqlite"
+    ledger_path.parent.mkdir(parents=True, exist_ok=True)
+    with Ledger(ledger_path) as ledger:
+        ledger.register(old_issue, 1, [(old_post, "Ambassade de France à Sarajevo", "<old@example.org>", "en",
+                                        "sarajevo@example.org", "")])
+        ledger.mark(old_issue, 1, old_post, "sent", "250 OK")
+    the_plan = plan(source, load_recipients(recipients_file), out)
+    assert the_plan.key == old_issue
+    keys = {o.post.name: o.post.key for o in the_plan.outgoing}
+    # The post in the ledger keeps its old id; the other, new to the ledger, gets the new one.
+    assert keys == {"Ambassade de France à Sarajevo": old_post, "Ambassade de France à Skopje": "ambassade-de-france-a-skopje"}
+    with Ledger(ledger_path, create=False) as ledger:
+        summary = the_plan.summary(ledger)
+    assert "1 to send now (1 sent before)" in summary
