@@ -697,6 +697,35 @@ def schema(
     typer.echo(f"wrote {out}")
 
 
+@app.command()
+@_reported
+def serve(
+    issue: IssueArg,
+    port: Annotated[
+        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).", metavar="N", min=0, max=65535)
+    ] = 8000,
+    variant: CheckVariantOpt = Edition["email"],
+    time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
+    layout: LayoutOpt = None,
+) -> None:
+    """A live preview in the browser, on this machine only (http://127.0.0.1:8000/): the pages as facing pages, how full each is, the findings beside their page.
+
+    Saving the issue, an image or a layout file updates the page by itself (only the pages that changed are fetched again); a save with errors shows them over the last good pages. The Mail button shows the message a post receives in each language. Ctrl-C stops it. A port already taken ends it with exit 4.
+    """
+    from .serve import ServeOptions
+    from .serve import serve as run_server
+
+    _require(issue)
+    if variant is Edition["all"]:
+        typer.echo("error: preview one edition at a time: --variant email, print or archive", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        run_server(ServeOptions(issue, variant.value, _layout(layout), port, time_limit=time_limit), typer.echo)
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
+    typer.echo("stopped")
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 

@@ -1,0 +1,84 @@
+"""Benchmark: from saving issue 10 to the changed page in view in ``newsletter serve``.
+
+The preview runs in this process on a free port with a copy of issue 10; a headless Chromium
+(Debian's, driven by Playwright) shows it. Each round saves the issue with one paragraph
+changed (alternately there and back) and waits until the browser has loaded the new image of
+the first page that changed; the page records when each image finished loading
+(``window.__swaps``, in ``newsletter/web/app.js``). Prints every round and the median.
+
+Run: .venv/bin/python bench/bench_serve.py [--rounds 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from newsletter.serve import ServeOptions, serving
+
+ISSUE = ROOT / "issues" / "issue-10.yaml"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: The edit: one paragraph of the "since 2010" section, and back.
+BEFORE, AFTER = "Sarajevo, Bosnia and", "Sarajevo (Bosnia) and"
+
+
+def main() -> None:
+    """Run the rounds and print the times."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="bench-serve-") as work:
+        folder = Path(work) / "issues"
+        shutil.copytree(ISSUE.parent, folder)
+        issue = folder / ISSUE.name
+        text = issue.read_text(encoding="utf-8")
+        with serving(ServeOptions(issue, port=0)) as url, sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page()
+            page.goto(url)
+            page.wait_for_function(
+                "document.querySelectorAll('img.page-image').length === 12", timeout=120_000
+            )
+            page.wait_for_function("window.__view.status === 'ready'", timeout=120_000)
+            time.sleep(1)
+            times = []
+            for round_ in range(args.rounds):
+                old, new = (BEFORE, AFTER) if round_ % 2 == 0 else (AFTER, BEFORE)
+                swaps = page.evaluate("window.__swaps.length")
+                saved = time.time() * 1000
+                issue.write_text(text.replace(old, new, 1) if round_ % 2 == 0 else text, encoding="utf-8")
+                page.wait_for_function(f"window.__swaps.length > {swaps}", timeout=60_000)
+                first = page.evaluate(f"window.__swaps[{swaps}]")
+                elapsed = (first["at"] - saved) / 1000
+                times.append(elapsed)
+                print(f"round {round_ + 1}: page {first['page']} in view {elapsed:.2f} s after the save")
+                # Let the rest of the rebuild finish before the next save.
+                page.wait_for_function(
+                    "window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=60_000
+                )
+                time.sleep(0.5)
+            browser.close()
+    print(
+        f"median of {len(times)}: {statistics.median(times):.2f} s (min {min(times):.2f}, max {max(times):.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

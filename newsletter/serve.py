@@ -1,0 +1,580 @@
+"""The live preview: ``newsletter serve ISSUE`` shows an edition's pages in the browser and
+follows every save.
+
+Input: an issue file and a layout. Output: a web page on 127.0.0.1 (``newsletter/web/``)
+showing the pages as facing pages, how full each page is and the findings of the checks
+beside the pages they concern, kept up to date as the editor saves.
+
+How it stays fast: one warm ``Session`` rebuilds the edition after each save (``watchfiles``
+watches the issue's folder and the layout). The browser holds a server-sent event stream
+(Starlette, served by uvicorn); each event is the whole *view* (``View``): the pages with a
+version each (a digest of the page's PNG), so the browser fetches again only the images
+whose version changed (``/pages/<n>.png?v=<version>``, cached for good). The pages that
+changed are rendered first, and shown before the others are looked at.
+
+A broken save (YAML that does not parse, a check that fails) keeps the last good pages and
+shows the located errors over them; the next good save clears them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import errno
+import hashlib
+import io
+import json
+import re
+import socket
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field, replace
+from email.message import Message
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from .build import DEFAULT_LAYOUT
+from .check.copyfit import PageFill
+from .defaults import DEFAULT_TIME_LIMIT
+from .errors import EnvironmentFault, Finding
+from .render import Layout
+from .session import Session
+
+if TYPE_CHECKING:
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+#: Only this machine: the preview shows unpublished work and runs no authentication.
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+#: Where the page's HTML, script and stylesheet are.
+WEB = Path(__file__).resolve().parent / "web"
+#: An idle event stream is sent a comment this often, so that proxies and the browser keep it.
+KEEPALIVE_SECONDS = 15.0
+#: How long watchfiles waits for a save to settle (ms): editors write a file in one or two calls.
+WATCH_STEP_MS = 20
+#: The sender the mail preview is composed with (the recipients file names the real one).
+PREVIEW_SENDER = "editors@example.org"
+_SECTION_FIELD = re.compile(r"^sections\[(\d+)\]")
+
+Status = Literal["starting", "building", "ready", "error"]
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What to serve and how."""
+
+    issue: Path
+    variant: str = "email"
+    layout: Layout = DEFAULT_LAYOUT
+    port: int = DEFAULT_PORT
+    #: Resolution of the page images (96: a page at 100 % on most screens).
+    dpi: float = 96.0
+    time_limit: float | None = DEFAULT_TIME_LIMIT
+
+
+@dataclass(frozen=True)
+class PageView:
+    """One page as the browser shows it."""
+
+    number: int
+    #: A digest of the page's image: a new version is a page that looks different.
+    version: str
+    full: float | None
+    findings: tuple[Finding, ...] = ()
+
+
+@dataclass(frozen=True)
+class View:
+    """Everything the page shows; a new one after each change, pushed whole to the browser."""
+
+    issue: str
+    variant: str
+    status: Status = "starting"
+    generation: int = 0
+    pages: tuple[PageView, ...] = ()
+    #: Findings that concern no page in particular.
+    findings: tuple[Finding, ...] = ()
+    #: The errors of the last save, shown over the last good pages until a good save.
+    errors: tuple[Finding, ...] = ()
+    #: Pages being rebuilt (the layout says they changed; their new image is on its way).
+    stale: tuple[int, ...] = ()
+    #: Seconds the last rebuild took.
+    seconds: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as the browser reads it (``newsletter/web/app.js``)."""
+        return {
+            "issue": self.issue,
+            "variant": self.variant,
+            "status": self.status,
+            "generation": self.generation,
+            "pages": [
+                {
+                    "page": p.number,
+                    "version": p.version,
+                    "url": f"/pages/{p.number}.png?v={p.version}",
+                    "full": None if p.full is None else round(p.full, 2),
+                    "findings": [_finding(f) for f in p.findings],
+                }
+                for p in self.pages
+            ],
+            "findings": [_finding(f) for f in self.findings],
+            "errors": [_finding(f) for f in self.errors],
+            "stale": list(self.stale),
+            "seconds": None if self.seconds is None else round(self.seconds, 2),
+        }
+
+
+def _finding(finding: Finding) -> dict[str, Any]:
+    return {**finding.as_dict(), "where": finding.where, "text": str(finding), "excerpt": finding.excerpt}
+
+
+def place_findings(
+    findings: Sequence[Finding], fills: Sequence[PageFill], section_ids: Sequence[str]
+) -> tuple[dict[int, list[Finding]], list[Finding]]:
+    """The findings by page, and those of no page.
+
+    A layout finding names its page. A content finding names a field: a field of a section
+    goes beside the section's first page, a field of the cover or the issue's metadata beside
+    page 1, so that an editor sees the finding where the text prints.
+    """
+    first_page: dict[str, int] = {}
+    for fill in fills:
+        for part in fill.sections:
+            first_page.setdefault(part.id, fill.page)
+    pages = {fill.page for fill in fills}
+    by_page: dict[int, list[Finding]] = {}
+    loose: list[Finding] = []
+    for finding in findings:
+        page = finding.page
+        if page is None and finding.field:
+            match = _SECTION_FIELD.match(finding.field)
+            if match is None:
+                page = 1
+            elif int(match.group(1)) < len(section_ids):
+                page = first_page.get(section_ids[int(match.group(1))])
+        if page is not None and page in pages:
+            by_page.setdefault(page, []).append(finding)
+        else:
+            loose.append(finding)
+    return by_page, loose
+
+
+@dataclass
+class Rendered:
+    """The pages of the last good build: each page's PNG and version, how full each is."""
+
+    images: dict[int, bytes] = field(default_factory=dict)
+    versions: dict[int, str] = field(default_factory=dict)
+    fills: tuple[PageFill, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    section_ids: tuple[str, ...] = ()
+
+
+def render_pages(pdf: Path, numbers: Sequence[int], dpi: float) -> dict[int, bytes]:
+    """PNG images of the pages ``numbers`` (1-based) of ``pdf``."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(str(pdf))
+    try:
+        images: dict[int, bytes] = {}
+        for number in numbers:
+            image = document[number - 1].render(scale=dpi / 72).to_pil().convert("RGB")
+            buffer = io.BytesIO()
+            # Fast compression: the image crosses the loopback, size hardly matters; time does.
+            image.save(buffer, format="PNG", compress_level=1)
+            images[number] = buffer.getvalue()
+        return images
+    finally:
+        document.close()
+
+
+def _version(png: bytes) -> str:
+    return hashlib.blake2b(png, digest_size=6).hexdigest()
+
+
+class Engine:
+    """Rebuilds the edition after a save and renders the pages that changed.
+
+    Runs in one worker thread at a time (the server awaits each rebuild before the next);
+    ``publish`` is how it tells the server what to show, from that thread.
+    """
+
+    def __init__(self, options: ServeOptions, work: Path, publish: Callable[[View, Rendered], None]) -> None:
+        self.options = options
+        self.session = Session(options.issue, options.variant, work, options.layout)
+        self._publish = publish
+        self.rendered = Rendered()
+        self.view = View(str(options.issue), options.variant)
+
+    def rebuild(self, everything: bool = False) -> View:
+        """Build again and publish the new view; ``everything`` renders every page again (an
+        image or the layout changed: the layout's fingerprints may not see a new photo)."""
+        started = time.perf_counter()
+        self._show(replace(self.view, status="building"))
+
+        def changed(pages: list[int]) -> None:
+            # The layout is checked: say which pages are on their way before the PDF is written.
+            self._show(replace(self.view, status="building", stale=tuple(pages)))
+
+        try:
+            done = self.session.rebuild(on_changed=changed)
+        except EnvironmentFault as fault:
+            problem = Finding("environment", "error", str(fault), fault.hint, fault.path)
+            return self._failed([problem], started)
+        except Exception as exc:  # noqa: BLE001 - a bug must not take the preview down
+            traceback.print_exc(file=sys.stderr)
+            bug = Finding("internal", "error", f"the tool failed: {exc!r} (a bug; see the terminal)")
+            return self._failed([bug], started)
+        result = done.result
+        pdf = result.pdf if result is not None else None
+        if result is None or pdf is None:
+            return self._failed(done.findings, started)
+        count = result.pages
+        first = [n for n in done.changed if n <= count]
+        rest = [
+            n for n in range(1, count + 1) if n not in first and (everything or n not in self.rendered.images)
+        ]
+        images = {n: png for n, png in self.rendered.images.items() if n <= count}
+        versions = {n: v for n, v in self.rendered.versions.items() if n <= count}
+        findings = tuple(result.findings)
+        ids = tuple(section.id for section in result.issue.sections)
+        # The changed pages first, shown at once; then any other page not yet rendered.
+        for batch in (first, rest):
+            if not batch:
+                continue
+            for number, png in render_pages(pdf, batch, self.options.dpi).items():
+                images[number], versions[number] = png, _version(png)
+            self.rendered = Rendered(images, versions, result.fills, findings, ids)
+            still = tuple(n for n in range(1, count + 1) if n not in versions)
+            self._show(self._ready(started, stale=still))
+        self.rendered = Rendered(images, versions, result.fills, findings, ids)
+        view = self._ready(started)
+        self._show(view)
+        return view
+
+    def _ready(self, started: float, stale: tuple[int, ...] = ()) -> View:
+        rendered = self.rendered
+        by_page, loose = place_findings(rendered.findings, rendered.fills, rendered.section_ids)
+        full = {fill.page: fill.full for fill in rendered.fills}
+        pages = tuple(
+            PageView(n, rendered.versions[n], full.get(n), tuple(by_page.get(n, ())))
+            for n in sorted(rendered.versions)
+        )
+        return replace(
+            self.view,
+            status="ready",
+            pages=pages,
+            findings=tuple(loose),
+            errors=(),
+            stale=stale,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _failed(self, findings: Sequence[Finding], started: float) -> View:
+        errors = tuple(f for f in findings if f.severity == "error") or tuple(findings)
+        view = replace(
+            self.view, status="error", errors=errors, stale=(), seconds=time.perf_counter() - started
+        )
+        self._show(view)
+        return view
+
+    def _show(self, view: View) -> None:
+        self.view = replace(view, generation=self.view.generation + 1)
+        self._publish(self.view, self.rendered)
+
+
+class Hub:
+    """The server's side of the view: the latest view and images, and the browsers listening.
+
+    Lives on the event loop; the engine's thread hands it new views through
+    ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        self.rendered = Rendered()
+        self._listeners: set[asyncio.Queue[View]] = set()
+        self.stopping = asyncio.Event()
+
+    def publish(self, view: View, rendered: Rendered) -> None:
+        """Show ``view`` to every browser (on the loop's thread)."""
+        self.view, self.rendered = view, rendered
+        for queue in self._listeners:
+            # Only the newest view matters: a slow browser skips the views it missed.
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(view)
+
+    async def events(self) -> AsyncIterator[str]:
+        """The server-sent events of one browser: the current view, then each new one."""
+        queue: asyncio.Queue[View] = asyncio.Queue()
+        queue.put_nowait(self.view)
+        self._listeners.add(queue)
+        stop = asyncio.ensure_future(self.stopping.wait())
+        try:
+            while not self.stopping.is_set():
+                got = asyncio.ensure_future(queue.get())
+                done, _ = await asyncio.wait(
+                    {got, stop}, timeout=KEEPALIVE_SECONDS, return_when="FIRST_COMPLETED"
+                )
+                if got not in done:
+                    got.cancel()
+                    if not self.stopping.is_set():
+                        yield ": keep-alive\n\n"
+                    continue
+                yield f"event: view\ndata: {json.dumps(got.result().as_dict(), ensure_ascii=False)}\n\n"
+        finally:
+            stop.cancel()
+            self._listeners.discard(queue)
+
+
+@dataclass(frozen=True)
+class MailView:
+    """The message a post of one language receives, as the browser shows it."""
+
+    language: str
+    subject: str
+    body: str
+    attachment: str
+    attachment_bytes: int
+    message_bytes: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "language": self.language,
+            "subject": self.subject,
+            "body": self.body,
+            "attachment": {"name": self.attachment, "bytes": self.attachment_bytes},
+            "message_bytes": self.message_bytes,
+        }
+
+
+def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
+    """The message of each language of the issue (itself and its ``.<lang>.yaml`` siblings),
+    composed as ``send`` composes it, from the email edition of each (built into ``out_dir``,
+    or reused when nothing changed). Raises ``IssueError`` when an edition has errors."""
+    from .compose import Composer
+    from .distribute import edition_sources, email_edition
+
+    sources = edition_sources(source)
+    editions = {language: email_edition(path, out_dir, layout) for language, path in sources.items()}
+    composer = Composer(editions, PREVIEW_SENDER, None, layout)
+    views = []
+    for language in editions:
+        _, wire = composer.test_wire(language, "post@example.org")
+        message = email.message_from_bytes(wire)
+        body, attachment, size = _parts(message)
+        views.append(MailView(language, composer.subject(language), body, attachment, size, len(wire)))
+    return views
+
+
+def _parts(message: Message) -> tuple[str, str, int]:
+    """The text body, the attachment's name and its size in bytes."""
+    body, name, size = "", "", 0
+    for part in message.walk():
+        filename = part.get_filename()
+        if filename:
+            payload = part.get_payload(decode=True)
+            name, size = filename, len(payload) if isinstance(payload, bytes) else 0
+        elif part.get_content_type() == "text/plain" and not body:
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                body = payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return body, name, size
+
+
+def bind(port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port`` (0: any free port); ``EnvironmentFault`` when
+    the port is taken or cannot be used."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind((HOST, port))
+        sock.listen(64)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise EnvironmentFault(
+                f"port {port} on {HOST} is taken (another program, or another preview, listens there)",
+                None,
+                "choose another port with --port N, or stop the program that uses it",
+            ) from None
+        raise EnvironmentFault(
+            f"cannot listen on {HOST}:{port}: {exc.strerror or exc}",
+            None,
+            "choose another port with --port N",
+        ) from None
+    sock.set_inheritable(False)
+    return sock
+
+
+def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset", "mail"] | None:
+    """What a saved file means for the preview: the issue itself (rebuild), an image or a
+    layout file (rebuild, every page rendered again), a sibling language (the mail only)."""
+    name = path.name
+    if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")):
+        return None  # editors' and our own temporaries
+    try:
+        if path.resolve() == options.issue.resolve():
+            return "issue"
+    except OSError:
+        return None
+    layout = options.layout.templates.resolve()
+    if path.is_relative_to(layout):
+        return "asset"
+    if path.suffix.lower() in {".png", ".jpg", ".jpeg"}:
+        return "asset"
+    if path.suffix == ".yaml" and path.parent.resolve() == options.issue.parent.resolve():
+        return "mail"
+    return None
+
+
+def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None = None) -> Starlette:
+    """The web application: the page, its assets, the page images, the event stream, the mail
+    preview and the fit button. Builds the edition when it starts and after every save."""
+    import anyio.to_thread
+    from starlette.applications import Starlette
+    from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    hub = Hub(View(str(options.issue), options.variant))
+    mail_cache: dict[str, Any] = {}
+    # One thread builds: a rebuild, the mail's editions and fit never lay out at once.
+    builder = anyio.CapacityLimiter(1)
+
+    async def watch(engine: Engine) -> None:
+        import watchfiles
+
+        await anyio.to_thread.run_sync(engine.rebuild, True, limiter=builder)
+        if on_ready is not None:
+            on_ready()
+        folders = {options.issue.parent.resolve(), options.layout.templates.resolve()}
+        async for changes in watchfiles.awatch(
+            *sorted(folders), stop_event=hub.stopping, step=WATCH_STEP_MS, debounce=1600, recursive=True
+        ):
+            kinds = {watched_kind(Path(path), options) for _, path in changes}
+            if kinds & {"issue", "asset", "mail"}:
+                mail_cache.clear()
+            if kinds & {"issue", "asset"}:
+                await anyio.to_thread.run_sync(engine.rebuild, "asset" in kinds, limiter=builder)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+
+        def publish(view: View, rendered: Rendered) -> None:
+            loop.call_soon_threadsafe(hub.publish, view, rendered)
+
+        engine = Engine(options, work, publish)
+        task = asyncio.ensure_future(watch(engine))
+        try:
+            yield
+        finally:
+            hub.stopping.set()
+            task.cancel()
+            # Stopping: a watch cut short has nothing left to report.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def index(request: Request) -> Response:
+        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def view(request: Request) -> Response:
+        return JSONResponse(hub.view.as_dict())
+
+    async def events(request: Request) -> Response:
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(hub.events(), media_type="text/event-stream", headers=headers)
+
+    async def page(request: Request) -> Response:
+        number = int(request.path_params["number"])
+        png = hub.rendered.images.get(number)
+        if png is None:
+            return Response("no such page", status_code=404, media_type="text/plain")
+        version = hub.rendered.versions.get(number)
+        # A versioned address never shows other pixels: the browser may keep it for good.
+        cache = (
+            "public, max-age=31536000, immutable" if request.query_params.get("v") == version else "no-cache"
+        )
+        return Response(png, media_type="image/png", headers={"Cache-Control": cache})
+
+    async def mail(request: Request) -> Response:
+        from .errors import IssueError
+
+        if "views" not in mail_cache:
+            try:
+                made = await anyio.to_thread.run_sync(
+                    mail_views, options.issue, work / "mail", options.layout, limiter=builder
+                )
+            except IssueError as failed:
+                errors = [_finding(f) for f in failed.findings if f.severity == "error"]
+                return JSONResponse({"messages": [], "errors": errors})
+            mail_cache["views"] = [m.as_dict() for m in made]
+        return JSONResponse({"messages": mail_cache["views"], "errors": []})
+
+    routes = [
+        Route("/", index),
+        Route("/view", view),
+        Route("/events", events),
+        Route("/pages/{number:int}.png", page),
+        Route("/mail", mail),
+        Mount("/static", StaticFiles(directory=WEB), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _server(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None) -> uvicorn.Server:
+    import uvicorn
+
+    config = uvicorn.Config(
+        make_app(options, work, on_ready),
+        log_level="warning",
+        lifespan="on",
+        # Open event streams must not hold a stop (Ctrl-C) for long.
+        timeout_graceful_shutdown=1,
+    )
+    return uvicorn.Server(config)
+
+
+def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> None:
+    """Serve the preview until interrupted (Ctrl-C). ``EnvironmentFault`` when the port is taken."""
+    sock = bind(options.port)
+    port = sock.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="newsletter-serve-") as work:
+        server = _server(options, Path(work), lambda: announce("first build done; watching for saves"))
+        announce(f"serving {options.issue} ({options.variant}) at http://{HOST}:{port}/ - Ctrl-C to stop")
+        try:
+            server.run(sockets=[sock])
+        finally:
+            sock.close()
+
+
+@contextmanager
+def serving(options: ServeOptions, timeout: float = 120.0) -> Iterator[str]:
+    """Run the preview in a thread of this process (tests, benchmarks) and yield its address
+    once the first build is shown; stopped on leaving the block."""
+    sock = bind(options.port)
+    ready = threading.Event()
+    with tempfile.TemporaryDirectory(prefix="newsletter-serve-") as work:
+        server = _server(options, Path(work), ready.set)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            if not ready.wait(timeout):
+                raise TimeoutError(f"the preview's first build took over {timeout} s")
+            yield f"http://{HOST}:{sock.getsockname()[1]}"
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+            sock.close()

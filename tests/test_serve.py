@@ -1,0 +1,228 @@
+"""``newsletter serve``: the live preview, seen through a real headless browser (Debian's
+Chromium, driven by Playwright) as an editor sees it: twelve pages, an edit that replaces the
+changed page's image and no other, a broken save shown over the last good pages and the
+recovery, the server on 127.0.0.1 only, a taken port, Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, ISSUE_10, edit
+from typer.testing import CliRunner
+
+from newsletter.cli import EXIT_ENVIRONMENT, app
+from newsletter.serve import HOST, ServeOptions, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Seconds a rebuild may take on a busy 2-core machine before a test gives up.
+WAIT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def issue_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A writable copy of issue 10 and its images, edited by the tests in turn."""
+    folder = tmp_path_factory.mktemp("serve") / "issues"
+    shutil.copytree(ISSUE_10.parent, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def served(issue_folder: Path) -> Iterator[str]:
+    """The preview of the copy of issue 10, on a free port, stopped after the module."""
+    with serving(ServeOptions(issue_folder / ISSUE_10.name, port=0)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page(browser: Any, served: str) -> Iterator[Any]:
+    """The preview open in a tab, with every request for a page image recorded."""
+    tab = browser.new_page()
+    fetched: list[str] = []
+    tab.on("request", lambda request: fetched.append(request.url) if "/pages/" in request.url else None)
+    tab.fetched = fetched
+    tab.goto(served)
+    tab.wait_for_function("document.querySelectorAll('img.page-image').length === 12", timeout=WAIT_MS)
+    _wait_loaded(tab)
+    yield tab
+    tab.close()
+
+
+def _wait_loaded(tab: Any) -> None:
+    """Until every page image shows its current version."""
+    tab.wait_for_function(
+        """() => [...document.querySelectorAll('img.page-image')].every(
+            (img) => img.complete && img.naturalWidth > 0 && img.src.endsWith('v=' + img.dataset.version))""",
+        timeout=WAIT_MS,
+    )
+
+
+def _versions(tab: Any) -> dict[int, str]:
+    found: dict[str, str] = tab.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('img.page-image')].map(i => [i.dataset.page, i.dataset.version]))"
+    )
+    return {int(number): version for number, version in found.items()}
+
+
+def test_the_page_shows_twelve_pages_as_facing_pages(page: Any) -> None:
+    assert len(_versions(page)) == 12
+    # The cover alone on the right, as in the printed newsletter; then 2-3...
+    rows = page.evaluate(
+        "[...document.querySelectorAll('.spread')].map(r => [...r.querySelectorAll('img')].map(i => +i.dataset.page))"
+    )
+    assert rows[:3] == [[1], [2, 3], [4, 5]]
+    assert page.locator(".spread").first.locator(".page.empty").count() == 1
+    # How full each page is, under it.
+    assert "% full" in page.locator("figcaption").nth(1).inner_text()
+    # Findings beside their page: issue 10's stand-in images are notices with file:line:col.
+    side = page.locator(".side li.notice").first.inner_text()
+    assert "issue-10.yaml:" in side and "stand-in" in side
+
+
+def test_an_edit_replaces_only_the_changed_pages_image(page: Any, issue_folder: Path) -> None:
+    before = _versions(page)
+    page.fetched.clear()
+    edit(issue_folder / ISSUE_10.name, "Sarajevo, Bosnia and", "Sarajevo (Bosnia) and")
+    page.wait_for_function(
+        f"() => {{ const v = {json.dumps({str(k): v for k, v in before.items()})};"
+        " return [...document.querySelectorAll('img.page-image')].some(i => v[i.dataset.page] !== i.dataset.version); }",
+        timeout=WAIT_MS,
+    )
+    page.wait_for_function(
+        "window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=WAIT_MS
+    )
+    _wait_loaded(page)
+    after = _versions(page)
+    changed = {n for n in after if after[n] != before.get(n)}
+    assert changed and len(changed) < 12, changed
+    # Only the changed pages' images were fetched again.
+    refetched = {int(url.split("/pages/")[1].split(".png")[0]) for url in page.fetched}
+    assert refetched == changed
+
+
+def test_a_broken_save_shows_the_located_error_over_the_last_pages_then_recovers(
+    page: Any, issue_folder: Path
+) -> None:
+    issue = issue_folder / ISSUE_10.name
+    good = issue.read_text(encoding="utf-8")
+    before = _versions(page)
+    issue.write_text(good.replace("title: ", "title: [unclosed ", 1), encoding="utf-8")
+    page.wait_for_selector("#errors:not([hidden])", timeout=WAIT_MS)
+    error = page.locator("#error-list li").first.inner_text()
+    assert "issue-10.yaml:" in error and "error" in error
+    # The last good pages stay in view.
+    assert _versions(page) == before
+    assert page.locator("img.page-image").count() == 12
+    issue.write_text(good, encoding="utf-8")
+    page.wait_for_selector("#errors", state="hidden", timeout=WAIT_MS)
+    page.wait_for_function("window.__view.status === 'ready'", timeout=WAIT_MS)
+    assert page.locator("img.page-image").count() == 12
+
+
+def test_the_server_listens_on_127_0_0_1_only(served: str) -> None:
+    port = int(served.rsplit(":", 1)[1])
+    with urllib.request.urlopen(f"{served}/view", timeout=10) as answer:
+        assert json.load(answer)["status"] in {"ready", "building", "error"}
+    # Another loopback address of this machine is refused: the socket is bound to 127.0.0.1 only.
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.2", port), timeout=5).close()
+    listening = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    ours = [
+        line.split()[1]
+        for line in listening
+        if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A"
+    ]
+    assert ours == [f"0100007F:{port:04X}"]
+
+
+def test_a_taken_port_is_an_environment_failure() -> None:
+    with socket.socket() as taken:
+        taken.bind((HOST, 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            app, ["serve", str(FIXTURES / "minimal" / "issue.yaml"), "--port", str(port)]
+        )
+    assert result.exit_code == EXIT_ENVIRONMENT
+    assert f"port {port} on 127.0.0.1 is taken" in result.output
+    assert "--port" in result.output
+
+
+def test_the_mail_a_post_receives(tmp_path: Path) -> None:
+    folder = tmp_path / "minimal"
+    shutil.copytree(FIXTURES / "minimal", folder)
+    with (
+        serving(ServeOptions(folder / "issue.yaml", port=0)) as url,
+        urllib.request.urlopen(f"{url}/mail", timeout=120) as answer,
+    ):
+        mail = json.load(answer)
+    assert mail["errors"] == []
+    [message] = mail["messages"]
+    assert message["language"] == "en"
+    assert message["subject"].startswith("Test series") and message["subject"].endswith("1: A minimal issue")
+    assert "A lead paragraph." in message["body"]
+    assert message["attachment"]["name"] == "issue-email.pdf"
+    assert message["attachment"]["bytes"] > 1000
+
+
+def test_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
+    folder = tmp_path / "minimal"
+    shutil.copytree(FIXTURES / "minimal", folder)
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "newsletter", "serve", str(folder / "issue.yaml"), "--port", str(port)]
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ
+    )
+    try:
+        assert child.stdout is not None
+        deadline = time.monotonic() + 120
+        lines = []
+        while time.monotonic() < deadline:
+            line = child.stdout.readline()
+            lines.append(line)
+            if "watching for saves" in line or not line:
+                break
+        assert "watching for saves" in "".join(lines), lines
+        child.send_signal(signal.SIGINT)
+        rest, _ = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == 0, "".join(lines) + rest
+    assert "stopped" in rest
+    assert "Traceback" not in rest
