@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import json
 import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -445,6 +446,39 @@ def atomic_write(target: Path, data: bytes) -> None:
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def staged_folder(final: Path) -> Iterator[Path]:
+    """A temporary folder beside ``final`` that takes its place, whole, when the block
+    succeeds, and is removed when it fails: a folder of outputs (previews, differences) is
+    never half-written."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=final.parent))
+    except OSError as exc:
+        raise EnvironmentFault(
+            f"cannot write: {exc.strerror or exc}", final.parent, "choose another folder with --out"
+        ) from None
+    try:
+        yield staging
+        staging.chmod(0o755)
+        old = None
+        if final.exists():
+            old = final.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{final.name}")
+            os.replace(final, old)
+        os.replace(staging, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise EnvironmentFault(
+            f"cannot write: {exc.strerror or exc}",
+            final,
+            "free some space or choose another folder with --out",
+        ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
         raise
 
 

@@ -17,7 +17,6 @@ pikepdf. Nothing here needs the issue: two PDFs from anywhere can be compared.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 import shutil
 import tempfile
@@ -28,8 +27,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .build import TMP_PREFIX, BuildOptions, build_issue, check_folder, output_path, prepare_folder
-from .errors import EnvironmentFault
+from .build import (
+    BuildOptions,
+    build_issue,
+    check_folder,
+    output_path,
+    prepare_folder,
+    staged_folder,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -353,28 +358,9 @@ def _write_images(folder: Path, before: _Pdf, after: _Pdf, changes: list[PageCha
     written beside its place and moved in whole."""
     check_folder(folder)
     prepare_folder(folder.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder.parent))
-    try:
+    with staged_folder(folder) as staging:
         for change in changes:
             _picture(before.image(change.old), after.image(change.new)).save(staging / _image_name(change))
-        staging.chmod(0o755)
-        old = None
-        if folder.exists():
-            old = folder.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{folder.name}")
-            os.replace(folder, old)
-        os.replace(staging, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}",
-            folder,
-            "free some space or choose another folder with --out",
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return folder
 
 

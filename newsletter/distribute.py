@@ -26,15 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from .build import DEFAULT_LAYOUT, atomic_write, build_issue, check_folder, output_path
+from .check import ContentContext, run_rules
 from .compose import Composer, Edition, Outgoing
+from .editions import VARIANTS
 from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
-from .headers import HINT as HEADER_HINT
-from .headers import header_problems
+from .fonts import Coverage
 from .images import check_image
 from .ledger import Entry, Ledger, SendLock
 from .load import Loaded, format_path, load_issue, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
-from .markup import Inline
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
 from .render import Layout
@@ -315,39 +315,10 @@ def _layout_file(file: Path) -> bytes:
 
 def mail_problems(loaded: Loaded) -> list[Finding]:
     """What stops an issue from being mailed, at its place: a character that breaks a mail
-    header in a field that reaches one, and inline markup nested too deeply to be laid out."""
-    findings = []
-    for path, message in header_problems(loaded.issue):
-        line, col = loaded.where(path)
-        findings.append(
-            error(
-                loaded.path,
-                message,
-                line=line,
-                col=col,
-                field=format_path(path),
-                rule="mail-header",
-                hint=HEADER_HINT,
-            )
-        )
-    inline = Inline(page_label="page")
-    for path, value in walk(loaded.issue):
-        if isinstance(value, str):
-            problem = inline.nesting_problem(value)
-            if problem:
-                line, col = loaded.where(path)
-                findings.append(
-                    error(
-                        loaded.path,
-                        problem,
-                        line=line,
-                        col=col,
-                        field=format_path(path),
-                        rule="markup-depth",
-                        hint="write the emphasis once, not nested in itself",
-                    )
-                )
-    return findings
+    header in a field that reaches one, and inline markup nested too deeply to be laid out
+    (the check rules ``mail-header`` and ``markup-depth``, run before anything is built)."""
+    context = ContentContext(loaded, Coverage({}), VARIANTS["email"])
+    return run_rules(["mail-header", "markup-depth"], context)
 
 
 def _keys_kept(ledger_path: Path, key: str, issue: Issue, posts: list[Post]) -> tuple[str, list[Post]]:

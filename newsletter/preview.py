@@ -11,18 +11,15 @@ in place of the previous preview, so a folder never mixes two previews.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import DEFAULT_LAYOUT, TMP_PREFIX, BuildOptions, check_folder, prepare_folder
+from .build import DEFAULT_LAYOUT, BuildOptions, check_folder, prepare_folder, staged_folder
 from .check.copyfit import PageFill
-from .errors import EnvironmentFault, Finding
+from .errors import Finding
 from .proofs import prove
 
 if TYPE_CHECKING:
@@ -89,7 +86,7 @@ def make_preview(
     with tempfile.TemporaryDirectory(prefix="newsletter-preview-") as work:
         proof = prove(source, options, Path(work))
         prepare_folder(final.parent)
-        with _staging(final) as staging:
+        with staged_folder(final) as staging:
             document = pdfium.PdfDocument(str(proof.pdf))
             try:
                 images = []
@@ -123,38 +120,6 @@ def make_preview(
 
 def _page_name(number: int) -> str:
     return f"page-{number:02d}.png"
-
-
-@contextmanager
-def _staging(final: Path) -> Iterator[Path]:
-    """A temporary folder beside ``final`` that takes its place when the block succeeds, and
-    is removed when it fails."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=final.parent))
-    except OSError as exc:
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}", final.parent, "choose another folder with --out"
-        ) from None
-    try:
-        yield staging
-        staging.chmod(0o755)
-        old = None
-        if final.exists():
-            old = final.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{final.name}")
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}",
-            final,
-            "free some space or choose another folder with --out",
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def _spread(images: list[Image.Image], left: int | None, right: int | None) -> Image.Image:

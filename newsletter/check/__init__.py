@@ -11,7 +11,18 @@ from __future__ import annotations
 from . import content, copyfit, editions, layout, output, siblings
 from . import printshop as printshop
 from .content import guess_language
-from .registry import RULES, STAGES, ContentContext, Hit, LayoutContext, OutputContext, Rule, rule, run_checks
+from .registry import (
+    RULES,
+    STAGES,
+    ContentContext,
+    Hit,
+    LayoutContext,
+    OutputContext,
+    Rule,
+    rule,
+    run_checks,
+    run_rules,
+)
 
 __all__ = [
     "RULES",
@@ -29,5 +40,6 @@ __all__ = [
     "output",
     "rule",
     "run_checks",
+    "run_rules",
     "siblings",
 ]

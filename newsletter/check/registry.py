@@ -127,10 +127,19 @@ def applies(checker: Rule, edition: Variant) -> bool:
 
 def run_checks(stage: Stage, context: ContentContext, strict: bool = False) -> list[Finding]:
     """Every finding of the rules of ``stage``; with ``strict``, warnings become errors."""
+    chosen = [r for r in RULES.values() if r.stage == stage and applies(r, context.edition)]
+    return _findings(chosen, context, strict)
+
+
+def run_rules(names: list[str], context: ContentContext) -> list[Finding]:
+    """The findings of the rules named (``send`` runs the ones that guard a mail's headers
+    before anything is built)."""
+    return _findings([RULES[name] for name in names], context, strict=False)
+
+
+def _findings(rules: list[Rule], context: ContentContext, strict: bool) -> list[Finding]:
     findings = []
-    for checker in RULES.values():
-        if checker.stage != stage or not applies(checker, context.edition):
-            continue
+    for checker in rules:
         for hit in checker.run(context):
             severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
             line, col = context.loaded.where(hit.path, hit.needle) if hit.path is not None else (None, None)
