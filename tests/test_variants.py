@@ -292,8 +292,8 @@ def test_image_resolution_rules(minimal: Path) -> None:
     edit(minimal, "stand_in: true", "stand_in: false")
 
     found = [f for f in check_issue(minimal, variant="print") if f.rule.startswith("image-resolution")]
-    assert [(f.rule, f.severity, f.field, f.page) for f in found] == [
-        ("image-resolution-low", "error", "sections[0].blocks[1].image", 2)
+    assert [f"{f.rule}: {f.severity} at {f.field} (page {f.page})" for f in found] == [
+        "image-resolution-low: error at sections[0].blocks[1].image (page 2)"
     ]
     assert re.search(r"image photo\.png prints at 1\d\d dpi", found[0].message)
     assert not [f for f in check_issue(minimal, variant="email") if f.rule.startswith("image-resolution")]
