@@ -710,7 +710,7 @@ def serve(
 ) -> None:
     """A live preview in the browser, on this machine only (http://127.0.0.1:8000/): the pages as facing pages, how full each is, the findings beside their page.
 
-    Saving the issue, an image or a layout file updates the page by itself (only the pages that changed are fetched again); a save with errors shows them over the last good pages. The Mail button shows the message a post receives in each language. Ctrl-C stops it. A port already taken ends it with exit 4.
+    Saving the issue, an image or a layout file updates the page by itself (only the pages that changed are fetched again); a save with errors shows them over the last good pages. The Mail button shows the message a post receives in each language; the Fit button runs `newsletter fit --write`. Ctrl-C stops it. A port already taken ends it with exit 4.
     """
     from .serve import ServeOptions
     from .serve import serve as run_server
@@ -724,6 +724,34 @@ def serve(
     except KeyboardInterrupt:
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
     typer.echo("stopped")
+
+
+@app.command()
+@_reported
+def fit(
+    issue: IssueArg,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the chosen settings into the issue (comments and layout kept).")
+    ] = False,
+    variant: CheckVariantOpt = Edition["email"],
+    layout: LayoutOpt = None,
+) -> None:
+    """Fit the sections that end badly to their pages, as a typesetter would: shows what it would change.
+
+    For each section the copy-fit check finds (a few lines spilt onto a page of their own, a last page under half full), tries within the bounds of the layout's fit.yaml, least intrusive first: tracking (±1 %), image sizes (±10 %), columns filled in turn instead of balanced, the next section starting on this one's last page. A try is kept when it fits the section without adding a page, an error or a warning. With --write the chosen settings go into the issue as `fit:` fields (and `new_page: false`), which every build applies as written.
+    """
+    from .fit import fit_issue
+
+    _require(issue)
+    if variant is Edition["all"]:
+        typer.echo("error: fit one edition at a time: --variant email, print or archive", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    fitting = fit_issue(
+        issue, _layout(layout), variant.value, write, lambda step: typer.echo(f"trying {step}", err=True)
+    )
+    typer.echo(fitting.describe())
+    if fitting.changed:
+        typer.echo(f"wrote {issue}" if write else f"run `newsletter fit {issue} --write` to write these into the issue")
 
 
 def main() -> None:

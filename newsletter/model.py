@@ -311,12 +311,33 @@ class Cover(_Data):
     teasers: list[Teaser] = []
 
 
+class Fit(BaseModel):
+    """How a section is fitted to its pages, within the bounds a typesetter allows.
+
+    ``newsletter fit --write`` writes the settings it chose here; an editor may write them
+    too. Every build applies them as written: nothing is searched during a build, so the
+    same file always gives the same pages.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Letter-spacing of the section's text, in percent of the type size: -1 sets it 1 %
+    #: tighter (the layout lets ``fit`` go as far as ``layouts/fit.yaml`` says).
+    tracking: Annotated[float, Field(ge=-5, le=5)] = 0
+    #: The size of the section's images, in percent of their set size (95: five percent
+    #: lower, and narrower in proportion).
+    images: Annotated[int, Field(ge=50, le=150)] = 100
+    #: Whether the section's two-column blocks are balanced; ``false`` fills the first column
+    #: before the second.
+    balance: bool = True
+
+
 class Section(_Data):
     """A section starts on a new page with its heading.
 
     ``kicker`` is the small line above the title ("Three questions to..."), ``subtitle`` the
     line under it (date, place), ``running_title`` what the page footer shows (the title when
-    omitted).
+    omitted). ``new_page: false`` lets it start on the previous section's last page.
     """
 
     id: Id
@@ -325,6 +346,9 @@ class Section(_Data):
     subtitle: Plain | None = None
     running_title: Plain | None = None
     new_page: bool = True
+    #: How the section is fitted to its pages (tracking, image sizes, column balancing), as
+    #: ``newsletter fit --write`` chose it; none: as the layout sets it.
+    fit: Fit | None = None
     blocks: Annotated[list[Block], BeforeValidator(_paragraph_shorthand), Field(min_length=1)]
 
     @model_validator(mode="after")
@@ -353,6 +377,7 @@ class Issue(_Data):
 
 for _model in (Question, NumberedPoint, Box, Columns):
     _model.model_rebuild()
+
 
 def walk(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any]]:
     """Every model, list item and scalar below ``value``, with its path in the file."""

@@ -65,7 +65,13 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "subtitle": "A line under the title (dates, place).",
         "running_title": "What the page footer shows (the title when omitted).",
         "new_page": "Start on a new page (the default); false lets the section follow on.",
+        "fit": "How the section is fitted to its pages, as `newsletter fit --write` chose it; builds apply it as written.",
         "blocks": "The section's blocks; a bare text is a paragraph.",
+    },
+    "Fit": {
+        "tracking": "Letter-spacing of the section's text in percent of the type size: -1 sets it 1 % tighter.",
+        "images": "The size of the section's images in percent of their set size (95: five percent lower).",
+        "balance": "Balance the section's two-column blocks (the default); false fills the first column first.",
     },
     "Paragraph": {"text": "A paragraph of running text." + _INLINE},
     "Lead": {"text": "A section's introduction, set larger than running text." + _INLINE},

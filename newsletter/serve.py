@@ -441,7 +441,7 @@ def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset",
 
 def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None = None) -> Starlette:
     """The web application: the page, its assets, the page images, the event stream, the mail
-    preview and the fit button. Builds the edition when it starts and after every save."""
+    preview and the fit button (``newsletter fit --write``). Builds the edition when it starts and after every save."""
     import anyio.to_thread
     from starlette.applications import Starlette
     from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
@@ -523,8 +523,26 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
             mail_cache["views"] = [m.as_dict() for m in made]
         return JSONResponse({"messages": mail_cache["views"], "errors": []})
 
+    async def fit(request: Request) -> Response:
+        from .errors import IssueError, format_findings
+        from .fit import fit_issue
+
+        def fit_and_write() -> Any:
+            return fit_issue(options.issue, options.layout, options.variant, write=True)
+
+        try:
+            fitting = await anyio.to_thread.run_sync(fit_and_write, limiter=builder)
+        except IssueError as failed:
+            return JSONResponse({"report": format_findings(failed.findings), "changed": False})
+        except EnvironmentFault as fault:
+            return JSONResponse({"report": f"error: {fault}", "changed": False})
+        # The issue file is written: the watcher sees it and the pages follow.
+        written = "\nwritten into the issue: the pages follow" if fitting.changed else ""
+        return JSONResponse({"report": fitting.describe() + written, "changed": fitting.changed})
+
     routes = [
         Route("/", index),
+        Route("/fit", fit, methods=["POST"]),
         Route("/view", view),
         Route("/events", events),
         Route("/pages/{number:int}.png", page),
