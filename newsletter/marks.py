@@ -215,8 +215,14 @@ def slug_font(lines: list[bytes], path: Path = SLUG_FONT) -> SlugFont:
     # ``head.created`` is stored as a Unix time, which fontTools warns about on every read.
     logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
     font = TTFont(path, recalcTimestamp=False)
+    # A line of plain text: no ligatures, kerning or hinting to keep. Removing the layout
+    # tables before subsetting, unread, also makes it twenty times faster (no rules to load).
+    for tag in ("GSUB", "GPOS", "GDEF", "kern"):
+        if tag in font:
+            del font[tag]
     options = subset.Options()
-    options.layout_features = []  # a line of text: no ligatures or kerning to keep
+    options.layout_features = []
+    options.hinting = False
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[ord(c) for c in chars])
