@@ -62,13 +62,22 @@ def main() -> None:
             for round_ in range(args.rounds):
                 old, new = (BEFORE, AFTER) if round_ % 2 == 0 else (AFTER, BEFORE)
                 swaps = page.evaluate("window.__swaps.length")
+                views = page.evaluate("window.__views.length")
                 saved = time.time() * 1000
                 issue.write_text(text.replace(old, new, 1) if round_ % 2 == 0 else text, encoding="utf-8")
                 page.wait_for_function(f"window.__swaps.length > {swaps}", timeout=60_000)
                 first = page.evaluate(f"window.__swaps[{swaps}]")
                 elapsed = (first["at"] - saved) / 1000
                 times.append(elapsed)
-                print(f"round {round_ + 1}: page {first['page']} in view {elapsed:.2f} s after the save")
+                seen = page.evaluate(f"window.__views.slice({views})")
+                # When the browser heard that a rebuild started, and which pages it changes.
+                started = next((v["at"] for v in seen if v["status"] == "building"), saved)
+                told = next((v["at"] for v in seen if v["stale"]), started)
+                print(
+                    f"round {round_ + 1}: page {first['page']} in view {elapsed:.2f} s after the save "
+                    f"(rebuild started {(started - saved) / 1000:.2f} s, changed pages known "
+                    f"{(told - saved) / 1000:.2f} s)"
+                )
                 # Let the rest of the rebuild finish before the next save.
                 page.wait_for_function(
                     "window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=60_000

@@ -226,3 +226,23 @@ def test_ctrl_c_stops_it_cleanly(tmp_path: Path) -> None:
     assert child.returncode == 0, "".join(lines) + rest
     assert "stopped" in rest
     assert "Traceback" not in rest
+
+
+def test_the_fit_button_fits_the_pages_and_the_view_follows(browser: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "copyfit"
+    shutil.copytree(FIXTURES / "copyfit", folder)
+    issue = folder / "spill.yaml"
+    with serving(ServeOptions(issue, port=0)) as url:
+        tab = browser.new_page()
+        try:
+            tab.goto(url)
+            tab.wait_for_function("document.querySelectorAll('img.page-image').length === 4", timeout=WAIT_MS)
+            tab.click("#fit-button")
+            tab.wait_for_function(
+                "document.getElementById('fit-report').textContent.includes('pages: 4 -> 3')", timeout=WAIT_MS
+            )
+            # fit wrote the issue; the watcher saw it and the view follows with three pages.
+            tab.wait_for_function("document.querySelectorAll('img.page-image').length === 3", timeout=WAIT_MS)
+        finally:
+            tab.close()
+    assert "    new_page: false\n" in issue.read_text(encoding="utf-8")

@@ -4,6 +4,8 @@
 
 // Every image that was swapped in, with when it finished loading (the bench reads this).
 window.__swaps = [];
+// Every view received, with when (the bench splits its time with it).
+window.__views = [];
 window.__view = null;
 
 const pages = new Map(); // page number -> {figure, img, caption, side}
@@ -60,6 +62,7 @@ function layOut(count) {
 
 function show(view) {
   window.__view = view;
+  window.__views.push({ at: Date.now(), status: view.status, stale: view.stale });
   document.getElementById("title").textContent = `${view.issue} (${view.variant})`;
   const status = document.getElementById("status");
   status.dataset.status = view.status;
