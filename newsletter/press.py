@@ -54,7 +54,7 @@ def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press) -> None
     for stream, resources in _content_streams(pdf, pages):
         data, names, overprinted = _overprint_black_text(_stream_bytes(stream), scratch)
         used_spaces |= names
-        if overprinted:
+        if overprinted and resources is not None:
             stream.stream = [data]
             _add_overprint_states(resources)
     _add_marks(pdf, pages, issue, edition, press)
@@ -89,7 +89,10 @@ def _content_streams(pdf: Any, pages: list[Any]) -> Iterator[tuple[Any, Any]]:
         contents = _deref(pdf, page["Contents"])
         yield contents, _deref(pdf, page["Resources"])
     for obj in pdf.objects:
-        if isinstance(obj, pydyf.Stream) and obj.extra.get("Subtype") == "/Form":
+        # Form XObjects (groups, SVG) and tiling patterns have content of their own.
+        if isinstance(obj, pydyf.Stream) and (
+            obj.extra.get("Subtype") == "/Form" or obj.extra.get("PatternType") == 1
+        ):
             yield obj, _deref(pdf, obj.extra.get("Resources"))
 
 
@@ -128,7 +131,11 @@ def _overprint_black_text(data: bytes, scratch: pikepdf.Pdf) -> tuple[bytes, set
     for instruction in instructions:
         out.append(instruction)
         if not isinstance(instruction, pikepdf.ContentStreamInstruction):
-            continue  # an inline image
+            # An inline image, which may name a colour space of the resources.
+            image_space = instruction.iimage.obj.get("/ColorSpace")
+            if isinstance(image_space, pikepdf.Name):
+                names.add(str(image_space).lstrip("/"))
+            continue
         operator, operands = str(instruction.operator), instruction.operands
         if operator == "q":
             saved.append((space, fill))

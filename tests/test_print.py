@@ -375,3 +375,49 @@ def test_layout_print_rules_point_at_the_field(minimal: Path, tmp_path: Path) ->
         messages
     )
     assert any(m.startswith("image-resolution: image photo.png prints at 24") for m in messages), messages
+
+
+# ---------- the finishing step's parts
+
+
+def test_black_text_overprints_within_one_text_object() -> None:
+    """WeasyPrint changes colour inside a text object when runs follow each other: overprint
+    goes on with black, off with colour, off at the end; inline images keep their space."""
+    from newsletter.press import _overprint_black_text
+
+    data = (
+        b"q BI /W 1 /H 1 /CS /Gray /BPC 8 ID \x80 EI Q\n"
+        b"/DeviceCMYK cs 0 0 0 0.92 scn BT /F1 9 Tf (black) Tj"
+        b" 0.75 0 0.31 0.43 scn (teal) Tj 0 0 0 1 scn (black again) Tj ET"
+    )
+    scratch = pikepdf.new()
+    out, names, changed = _overprint_black_text(data, scratch)
+    assert changed and names == {"DeviceCMYK", "Gray"}
+    shown = []
+    for instruction in pikepdf.parse_content_stream(pikepdf.Stream(scratch, out)):
+        if isinstance(instruction, pikepdf.ContentStreamInstruction):
+            operator = str(instruction.operator)
+            if operator in ("BT", "ET", "Tj"):
+                shown.append(operator)
+            elif operator == "gs":
+                shown.append(str(instruction.operands[0]))
+    assert shown == ["BT", "/OPblack", "Tj", "/OPoff", "Tj", "/OPblack", "Tj", "ET", "/OPoff"]
+    assert _overprint_black_text(b"0 0 1 rg BT (blue) Tj ET", scratch)[2] is False
+
+
+def test_a_jpeg_gives_up_its_profile() -> None:
+    from io import BytesIO
+
+    from newsletter.press import split_jpeg_icc
+
+    profile = (
+        Path(__file__).resolve().parent.parent / "layouts" / "icc" / "FOGRA39L-coated-300.icc"
+    ).read_bytes()
+    buffer = BytesIO()
+    Image.new("CMYK", (8, 8), (10, 20, 30, 40)).save(buffer, "JPEG", icc_profile=profile)
+    found, jpeg = split_jpeg_icc(buffer.getvalue())
+    assert found == profile and len(jpeg) < len(buffer.getvalue()) - len(profile)
+    with Image.open(BytesIO(jpeg)) as image:
+        assert image.mode == "CMYK" and "icc_profile" not in image.info
+    assert split_jpeg_icc(jpeg) == (None, jpeg)
+    assert split_jpeg_icc(b"not a jpeg") == (None, b"not a jpeg")
