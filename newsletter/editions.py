@@ -122,6 +122,7 @@ VARIANTS: dict[str, Variant] = {
                 "print-annotations",
                 "print-marks",
                 "ink-coverage",
+                "ink-unmeasured",
                 "interpolate",
             }
         ),

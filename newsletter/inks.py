@@ -149,6 +149,11 @@ def _output_profile(pdf_path: Path) -> bytes | None:
     return None
 
 
+def has_ghostscript() -> bool:
+    """Whether Ghostscript is installed (the ink rules measure with it)."""
+    return shutil.which("gs") is not None
+
+
 def ghostscript() -> str:
     """The Ghostscript command; ``EnvironmentFault`` when it is not installed."""
     found = shutil.which("gs")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pikepdf
 
-from ..inks import PROCESS_INKS, RenderError, separations
+from ..inks import PROCESS_INKS, RenderError, has_ghostscript, separations
 from ..laidout import Box as LaidBox
 from ..laidout import Colour
 from ..load import parse_path
@@ -466,6 +466,20 @@ def _print_annotations(ctx: OutputContext) -> Iterator[Hit]:
 
 
 @rule(
+    "ink-unmeasured",
+    "output",
+    "notice",
+    "install Ghostscript (Debian: apt-get install ghostscript) to measure the ink before sending to print",
+    edition_only=True,
+)
+def _ink_unmeasured(ctx: OutputContext) -> Iterator[Hit]:
+    """Without Ghostscript the print edition is still built (a proof, a look at the layout);
+    the ink it would take is then not measured, and the editor is told."""
+    if ctx.edition.press is not None and not has_ghostscript():
+        yield Hit("the ink coverage was not measured: Ghostscript (gs) is not installed")
+
+
+@rule(
     "ink-coverage",
     "output",
     "error",
@@ -475,8 +489,8 @@ def _print_annotations(ctx: OutputContext) -> Iterator[Hit]:
 )
 def _ink_coverage(ctx: OutputContext) -> Iterator[Hit]:
     press = ctx.edition.press
-    if press is None:
-        return
+    if press is None or not has_ghostscript():
+        return  # not measured: the ink-unmeasured notice says so
     try:
         with separations(ctx.pdf_path, press.coverage_dpi) as pages:
             for page in pages:
