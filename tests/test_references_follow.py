@@ -22,7 +22,7 @@ def test_references_follow_moved_target(issue_copy: Path, tmp_path: Path) -> Non
     # Before the paragraph that "Details page 9" points at, add a page's worth of text.
     anchor = "      - type: paragraph\n        id: expert-meetings\n"
     assert anchor in text
-    filler = "".join(f"      - >-\n        {LONG}\n" for _ in range(5))
+    filler = "".join(f"      - >-\n        {LONG}\n" for _ in range(4))
     issue_copy.write_text(text.replace(anchor, filler + anchor), encoding="utf-8")
 
     result = build_issue(issue_copy, tmp_path / "out")
