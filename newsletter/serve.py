@@ -59,6 +59,8 @@ DEFAULT_PORT = 8000
 WEB = Path(__file__).resolve().parent / "web"
 #: An idle event stream is sent a comment this often, so that proxies and the browser keep it.
 KEEPALIVE_SECONDS = 15.0
+#: How often an event stream looks whether the server is stopping.
+STOP_POLL_SECONDS = 0.2
 #: How long watchfiles waits for a save to settle (ms): editors write a file in one or two calls.
 WATCH_STEP_MS = 20
 #: The sender the mail preview is composed with (the recipients file names the real one).
@@ -300,11 +302,14 @@ class Hub:
     ``call_soon_threadsafe``.
     """
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, halted: Callable[[], bool] = lambda: False) -> None:
         self.view = view
         self.rendered = Rendered()
         self._listeners: set[asyncio.Queue[View]] = set()
         self.stopping = asyncio.Event()
+        #: Whether the server is stopping: the event streams end at once, so that a stop
+        #: does not wait for the browsers (the server waits for open connections first).
+        self._halted = halted
 
     def publish(self, view: View, rendered: Rendered) -> None:
         """Show ``view`` to every browser (on the loop's thread)."""
@@ -315,26 +320,28 @@ class Hub:
                 queue.get_nowait()
             queue.put_nowait(view)
 
+    def _stopped(self) -> bool:
+        return self.stopping.is_set() or self._halted()
+
     async def events(self) -> AsyncIterator[str]:
         """The server-sent events of one browser: the current view, then each new one."""
         queue: asyncio.Queue[View] = asyncio.Queue()
         queue.put_nowait(self.view)
         self._listeners.add(queue)
-        stop = asyncio.ensure_future(self.stopping.wait())
+        quiet = 0.0
         try:
-            while not self.stopping.is_set():
-                got = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait(
-                    {got, stop}, timeout=KEEPALIVE_SECONDS, return_when="FIRST_COMPLETED"
-                )
-                if got not in done:
-                    got.cancel()
-                    if not self.stopping.is_set():
+            while not self._stopped():
+                try:
+                    view = await asyncio.wait_for(queue.get(), timeout=STOP_POLL_SECONDS)
+                except TimeoutError:
+                    quiet += STOP_POLL_SECONDS
+                    if quiet >= KEEPALIVE_SECONDS:
+                        quiet = 0.0
                         yield ": keep-alive\n\n"
                     continue
-                yield f"event: view\ndata: {json.dumps(got.result().as_dict(), ensure_ascii=False)}\n\n"
+                quiet = 0.0
+                yield f"event: view\ndata: {json.dumps(view.as_dict(), ensure_ascii=False)}\n\n"
         finally:
-            stop.cancel()
             self._listeners.discard(queue)
 
 
@@ -398,6 +405,9 @@ def bind(port: int) -> socket.socket:
     """A listening socket on 127.0.0.1:``port`` (0: any free port); ``EnvironmentFault`` when
     the port is taken or cannot be used."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A preview stopped a moment ago leaves its connections in TIME_WAIT: starting again on the
+    # same port must work. (Linux still refuses a port another socket listens on.)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
         sock.listen(64)
@@ -439,7 +449,12 @@ def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset",
     return None
 
 
-def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None = None) -> Starlette:
+def make_app(
+    options: ServeOptions,
+    work: Path,
+    on_ready: Callable[[], None] | None = None,
+    halted: Callable[[], bool] = lambda: False,
+) -> Starlette:
     """The web application: the page, its assets, the page images, the event stream, the mail
     preview and the fit button (``newsletter fit --write``). Builds the edition when it starts and after every save."""
     import anyio.to_thread
@@ -448,7 +463,7 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    hub = Hub(View(str(options.issue), options.variant))
+    hub = Hub(View(str(options.issue), options.variant), halted)
     mail_cache: dict[str, Any] = {}
     # One thread builds: a rebuild, the mail's editions and fit never lay out at once.
     builder = anyio.CapacityLimiter(1)
@@ -456,7 +471,11 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
     async def watch(engine: Engine) -> None:
         import watchfiles
 
-        await anyio.to_thread.run_sync(engine.rebuild, True, limiter=builder)
+        # abandon_on_cancel: a stop (Ctrl-C) does not wait for a build to end; the build's
+        # own writes are atomic, and what it would show is dropped (``publish``).
+        await anyio.to_thread.run_sync(engine.rebuild, True, limiter=builder, abandon_on_cancel=True)
+        if hub.stopping.is_set():
+            return
         if on_ready is not None:
             on_ready()
         folders = {options.issue.parent.resolve(), options.layout.templates.resolve()}
@@ -467,14 +486,18 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
             if kinds & {"issue", "asset", "mail"}:
                 mail_cache.clear()
             if kinds & {"issue", "asset"}:
-                await anyio.to_thread.run_sync(engine.rebuild, "asset" in kinds, limiter=builder)
+                await anyio.to_thread.run_sync(
+                    engine.rebuild, "asset" in kinds, limiter=builder, abandon_on_cancel=True
+                )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
 
         def publish(view: View, rendered: Rendered) -> None:
-            loop.call_soon_threadsafe(hub.publish, view, rendered)
+            # A build still running when the server stopped has no one left to show it to.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(hub.publish, view, rendered)
 
         engine = Engine(options, work, publish)
         task = asyncio.ensure_future(watch(engine))
@@ -483,9 +506,11 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
         finally:
             hub.stopping.set()
             task.cancel()
-            # Stopping: a watch cut short has nothing left to report.
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            # Stopping: a watch cut short has nothing left to report; never wait long for it.
+            await asyncio.wait({task}, timeout=3)
+            if task.done() and not task.cancelled():
+                with contextlib.suppress(Exception):
+                    task.result()
 
     async def index(request: Request) -> Response:
         return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
@@ -555,14 +580,16 @@ def make_app(options: ServeOptions, work: Path, on_ready: Callable[[], None] | N
 def _server(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None) -> uvicorn.Server:
     import uvicorn
 
+    servers: list[uvicorn.Server] = []
     config = uvicorn.Config(
-        make_app(options, work, on_ready),
+        make_app(options, work, on_ready, lambda: bool(servers) and servers[0].should_exit),
         log_level="warning",
         lifespan="on",
         # Open event streams must not hold a stop (Ctrl-C) for long.
         timeout_graceful_shutdown=1,
     )
-    return uvicorn.Server(config)
+    servers.append(uvicorn.Server(config))
+    return servers[0]
 
 
 def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> None:
