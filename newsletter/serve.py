@@ -44,7 +44,7 @@ from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
 from .errors import EnvironmentFault, Finding
 from .render import Layout
-from .session import Session
+from .session import Rebuilt, Session
 
 if TYPE_CHECKING:
     import uvicorn
@@ -229,7 +229,7 @@ class Engine:
             self._show(replace(self.view, status="building", stale=tuple(pages)))
 
         try:
-            done = self.session.rebuild(on_changed=changed)
+            return self._rebuilt(self.session.rebuild(on_changed=changed), everything, started)
         except EnvironmentFault as fault:
             problem = Finding("environment", "error", str(fault), fault.hint, fault.path)
             return self._failed([problem], started)
@@ -237,6 +237,11 @@ class Engine:
             traceback.print_exc(file=sys.stderr)
             bug = Finding("internal", "error", f"the tool failed: {exc!r} (a bug; see the terminal)")
             return self._failed([bug], started)
+
+    def _rebuilt(self, done: Rebuilt, everything: bool, started: float) -> View:
+        """Render the pages of a rebuild and show them: the first changed page alone first
+        (what the editor waits for), then the other changed pages, then any page not yet
+        rendered (every page when ``everything``)."""
         result = done.result
         pdf = result.pdf if result is not None else None
         if result is None or pdf is None:
@@ -250,15 +255,15 @@ class Engine:
         versions = {n: v for n, v in self.rendered.versions.items() if n <= count}
         findings = tuple(result.findings)
         ids = tuple(section.id for section in result.issue.sections)
-        # The changed pages first, shown at once; then any other page not yet rendered.
-        for batch in (first, rest):
+        pending = [*first, *rest]
+        for batch in (first[:1], first[1:], rest):
             if not batch:
                 continue
             for number, png in render_pages(pdf, batch, self.options.dpi).items():
                 images[number], versions[number] = png, _version(png)
+                pending.remove(number)
             self.rendered = Rendered(images, versions, result.fills, findings, ids)
-            still = tuple(n for n in range(1, count + 1) if n not in versions)
-            self._show(self._ready(started, stale=still))
+            self._show(self._ready(started, stale=tuple(sorted(pending))))
         self.rendered = Rendered(images, versions, result.fills, findings, ids)
         view = self._ready(started)
         self._show(view)

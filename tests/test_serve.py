@@ -246,3 +246,36 @@ def test_the_fit_button_fits_the_pages_and_the_view_follows(browser: Any, tmp_pa
         finally:
             tab.close()
     assert "    new_page: false\n" in issue.read_text(encoding="utf-8")
+
+
+def test_findings_go_beside_the_page_where_their_text_prints() -> None:
+    from newsletter.check.copyfit import PageFill, SectionPart
+    from newsletter.errors import Finding
+    from newsletter.serve import place_findings
+
+    fills = [
+        PageFill(1, 0.8, ()),
+        PageFill(2, 0.9, (SectionPart("a", 40, 400, 12.0),)),
+        PageFill(3, 0.5, (SectionPart("a", 10, 100, 12.0), SectionPart("b", 10, 100, 12.0))),
+    ]
+    layout = Finding("overflow", "error", "runs past its page", page=3)
+    in_b = Finding("stand-in", "notice", "a stand-in", field="sections[1].blocks[0].image", line=9, col=3)
+    on_cover = Finding("placeholder", "error", "TODO", field="cover.lead", line=4, col=9)
+    nowhere = Finding("labels", "error", "a word is missing")
+    by_page, loose = place_findings([layout, in_b, on_cover, nowhere], fills, ["a", "b"])
+    assert by_page == {3: [layout, in_b], 1: [on_cover]}
+    assert loose == [nowhere]
+
+
+def test_which_saves_rebuild(tmp_path: Path) -> None:
+    from newsletter.build import DEFAULT_LAYOUT
+    from newsletter.serve import watched_kind
+
+    issue = tmp_path / "issue-10.yaml"
+    options = ServeOptions(issue)
+    assert watched_kind(issue, options) == "issue"
+    assert watched_kind(tmp_path / "images" / "photo.jpg", options) == "asset"
+    assert watched_kind(DEFAULT_LAYOUT.templates / "newsletter.css", options) == "asset"
+    assert watched_kind(tmp_path / "issue-10.fr.yaml", options) == "mail"
+    assert watched_kind(tmp_path / ".issue-10.yaml.swp", options) is None
+    assert watched_kind(tmp_path / ".newsletter-tmp-1-x.pdf", options) is None
