@@ -697,14 +697,20 @@ def schema(
     typer.echo(f"wrote {out}")
 
 
+#: One edition (``serve`` and ``fit`` look at one edition at a time).
+OneEdition = enum.Enum("OneEdition", {name: name for name in EDITIONS}, type=str)  # type: ignore[misc]
+OneEditionOpt = Annotated[OneEdition, typer.Option("--variant", help=f"The edition: {', '.join(EDITIONS)}.")]
+
+
 @app.command()
 @_reported
 def serve(
     issue: IssueArg,
     port: Annotated[
-        int, typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).", metavar="N", min=0, max=65535)
+        int,
+        typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).", metavar="N", min=0, max=65535),
     ] = 8000,
-    variant: CheckVariantOpt = Edition["email"],
+    variant: OneEditionOpt = OneEdition["email"],
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
 ) -> None:
@@ -716,11 +722,10 @@ def serve(
     from .serve import serve as run_server
 
     _require(issue)
-    if variant is Edition["all"]:
-        typer.echo("error: preview one edition at a time: --variant email, print or archive", err=True)
-        raise typer.Exit(EXIT_USAGE)
     try:
-        run_server(ServeOptions(issue, variant.value, _layout(layout), port, time_limit=time_limit), typer.echo)
+        run_server(
+            ServeOptions(issue, variant.value, _layout(layout), port, time_limit=time_limit), typer.echo
+        )
     except KeyboardInterrupt:
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
     typer.echo("stopped")
@@ -731,27 +736,29 @@ def serve(
 def fit(
     issue: IssueArg,
     write: Annotated[
-        bool, typer.Option("--write", help="Write the chosen settings into the issue (comments and layout kept).")
+        bool,
+        typer.Option("--write", help="Write the chosen settings into the issue (comments and layout kept)."),
     ] = False,
-    variant: CheckVariantOpt = Edition["email"],
+    variant: OneEditionOpt = OneEdition["email"],
     layout: LayoutOpt = None,
 ) -> None:
     """Fit the sections that end badly to their pages, as a typesetter would: shows what it would change.
 
-    For each section the copy-fit check finds (a few lines spilt onto a page of their own, a last page under half full), tries within the bounds of the layout's fit.yaml, least intrusive first: tracking (±1 %), image sizes (±10 %), columns filled in turn instead of balanced, the next section starting on this one's last page. A try is kept when it fits the section without adding a page, an error or a warning. With --write the chosen settings go into the issue as `fit:` fields (and `new_page: false`), which every build applies as written.
+    For each section the copy-fit check finds (a few lines spilt onto a page of their own, a last page under half full), tries within the bounds of the layout's fit.yaml, least intrusive first: tracking (±1 %), image sizes (±10 %), columns filled in turn instead of balanced, the next section starting on this one's last page. A try is kept when it fits the section without adding a page or an error, and with no more warnings than before. With --write the chosen settings go into the issue as `fit:` fields (and `new_page: false`), which every build applies as written.
     """
     from .fit import fit_issue
 
     _require(issue)
-    if variant is Edition["all"]:
-        typer.echo("error: fit one edition at a time: --variant email, print or archive", err=True)
-        raise typer.Exit(EXIT_USAGE)
     fitting = fit_issue(
         issue, _layout(layout), variant.value, write, lambda step: typer.echo(f"trying {step}", err=True)
     )
     typer.echo(fitting.describe())
     if fitting.changed:
-        typer.echo(f"wrote {issue}" if write else f"run `newsletter fit {issue} --write` to write these into the issue")
+        typer.echo(
+            f"wrote {issue}"
+            if write
+            else f"run `newsletter fit {issue} --write` to write these into the issue"
+        )
 
 
 def main() -> None:
