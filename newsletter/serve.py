@@ -9,8 +9,13 @@ How it stays fast: one warm ``Session`` rebuilds the edition after each save (``
 watches the issue's folder and the layout). The browser holds a server-sent event stream
 (Starlette, served by uvicorn); each event is the whole *view* (``View``): the pages with a
 version each (a digest of the page's PNG), so the browser fetches again only the images
-whose version changed (``/pages/<n>.png?v=<version>``, cached for good). The pages that
-changed are rendered first, and shown before the others are looked at.
+whose version changed (``/pages/<n>.png?v=<version>``, cached for good). The browser is
+told which pages changed as soon as the layout is checked (they are marked), and the first
+of them is rendered and shown before the others. Its image is read from the written PDF:
+the build's ``on_layout`` hook hands over the pages' fingerprints, not the laid-out pages.
+
+The same server shows the message a post receives in each language (``/mail``, composed as
+``send`` composes it) and runs ``newsletter fit --write`` on request (``/fit``).
 
 A broken save (YAML that does not parse, a check that fails) keeps the last good pages and
 shows the located errors over them; the next good save clears them.

@@ -113,3 +113,12 @@ def test_a_fit_out_of_the_models_range_is_a_located_error(copyfit: Path) -> None
     result = runner.invoke(cli.app, ["check", str(issue)])
     assert result.exit_code == cli.EXIT_CONTENT
     assert "sections[1].fit.tracking" in result.output
+
+
+def test_fit_on_an_issue_with_errors_changes_nothing(tmp_path: Path) -> None:
+    issue = tmp_path / "broken.yaml"
+    issue.write_text("series: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(cli.app, ["fit", str(issue), "--write"])
+    assert result.exit_code == cli.EXIT_CONTENT
+    assert "broken.yaml:1:" in result.output
+    assert issue.read_text(encoding="utf-8") == "series: [unclosed\n"
