@@ -183,11 +183,15 @@ def fit_issue(
         trial = _Trial(source, text, Path(work), BuildOptions(edition, layout))
         result = trial.build({})
         if result is None:
-            raise IssueError(trial.last_findings)
+            # Said of the editor's file, not of the copy that was built.
+            raise IssueError(
+                [replace(f, file=source) if f.file == trial.path else f for f in trial.last_findings]
+            )
         issue = result.issue
         current = {i: Setting(s.fit, s.new_page) for i, s in enumerate(issue.sections)}
         fitting = Fitting(source, result.pages, _problems(result), section_ids=[s.id for s in issue.sections])
-        best, best_result = dict[int, Setting](), result
+        best: dict[int, Setting] = {}
+        best_result = result
         for problem in list(fitting.problems_before):
             if all(p.section != problem.section for p in _problems(best_result)):
                 continue  # an earlier change fitted it too

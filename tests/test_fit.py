@@ -115,10 +115,18 @@ def test_a_fit_out_of_the_models_range_is_a_located_error(copyfit: Path) -> None
     assert "sections[1].fit.tracking" in result.output
 
 
-def test_fit_on_an_issue_with_errors_changes_nothing(tmp_path: Path) -> None:
+def test_fit_on_an_issue_with_errors_changes_nothing(tmp_path: Path, copyfit: Path) -> None:
     issue = tmp_path / "broken.yaml"
     issue.write_text("series: [unclosed\n", encoding="utf-8")
     result = runner.invoke(cli.app, ["fit", str(issue), "--write"])
     assert result.exit_code == cli.EXIT_CONTENT
     assert "broken.yaml:1:" in result.output
     assert issue.read_text(encoding="utf-8") == "series: [unclosed\n"
+    # An error the build finds is said of the editor's file, not of the copy fit builds.
+    placeholder = copyfit / "spill.yaml"
+    placeholder.write_text(
+        placeholder.read_text(encoding="utf-8").replace("a new page.", "a new page. TODO"), encoding="utf-8"
+    )
+    result = runner.invoke(cli.app, ["fit", str(placeholder)])
+    assert result.exit_code == cli.EXIT_CONTENT
+    assert f"{placeholder}:50:9: sections[1].blocks[0].text: placeholder" in result.output
