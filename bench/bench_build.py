@@ -79,11 +79,23 @@ def main() -> None:
         # (running section titles, target-counter page numbers).
         html_file.write_text(render_html(result.issue, DEFAULT_LAYOUT, ISSUE.parent), encoding="utf-8")
         bare = _time_command(
-            [sys.executable, "-m", "weasyprint", "-u", str(ISSUE.parent) + "/", str(html_file), str(out / "bare.pdf")],
+            [
+                sys.executable,
+                "-m",
+                "weasyprint",
+                "-u",
+                str(ISSUE.parent) + "/",
+                str(html_file),
+                str(out / "bare.pdf"),
+            ],
             args.runs,
         )
-        print(f"floor: bare `python -m weasyprint` on the same HTML, median of {args.runs}: {_median_ms(bare)}")
-        print(f"ratio newsletter build / bare weasyprint: {statistics.median(whole) / statistics.median(bare):.2f}")
+        print(
+            f"floor: bare `python -m weasyprint` on the same HTML, median of {args.runs}: {_median_ms(bare)}"
+        )
+        print(
+            f"ratio newsletter build / bare weasyprint: {statistics.median(whole) / statistics.median(bare):.2f}"
+        )
         chromium = _chromium()
         if chromium is None:
             print("baseline: chromium not installed (apt-get install chromium); no ratio")
@@ -91,10 +103,19 @@ def main() -> None:
         profile = out / "chromium-profile"
         baseline = _time_command(
             [
-                chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", f"--user-data-dir={profile}", "--no-pdf-header-footer",
-                f"--print-to-pdf={out / 'chromium.pdf'}", html_file.as_uri(),
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={out / 'chromium.pdf'}",
+                html_file.as_uri(),
             ],
             args.runs,
         )

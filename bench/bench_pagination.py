@@ -93,10 +93,19 @@ def _chromium_argv(html: Path, out: Path) -> list[str] | None:
         found = shutil.which(name)
         if found:
             return [
-                found, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={out / 'chromium-profile'}", "--no-pdf-header-footer",
-                f"--print-to-pdf={out / 'chromium.pdf'}", html.as_uri(),
+                found,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={out / 'chromium-profile'}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={out / 'chromium.pdf'}",
+                html.as_uri(),
             ]
     return None
 
@@ -119,7 +128,9 @@ def _scaled_issue(folder: Path, times: int) -> Path:
     shutil.copytree(ISSUE.parent / "images", folder / "images", dirs_exist_ok=True)
     path = folder / f"issue-x{times}.yaml"
     dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
-    path.write_text(yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8")
+    path.write_text(
+        yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
+    )
     return path
 
 
@@ -132,7 +143,9 @@ def main() -> None:
 
         cold_calls = _count_make_page(lambda: build_issue(ISSUE, out / "count"))
         warm_calls = _count_make_page(lambda: build_issue(ISSUE, out / "count"))
-        print(f"page layouts (make_page) for issue 10's 12 pages: first build {cold_calls}, with the page map {warm_calls}")
+        print(
+            f"page layouts (make_page) for issue 10's 12 pages: first build {cold_calls}, with the page map {warm_calls}"
+        )
 
         html = out / "issue-10.html"
         result = build_issue(ISSUE, out / "html", write_html=True)
@@ -155,7 +168,9 @@ def main() -> None:
         if base:
             b = statistics.median(base)
             print(f"  chromium --print-to-pdf    {b * 1000:6.0f} ms")
-            print(f"  ratios: first build {statistics.median(cold) / b:.2f}, rebuild {statistics.median(warm) / b:.2f} (goal <= 2.0)")
+            print(
+                f"  ratios: first build {statistics.median(cold) / b:.2f}, rebuild {statistics.median(warm) / b:.2f} (goal <= 2.0)"
+            )
         print(f"peak memory of a build (process tree): {max(peaks) / 1024:.0f} MB")
         _, all_peak = _run([*build, str(out / "all"), "--variant", "all"])
         print(f"peak memory of --variant all (process tree): {all_peak / 1024:.0f} MB")
@@ -176,10 +191,19 @@ def main() -> None:
             started = time.perf_counter()
             first_seen: list[float] = []
             done = session.rebuild(on_changed=lambda pages, seen=first_seen: seen.append(time.perf_counter()))
-            edits.append((time.perf_counter() - started, first_seen[0] - started if first_seen else 0.0, done.changed))
+            edits.append(
+                (time.perf_counter() - started, first_seen[0] - started if first_seen else 0.0, done.changed)
+            )
         took, seen, changed = sorted(edits)[len(edits) // 2]
         line = f"warm rebuild after an interview edit: {took * 1000:.0f} ms (changed pages known after {seen * 1000:.0f} ms: {changed})"
-        print(line + (f"; {took / statistics.median(base):.2f} x Chromium's cold print (goal <= 0.6)" if base else ""))
+        print(
+            line
+            + (
+                f"; {took / statistics.median(base):.2f} x Chromium's cold print (goal <= 0.6)"
+                if base
+                else ""
+            )
+        )
 
         print("scale (cold build in process, then a warm rebuild):")
         for times in (1, 2, 4):

@@ -29,7 +29,10 @@ def _run(variant: str, out: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "newsletter", "build", str(ISSUE), "--variant", variant, "--out", str(out)],
-        check=True, capture_output=True, timeout=300, cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+        cwd=ROOT,
     )
     return time.perf_counter() - started
 
@@ -53,10 +56,14 @@ def main() -> None:
     print(f"issue 10, whole process, median of {args.runs}:")
     for name in EDITIONS:
         seconds = statistics.median(each[name])
-        print(f"  --variant {name:<8} {seconds * 1000:6.0f} ms  ({seconds / base:.2f} x email)  {sizes[name] / 1024:7.0f} KB")
+        print(
+            f"  --variant {name:<8} {seconds * 1000:6.0f} ms  ({seconds / base:.2f} x email)  {sizes[name] / 1024:7.0f} KB"
+        )
     seq, par = statistics.median(sequential), statistics.median(parallel)
     print(f"  one after another   {seq * 1000:6.0f} ms  (baseline)")
-    print(f"  --variant all       {par * 1000:6.0f} ms  ({par / seq:.2f} x baseline, {seq - par:+.2f} s saved)")
+    print(
+        f"  --variant all       {par * 1000:6.0f} ms  ({par / seq:.2f} x baseline, {seq - par:+.2f} s saved)"
+    )
 
 
 if __name__ == "__main__":

@@ -129,7 +129,9 @@ def build_all(
 
     Layout is single-threaded Python, so processes (not threads) are what use the cores.
     """
-    options = BuildOptions(layout=layout, out_dir=out_dir, write_html=write_html, time_limit=time_limit, strict=strict)
+    options = BuildOptions(
+        layout=layout, out_dir=out_dir, write_html=write_html, time_limit=time_limit, strict=strict
+    )
     with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
         futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in variants}
         results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
@@ -186,8 +188,18 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         _write_page_map(source, options, page_map)
     lap("write")
     return BuildResult(
-        content.issue, edition.name, target if options.out_dir is not None else None, len(document.pages), size,
-        list(laid_out.references), findings, timings, passes, page_map, html, prints,
+        content.issue,
+        edition.name,
+        target if options.out_dir is not None else None,
+        len(document.pages),
+        size,
+        list(laid_out.references),
+        findings,
+        timings,
+        passes,
+        page_map,
+        html,
+        prints,
         tuple(page_fill(laid_out.pages)),
     )
 
@@ -251,23 +263,36 @@ def _layout(
         html = render(pages)
         try:
             document = typeset(
-                html, base_dir=source.parent, roots=[source.parent, layout.templates, layout.fonts],
-                source=source, time_limit=options.time_limit, options=content.edition.render_options,
+                html,
+                base_dir=source.parent,
+                roots=[source.parent, layout.templates, layout.fonts],
+                source=source,
+                time_limit=options.time_limit,
+                options=content.edition.render_options,
             )
         except IssueError as exc:
             raise IssueError(findings + exc.findings) from None
         except BuildTimeout as exc:
             raise IssueError(
-                findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
+                findings
+                + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
             ) from None
         except RecursionError:
             raise IssueError(
-                findings + [error(source, "the layout nests too deeply to be laid out", rule="layout-depth",
-                                  hint="look for a block or emphasis nested in itself many times")]
+                findings
+                + [
+                    error(
+                        source,
+                        "the layout nests too deeply to be laid out",
+                        rule="layout-depth",
+                        hint="look for a block or emphasis nested in itself many times",
+                    )
+                ]
             ) from None
         except OSError as exc:  # WeasyPrint's temporary font files on a full disk, say
             raise EnvironmentFault(
-                f"the layout could not write its temporary files: {exc.strerror or exc}", None,
+                f"the layout could not write its temporary files: {exc.strerror or exc}",
+                None,
                 "free some space in the temporary folder (TMPDIR)",
             ) from None
         references = page_references(document)
@@ -310,7 +335,12 @@ def _write_page_map(source: Path, options: BuildOptions, pages: Mapping[str, int
 
 
 def _write(
-    content: ContentContext, document: Any, html: str, options: BuildOptions, findings: list[Finding], work: Path
+    content: ContentContext,
+    document: Any,
+    html: str,
+    options: BuildOptions,
+    findings: list[Finding],
+    work: Path,
 ) -> tuple[Path, int]:
     """Stage 4: the PDF, written beside its target, read back and checked, then moved over
     it (or removed, when only checking); the output findings are added to ``findings``."""
@@ -333,11 +363,15 @@ def _write(
         try:
             size = _write_pdf(
                 lambda handle: document.write_pdf(handle, finisher=finish, **write_options),
-                target, len(document.pages), check_output, keep=options.out_dir is not None,
+                target,
+                len(document.pages),
+                check_output,
+                keep=options.out_dir is not None,
             )
         except RefusedURL as exc:  # a file the layout asked for while writing (an attachment)
             raise IssueError(
-                findings + [error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]
+                findings
+                + [error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]
             ) from None
         if options.write_html and options.out_dir is not None:
             atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
@@ -354,10 +388,18 @@ def check_folder(folder: Path) -> None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        what = "the output folder is a file" if existing == folder else f"{existing} is a file, so the folder cannot be made"
+        what = (
+            "the output folder is a file"
+            if existing == folder
+            else f"{existing} is a file, so the folder cannot be made"
+        )
         raise EnvironmentFault(what, folder, "name a folder with --out")
     if not os.access(existing, os.W_OK | os.X_OK):
-        what = "the output folder cannot be written to" if existing == folder else f"{existing} cannot be written to, so the folder cannot be made"
+        what = (
+            "the output folder cannot be written to"
+            if existing == folder
+            else f"{existing} cannot be written to, so the folder cannot be made"
+        )
         raise EnvironmentFault(what, folder, hint)
 
 
@@ -376,7 +418,9 @@ def _environment(folder: Path) -> Iterator[None]:
     except OSError as exc:
         where = Path(exc.filename) if isinstance(exc.filename, str) else folder
         reason = exc.strerror or str(exc)
-        raise EnvironmentFault(f"cannot write: {reason}", where, "free some space or choose another folder with --out") from None
+        raise EnvironmentFault(
+            f"cannot write: {reason}", where, "free some space or choose another folder with --out"
+        ) from None
 
 
 @contextmanager

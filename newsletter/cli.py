@@ -46,12 +46,17 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-IssueArg = Annotated[Path, typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False, metavar="ISSUE")]
+IssueArg = Annotated[
+    Path,
+    typer.Argument(help="The issue file, e.g. issues/issue-10.yaml.", show_default=False, metavar="ISSUE"),
+]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (for CI).")]
 LayoutOpt = Annotated[
     Path | None,
     typer.Option(
-        "--layout", metavar="FOLDER", show_default=False,
+        "--layout",
+        metavar="FOLDER",
+        show_default=False,
         help="A layout folder (templates, newsletter.css, labels.yaml) in place of the project's layouts/.",
     ),
 ]
@@ -65,7 +70,9 @@ def _layout(folder: Path | None) -> Any:
     if folder is None:
         return DEFAULT_LAYOUT
     if not folder.is_dir():
-        raise EnvironmentFault("no such layout folder", folder, "name a folder holding issue.html.j2 and labels.yaml")
+        raise EnvironmentFault(
+            "no such layout folder", folder, "name a folder holding issue.html.j2 and labels.yaml"
+        )
     return Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
 
 
@@ -78,7 +85,9 @@ def _positive(value: float) -> float:
 TimeLimitOpt = Annotated[
     float,
     typer.Option(
-        "--time-limit", metavar="SECONDS", callback=_positive,
+        "--time-limit",
+        metavar="SECONDS",
+        callback=_positive,
         help="Stop a build whose layout takes longer than this many seconds.",
     ),
 ]
@@ -138,9 +147,11 @@ def _reported(command: F) -> F:
 
 
 def _nothing(command: str) -> str:
-    return {"send": "nothing was sent", "check": "the check could not finish", "status": "no status to show"}.get(
-        command, "nothing was written"
-    )
+    return {
+        "send": "nothing was sent",
+        "check": "the check could not finish",
+        "status": "no status to show",
+    }.get(command, "nothing was written")
 
 
 def _require(path: Path, what: str = "issue file") -> None:
@@ -163,7 +174,8 @@ VariantOpt = Annotated[
     Edition,
     typer.Option(
         "--variant",
-        help="; ".join(f"{v.name}: {v.purpose}" for v in VARIANTS.values()) + "; all: every edition, in parallel.",
+        help="; ".join(f"{v.name}: {v.purpose}" for v in VARIANTS.values())
+        + "; all: every edition, in parallel.",
     ),
 ]
 
@@ -173,8 +185,12 @@ VariantOpt = Annotated[
 def build(
     issue: IssueArg,
     variant: VariantOpt = Edition["email"],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder the PDF is written to.", metavar="FOLDER")] = Path("out"),
-    html: Annotated[bool, typer.Option("--html", help="Also write the HTML each PDF is made from, for debugging.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder the PDF is written to.", metavar="FOLDER")
+    ] = Path("out"),
+    html: Annotated[
+        bool, typer.Option("--html", help="Also write the HTML each PDF is made from, for debugging.")
+    ] = False,
     strict: StrictOpt = False,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
@@ -218,7 +234,10 @@ def _build_all(issue: Path, out: Path, strict: bool, time_limit: float, html: bo
     built = [r for r in results.values() if isinstance(r, BuildResult)]
     notices = {f for r in built for f in r.findings if f.severity == "notice"}
     if notices:
-        typer.echo(f"{len(notices)} notice{'s' if len(notices) != 1 else ''}: `newsletter check {issue}` lists them", err=True)
+        typer.echo(
+            f"{len(notices)} notice{'s' if len(notices) != 1 else ''}: `newsletter check {issue}` lists them",
+            err=True,
+        )
     one_by_one = sum(sum(r.timings.values()) for r in built)
     typer.echo(
         f"{len(built)} editions in {elapsed:.1f} s in parallel; their stages took {one_by_one:.1f} s in all "
@@ -234,13 +253,18 @@ def _report(issue: Path, result: BuildResult, notices: bool = True) -> None:
         typer.echo(format_findings(warnings), err=True)
     count = len(result.findings) - len(warnings)
     if notices and count:
-        typer.echo(f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True)
+        typer.echo(
+            f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True
+        )
     total = sum(result.timings.values())
     typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")
 
 
 CheckVariantOpt = Annotated[
-    Edition, typer.Option("--variant", help=f"The edition to check: {', '.join(EDITIONS)} (all checks every edition).")
+    Edition,
+    typer.Option(
+        "--variant", help=f"The edition to check: {', '.join(EDITIONS)} (all checks every edition)."
+    ),
 ]
 
 
@@ -250,7 +274,9 @@ def check(
     issue: IssueArg,
     variant: CheckVariantOpt = Edition["email"],
     strict: StrictOpt = False,
-    format: Annotated[Format, typer.Option("--format", help="text for people, json for tools.")] = Format.text,
+    format: Annotated[
+        Format, typer.Option("--format", help="text for people, json for tools.")
+    ] = Format.text,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
 ) -> None:
@@ -272,7 +298,9 @@ def check(
             from .build import BuildOptions
             from .proofs import checked_and_measured
 
-            found, measured = checked_and_measured(issue, BuildOptions(name, chosen, None, False, time_limit, strict))
+            found, measured = checked_and_measured(
+                issue, BuildOptions(name, chosen, None, False, time_limit, strict)
+            )
             fills = measured if fills is None else fills
         else:
             found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)
@@ -291,21 +319,106 @@ def check(
 @_reported
 def send(
     issue: IssueArg,
-    to: Annotated[Path, typer.Option("--to", help="The recipients file (see docs/recipients-format.md).", show_default=False, metavar="FILE")],
-    group: Annotated[str | None, typer.Option("--group", help="Send only to the posts of this group.", metavar="NAME")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Write every message as .eml under out/mail/<issue>/ and send nothing.")] = False,
-    test: Annotated[str | None, typer.Option("--test", help="Send one message per language to this address only, marked as a test; no post gets anything.", metavar="ADDRESS")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Send without asking for confirmation (needed when not run from a terminal).")] = False,
-    revision: Annotated[int, typer.Option("--revision", help="Send revision N (a correction) to the posts that had revision N-1: a new Message-ID that refers to theirs, a subject that says it is a correction.", metavar="N", min=1)] = 1,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder of the email edition and of the .eml files.", metavar="FOLDER")] = Path("out"),
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
-    rate: Annotated[float | None, typer.Option("--rate", help="At most this many messages a minute (overrides the recipients file).", metavar="N", min=0.001)] = None,
-    timeout: Annotated[float, typer.Option("--timeout", help="Wait at most this many seconds for each reply of the server.", metavar="SECONDS", callback=_positive)] = DEFAULT_SMTP_TIMEOUT,
-    max_failures: Annotated[int, typer.Option("--max-failures", help="Stop the run after this many timeouts or connection failures in a row; the rest stays pending.", metavar="N", min=1)] = DEFAULT_MAX_FAILURES,
-    host: Annotated[str | None, typer.Option("--host", help="SMTP server (overrides the recipients file).", metavar="HOST")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="SMTP port (overrides the recipients file).", metavar="PORT", min=1, max=65535)] = None,
-    ssl_mode: Annotated[str | None, typer.Option("--security", help="starttls or ssl (overrides the recipients file).", metavar="MODE")] = None,
-    ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE")] = None,
+    to: Annotated[
+        Path,
+        typer.Option(
+            "--to",
+            help="The recipients file (see docs/recipients-format.md).",
+            show_default=False,
+            metavar="FILE",
+        ),
+    ],
+    group: Annotated[
+        str | None, typer.Option("--group", help="Send only to the posts of this group.", metavar="NAME")
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Write every message as .eml under out/mail/<issue>/ and send nothing."
+        ),
+    ] = False,
+    test: Annotated[
+        str | None,
+        typer.Option(
+            "--test",
+            help="Send one message per language to this address only, marked as a test; no post gets anything.",
+            metavar="ADDRESS",
+        ),
+    ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes", "-y", help="Send without asking for confirmation (needed when not run from a terminal)."
+        ),
+    ] = False,
+    revision: Annotated[
+        int,
+        typer.Option(
+            "--revision",
+            help="Send revision N (a correction) to the posts that had revision N-1: a new Message-ID that refers to theirs, a subject that says it is a correction.",
+            metavar="N",
+            min=1,
+        ),
+    ] = 1,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder of the email edition and of the .eml files.", metavar="FOLDER"
+        ),
+    ] = Path("out"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE"
+        ),
+    ] = None,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            "--rate",
+            help="At most this many messages a minute (overrides the recipients file).",
+            metavar="N",
+            min=0.001,
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            help="Wait at most this many seconds for each reply of the server.",
+            metavar="SECONDS",
+            callback=_positive,
+        ),
+    ] = DEFAULT_SMTP_TIMEOUT,
+    max_failures: Annotated[
+        int,
+        typer.Option(
+            "--max-failures",
+            help="Stop the run after this many timeouts or connection failures in a row; the rest stays pending.",
+            metavar="N",
+            min=1,
+        ),
+    ] = DEFAULT_MAX_FAILURES,
+    host: Annotated[
+        str | None,
+        typer.Option("--host", help="SMTP server (overrides the recipients file).", metavar="HOST"),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", help="SMTP port (overrides the recipients file).", metavar="PORT", min=1, max=65535
+        ),
+    ] = None,
+    ssl_mode: Annotated[
+        str | None,
+        typer.Option("--security", help="starttls or ssl (overrides the recipients file).", metavar="MODE"),
+    ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE"
+        ),
+    ] = None,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
@@ -336,8 +449,15 @@ def send(
         typer.echo(format_findings(list(recipients.warnings)), err=True)
     server = recipients.recipients.server
     user, password = credentials(host or server.host)
-    settings = Settings(host or server.host, port or server.port, ssl_mode or server.security, ca_file, timeout,
-                        user, password)
+    settings = Settings(
+        host or server.host,
+        port or server.port,
+        ssl_mode or server.security,
+        ca_file,
+        timeout,
+        user,
+        password,
+    )
     if not dry_run:
         tls_context(ca_file)  # a CA file that holds no certificate stops us before anything is built
     try:
@@ -346,7 +466,9 @@ def send(
             if dry_run:
                 typer.echo(_printable(the_plan.summary()))
                 written = write_dry_run(the_plan, out)
-                typer.echo(f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent")
+                typer.echo(
+                    f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent"
+                )
                 return
             assert test is not None
             outcomes = send_test_messages(the_plan, settings, book, test)
@@ -370,13 +492,22 @@ def send(
                 return
             if not yes:
                 if not _on_terminal():
-                    _usage("not on a terminal, so nothing can confirm this send: add --yes to send without asking")
+                    _usage(
+                        "not on a terminal, so nothing can confirm this send: add --yes to send without asking"
+                    )
                 if not typer.confirm(f"Send to {waiting} posts?", default=False):
                     typer.echo("nothing was sent", err=True)
                     raise typer.Exit(EXIT_CONTENT)
             with typer.progressbar(length=len(the_plan.outgoing), label="sending", file=sys.stderr) as bar:
-                run = deliver(the_plan, settings, book, rate, progress=lambda _o: bar.update(1),
-                              max_failures=max_failures, lock=False)
+                run = deliver(
+                    the_plan,
+                    settings,
+                    book,
+                    rate,
+                    progress=lambda _o: bar.update(1),
+                    max_failures=max_failures,
+                    lock=False,
+                )
     except UsageError as exc:
         _usage(str(exc))
     resume = _resume_command(issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file)
@@ -402,17 +533,33 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _resume_command(issue: Path, to: Path, group: str | None, revision: int, out: Path, ledger: Path | None,
-                    rate: float | None, host: str | None, port: int | None, security: str | None,
-                    ca_file: Path | None) -> str:
+def _resume_command(
+    issue: Path,
+    to: Path,
+    group: str | None,
+    revision: int,
+    out: Path,
+    ledger: Path | None,
+    rate: float | None,
+    host: str | None,
+    port: int | None,
+    security: str | None,
+    ca_file: Path | None,
+) -> str:
     """The command that resumes this send, with the options that make it the same send."""
     import shlex
 
     words = ["newsletter", "send", str(issue), "--to", str(to)]
     options: list[tuple[str, object]] = [
-        ("--group", group), ("--revision", revision if revision > 1 else None),
-        ("--out", out if out != Path("out") else None), ("--ledger", ledger), ("--rate", rate),
-        ("--host", host), ("--port", port), ("--security", security), ("--ca-file", ca_file),
+        ("--group", group),
+        ("--revision", revision if revision > 1 else None),
+        ("--out", out if out != Path("out") else None),
+        ("--ledger", ledger),
+        ("--rate", rate),
+        ("--host", host),
+        ("--port", port),
+        ("--security", security),
+        ("--ca-file", ca_file),
     ]
     words += [word for name, value in options if value is not None for word in (name, str(value))]
     return " ".join(shlex.quote(word) for word in words)
@@ -422,8 +569,15 @@ def _resume_command(issue: Path, to: Path, group: str | None, revision: int, out
 @_reported
 def status(
     issue: IssueArg,
-    ledger: Annotated[Path | None, typer.Option("--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The folder given to send --out.", metavar="FOLDER")] = Path("out"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            "--ledger", help="The send ledger (SQLite); <out>/mail/ledger.sqlite by default.", metavar="FILE"
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="The folder given to send --out.", metavar="FOLDER")
+    ] = Path("out"),
 ) -> None:
     """Show where each post stands for an issue: who has it, who does not, and why.
 
@@ -459,12 +613,16 @@ def status(
         typer.echo(f"{'post':<40} {'state':<9} {'tries':>5}  {'language':<8} reply")
         for e in rows:
             state = "unknown" if e.outcome_unknown else e.state
-            typer.echo(f"{_printable(e.name)[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {_printable(e.reply)}")
+            typer.echo(
+                f"{_printable(e.name)[:40]:<40} {state:<9} {e.attempts:>5}  {e.language:<8} {_printable(e.reply)}"
+            )
             notes = []
             if e.outcome_unknown:
                 notes.append(UNKNOWN_WORDS)
             elif e.resends:
-                notes.append(f"sent again after an unknown outcome ({e.resends} times): may have arrived twice")
+                notes.append(
+                    f"sent again after an unknown outcome ({e.resends} times): may have arrived twice"
+                )
             if e.refused:
                 notes.append(f"refused: {e.refused}")
             for note in notes:
@@ -771,7 +929,9 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
-        typer.echo("internal error: the newsletter tool failed; this is a bug, not your issue file.", err=True)
+        typer.echo(
+            "internal error: the newsletter tool failed; this is a bug, not your issue file.", err=True
+        )
         typer.echo(f"Please report it to {REPORT_TO}, with this text:", err=True)
         typer.echo("".join(traceback.format_exception(exc)), err=True)
         sys.exit(EXIT_INTERNAL)

@@ -146,4 +146,6 @@ EDITIONS: tuple[str, ...] = tuple(VARIANTS)
 
 def stable_id(issue: Issue, edition: str) -> uuid.UUID:
     """The same identifier for every build of one edition of one issue."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"newsletter:{issue.series}:{issue.number}:{issue.language}:{edition}")
+    return uuid.uuid5(
+        uuid.NAMESPACE_URL, f"newsletter:{issue.series}:{issue.number}:{issue.language}:{edition}"
+    )

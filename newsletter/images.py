@@ -34,7 +34,7 @@ def resolve_image(base_dir: Path, name: str) -> Path | None:
 
 
 def _near_names(folder: Path, name: str) -> str:
-    """"; did you mean 'brunet.jpg'?" among the files of ``folder`` (the first thousand)."""
+    """ "; did you mean 'brunet.jpg'?" among the files of ``folder`` (the first thousand)."""
     try:
         names = [entry.name for _, entry in zip(range(1000), folder.iterdir(), strict=False)]
     except OSError:

@@ -174,7 +174,11 @@ class Box:
         sides = [(side, f"border_{side}") for side in ("top", "right", "bottom", "left")]
         for name, prefix in sides + ([("column rule", "column_rule")] if multi_column else []):
             width, colour = style[f"{prefix}_width"], style[f"{prefix}_color"]
-            if style[f"{prefix}_style"] in ("none", "hidden") or not width or getattr(colour, "alpha", 1) == 0:
+            if (
+                style[f"{prefix}_style"] in ("none", "hidden")
+                or not width
+                or getattr(colour, "alpha", 1) == 0
+            ):
                 continue
             found.append(Stroke(name, float(width) * 0.75, _colour(colour)))
         return found

@@ -51,7 +51,9 @@ def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Loca
     """
     located = read_yaml(path)
     if not isinstance(located.data, dict):
-        raise IssueError([error(path, f"{what} must be a list of fields (name: value)", line=1, col=1, hint=f"see {doc}")])
+        raise IssueError(
+            [error(path, f"{what} must be a list of fields (name: value)", line=1, col=1, hint=f"see {doc}")]
+        )
     try:
         return model.model_validate(located.data), located
     except ValidationError as exc:
@@ -74,7 +76,9 @@ def sibling_paths(source: Path) -> list[Path]:
     base, _, tag = stem.rpartition(".")
     if not (base and tag in ISSUE_LANGUAGES):
         base = stem
-    candidates = [source.parent / f"{base}.yaml"] + [source.parent / f"{base}.{lang}.yaml" for lang in ISSUE_LANGUAGES]
+    candidates = [source.parent / f"{base}.yaml"] + [
+        source.parent / f"{base}.{lang}.yaml" for lang in ISSUE_LANGUAGES
+    ]
     return [p for p in candidates if p.is_file() and p.resolve() != source.resolve()]
 
 
@@ -161,10 +165,18 @@ def _message(err: Any, data_path: FieldPath, model: type[BaseModel] | None) -> t
         return f"{_pattern_message(str(ctx.get('pattern', '')))} (found {_found(given)})", ""
     if kind == "literal_error":
         choices = [c.strip(" '") for c in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
-        return f"expected one of {', '.join(repr(c) for c in choices)}, found {_found(given)}{did_you_mean(str(given), choices)}", ""
+        return (
+            f"expected one of {', '.join(repr(c) for c in choices)}, found {_found(given)}{did_you_mean(str(given), choices)}",
+            "",
+        )
     if kind in {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}:
         bound = next(iter(ctx.values()), "?")
-        words = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than", "less_than_equal": "at most"}
+        words = {
+            "greater_than": "more than",
+            "greater_than_equal": "at least",
+            "less_than": "less than",
+            "less_than_equal": "at most",
+        }
         return f"expected a number {words[kind]} {bound}, found {_found(given)}", ""
     if kind in _KINDS:
         return f"{_KINDS[kind]} (found {_found(given)})", ""
@@ -174,7 +186,10 @@ def _message(err: Any, data_path: FieldPath, model: type[BaseModel] | None) -> t
 
 
 def schema_problems(
-    path: Path, located: Located, exc: ValidationError, doc: str = "docs/issue-format.md",
+    path: Path,
+    located: Located,
+    exc: ValidationError,
+    doc: str = "docs/issue-format.md",
     model: type[BaseModel] | None = None,
 ) -> list[Finding]:
     """Each pydantic error as a finding at the place in the file it is about, in plain words.
@@ -195,7 +210,9 @@ def schema_problems(
             pos = located.where(data_path)
         line, col = pos if pos else (None, None)
         findings.append(
-            error(path, message, line=line, col=col, field=format_path(data_path + missing), hint=f"see {doc}")
+            error(
+                path, message, line=line, col=col, field=format_path(data_path + missing), hint=f"see {doc}"
+            )
         )
     return _unique(findings)
 

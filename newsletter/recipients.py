@@ -142,8 +142,12 @@ class RecipientList:
 def slug(text: str) -> str:
     """``Ambassade de France à Sarajevo`` -> ``ambassade-de-france-a-sarajevo``: accented
     letters transliterated (``êtres`` -> ``etres``), never dropped."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss"))
-    ascii_text = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+    decomposed = unicodedata.normalize(
+        "NFKD", text.lower().replace("œ", "oe").replace("æ", "ae").replace("ß", "ss")
+    )
+    ascii_text = (
+        "".join(ch for ch in decomposed if not unicodedata.combining(ch)).encode("ascii", "ignore").decode()
+    )
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64] or "post"
 
 

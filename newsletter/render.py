@@ -62,29 +62,68 @@ def labels_for(layout: Layout, language: str) -> dict[str, Any]:
     path = layout.labels_file
     hint = "add it to layouts/labels.yaml, in the words of that language"
     if not isinstance(table, dict):
-        raise IssueError([error(path, "expected one table of labels per language (en:, fr:)", line=1, col=1, rule="labels", hint=hint)])
+        raise IssueError(
+            [
+                error(
+                    path,
+                    "expected one table of labels per language (en:, fr:)",
+                    line=1,
+                    col=1,
+                    rule="labels",
+                    hint=hint,
+                )
+            ]
+        )
     wanted = _template_labels(layout.templates) | set(_CODE_LABELS)
     findings = []
     for lang in LANGUAGES:
         labels = table.get(lang)
         if not isinstance(labels, dict):
-            findings.append(error(path, f"no labels for the language {lang!r}", line=1, col=1, field=lang, rule="labels", hint=hint))
+            findings.append(
+                error(
+                    path,
+                    f"no labels for the language {lang!r}",
+                    line=1,
+                    col=1,
+                    field=lang,
+                    rule="labels",
+                    hint=hint,
+                )
+            )
             continue
         line, col = located.keys.get((lang,)) or located.where((lang,)) or (None, None)
         for key in sorted(wanted - set(labels)):
             findings.append(
-                error(path, f"the label {key!r} is missing for {lang!r}; the layout prints it", line=line, col=col,
-                      field=f"{lang}.{key}", rule="labels", hint=hint)
+                error(
+                    path,
+                    f"the label {key!r} is missing for {lang!r}; the layout prints it",
+                    line=line,
+                    col=col,
+                    field=f"{lang}.{key}",
+                    rule="labels",
+                    hint=hint,
+                )
             )
         for key, kind in _CODE_LABELS.items():
             if key in labels and not isinstance(labels[key], kind):
                 kline, kcol = located.where((lang, key)) or (line, col)
-                findings.append(error(path, f"the label {key!r} should be a {kind.__name__}", line=kline, col=kcol,
-                                      field=f"{lang}.{key}", rule="labels", hint=hint))
+                findings.append(
+                    error(
+                        path,
+                        f"the label {key!r} should be a {kind.__name__}",
+                        line=kline,
+                        col=kcol,
+                        field=f"{lang}.{key}",
+                        rule="labels",
+                        hint=hint,
+                    )
+                )
     if findings:
         raise IssueError(findings)
     if language not in table:
-        raise IssueError([error(path, f"no labels for the language {language!r}", line=1, col=1, rule="labels", hint=hint)])
+        raise IssueError(
+            [error(path, f"no labels for the language {language!r}", line=1, col=1, rule="labels", hint=hint)]
+        )
     return typeset_labels(table[language], language)
 
 
@@ -118,7 +157,10 @@ def jinja_env(
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.templates),
         autoescape=jinja2.select_autoescape(
-            enabled_extensions=(), disabled_extensions=("txt.j2", "txt"), default_for_string=True, default=True
+            enabled_extensions=(),
+            disabled_extensions=("txt.j2", "txt"),
+            default_for_string=True,
+            default=True,
         ),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -34,7 +34,10 @@ class Session:
     """Builds one edition of one issue again and again, warm."""
 
     def __init__(
-        self, issue_path: Path | str, variant: str = "email", out_dir: Path | str = "out",
+        self,
+        issue_path: Path | str,
+        variant: str = "email",
+        out_dir: Path | str = "out",
         layout: Layout = DEFAULT_LAYOUT,
     ) -> None:
         self.issue_path = Path(issue_path)
@@ -59,7 +62,12 @@ class Session:
                 on_changed(_changed(previous, prints))
 
         options = BuildOptions(
-            self.variant, self.layout, self.out_dir, pages=self._pages, on_layout=laid_out, fonts=self._fonts,
+            self.variant,
+            self.layout,
+            self.out_dir,
+            pages=self._pages,
+            on_layout=laid_out,
+            fonts=self._fonts,
         )
         try:
             result = run(self.issue_path, options)

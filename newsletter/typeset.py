@@ -101,10 +101,14 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             for name in names[:-1]:
-                inner = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory)
+                inner = os.open(
+                    name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=directory
+                )
                 os.close(directory)
                 directory = inner
-            fd = os.open(names[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=directory)
+            fd = os.open(
+                names[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=directory
+            )
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                 raise RefusedURL(url, "a symlink took the place of a folder or file of the path") from None
@@ -138,7 +142,9 @@ def _for_attachment() -> bool:
     """Whether WeasyPrint is fetching a URL to embed it in the PDF as an attachment."""
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_code.co_name == "write_pdf_attachment" and str(frame.f_globals.get("__name__", "")).startswith("weasyprint"):
+        if frame.f_code.co_name == "write_pdf_attachment" and str(
+            frame.f_globals.get("__name__", "")
+        ).startswith("weasyprint"):
             return True
         frame = frame.f_back  # type: ignore[assignment]
     return False
@@ -222,14 +228,23 @@ def typeset(
                 string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
             ).render(font_config=font_config, **(options or {}))
     except RefusedURL as exc:
-        raise IssueError([error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]) from None
+        raise IssueError(
+            [error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]
+        ) from None
     # <link rel=attachment> and <a rel=attachment> would embed a file in the PDF when it is
     # written; no issue asks for one, so both are refused here, before anything is written.
     attached = [target for _, link_type, target in _links(document) if link_type == "attachment"]
     if document.metadata.attachments or attached:
         count = len(document.metadata.attachments) + len(attached)
         raise IssueError(
-            [error(source, f"files may not be attached to the PDF ({count} attachment links)", rule="fetch", hint=FETCH_HINT)]
+            [
+                error(
+                    source,
+                    f"files may not be attached to the PDF ({count} attachment links)",
+                    rule="fetch",
+                    hint=FETCH_HINT,
+                )
+            ]
         )
     return document
 

@@ -420,6 +420,5 @@ def typeset_issue(issue: Issue) -> Issue:
 def typeset_labels(labels: dict[str, Any], language: str) -> dict[str, Any]:
     """The layout's own words (``labels.yaml``) typeset like the issue's text."""
     return {
-        key: smarten(value, language) if isinstance(value, str) else value
-        for key, value in labels.items()
+        key: smarten(value, language) if isinstance(value, str) else value for key, value in labels.items()
     }

@@ -156,9 +156,7 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
             key = str(key_node.value)
             if key in result:
                 first = out.keys[(*path, key)]
-                raise _YamlRefusal(
-                    f"duplicate key {key!r} (first written at line {first[0]})", key_node
-                )
+                raise _YamlRefusal(f"duplicate key {key!r} (first written at line {first[0]})", key_node)
             out.keys[(*path, key)] = _pos(key_node)
             result[key] = _convert(loader, value_node, (*path, key), out)
         return result
@@ -171,7 +169,9 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
     The parser's messages are put in an editor's words, with the line and a caret.
     """
 
-    def fail(message: str, line: int | None = None, col: int | None = None, hint: str = "", shown: str = "") -> IssueError:
+    def fail(
+        message: str, line: int | None = None, col: int | None = None, hint: str = "", shown: str = ""
+    ) -> IssueError:
         return IssueError([error(path, message, line=line, col=col, hint=hint or YAML_HINT, excerpt=shown)])
 
     try:
@@ -188,7 +188,9 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
         line = before.count(b"\n") + 1
         col = len(before) - (before.rfind(b"\n") + 1) + 1
         raise fail(
-            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})", line, col,
+            f"the file is not UTF-8 text (byte 0x{raw[exc.start]:02x})",
+            line,
+            col,
             "save the file as UTF-8 (in most editors: Save as..., encoding UTF-8)",
         ) from None
     text = text.removeprefix("\ufeff")
@@ -196,7 +198,12 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
         index = text.index("\x00")
         line = text.count("\n", 0, index) + 1
         col = index - (text.rfind("\n", 0, index) + 1) + 1
-        raise fail("the file contains a NUL character (is it a text file?)", line, col, "save the file as plain UTF-8 text")
+        raise fail(
+            "the file contains a NUL character (is it a text file?)",
+            line,
+            col,
+            "save the file as plain UTF-8 text",
+        )
 
     loader = _StrictLoader(text)
     located = Located(data=None, text=text)
@@ -241,7 +248,9 @@ def _explain(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Finding:
     message, hint = f"{context}: {problem}" if context else (problem or "invalid YAML"), YAML_HINT
     if "mapping values are not allowed" in problem and line is not None and _lone_field(text, line, col or 1):
         # "     title: x" under "  - id: y": the field is read as the continuation of the text above.
-        message = "this line is indented further than the field above it, so it reads as part of that field's text"
+        message = (
+            "this line is indented further than the field above it, so it reads as part of that field's text"
+        )
         hint = "line this field up with the other fields of its block (the same number of spaces)"
     elif "mapping values are not allowed" in problem:
         message = 'a second ": " on this line: YAML takes the text before it for a field name'
@@ -263,7 +272,7 @@ def _explain(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Finding:
         if exc.context_mark is not None and "block" in context:
             message += f" (its block starts at line {exc.context_mark.line + 1})"
         hint = (
-            "give fields of one block the same number of spaces, list items (\"- \") the same indentation, "
+            'give fields of one block the same number of spaces, list items ("- ") the same indentation, '
             "and indent the continuation of a text further than its field name"
         )
     elif "while parsing a flow" in context or "flow sequence" in problem or "flow mapping" in problem:
@@ -279,4 +288,3 @@ def _explain(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Finding:
         hint = "put the text in quotes"
     shown = excerpt(text, line, col) if line is not None and col is not None else ""
     return error(path, message, line=line, col=col, hint=hint, excerpt=shown)
-

@@ -86,7 +86,9 @@ def minimal(tmp_path: Path) -> Path:
 def output_findings(pdf: Path, source: Path, edition: str = "email") -> list[Finding]:
     """The output rules' findings on a written PDF, opened afresh (tests spoil it between calls)."""
     with pikepdf.open(pdf) as opened:
-        context = OutputContext(load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS[edition], pdf, opened)
+        context = OutputContext(
+            load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS[edition], pdf, opened
+        )
         return run_checks("output", context)
 
 

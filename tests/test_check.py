@@ -73,7 +73,7 @@ def test_placeholder_caption_of_the_original_is_caught_with_its_line(tmp_path: P
     assert len(found) == 1
     assert str(found[0]).endswith(
         "placeholder.yaml:16:18: sections[0].blocks[1].caption: placeholder text "
-        "\"Légende accompagnant l'illustration\" in \"Légende accompagnant l'illustration.\" [placeholder]"
+        '"Légende accompagnant l\'illustration" in "Légende accompagnant l\'illustration." [placeholder]'
     )
 
 
@@ -94,7 +94,9 @@ def test_wrong_page_number_rule(minimal: Path, tmp_path: Path) -> None:
     # A layout that adds a digit after every page number prints wrong numbers whatever the
     # build sets: the check reads what is printed.
     findings = check_issue(minimal, layout=_layout(tmp_path, 'a.pageref::after { content: "9"; }'))
-    assert any(f.rule == "page-reference" and f.page == 2 and "prints 'page 39'" in f.message for f in findings)
+    assert any(
+        f.rule == "page-reference" and f.page == 2 and "prints 'page 39'" in f.message for f in findings
+    )
 
 
 def test_heading_alone_rule(minimal: Path, tmp_path: Path) -> None:
@@ -105,7 +107,9 @@ def test_heading_alone_rule(minimal: Path, tmp_path: Path) -> None:
     text = text.replace("      - type: figure\n", filler * 3 + heading + "      - type: figure\n", 1)
     minimal.write_text(text, encoding="utf-8")
     # Our stylesheet keeps headings with what follows; a layout that forgets to must be caught.
-    layout = _layout(tmp_path, "h2, h3, h4 { break-after: auto !important; } .figure { break-inside: avoid; }")
+    layout = _layout(
+        tmp_path, "h2, h3, h4 { break-after: auto !important; } .figure { break-inside: avoid; }"
+    )
     findings = check_issue(minimal, layout=layout)
     alone = [f for f in findings if f.rule == "heading-alone"]
     assert alone and alone[0].page == 2 and "A heading left behind" in alone[0].message
@@ -197,8 +201,10 @@ def test_every_rule_has_a_test() -> None:
     sources = "\n".join(p.read_text(encoding="utf-8") for p in Path(__file__).parent.glob("test_*.py"))
     fixtures = {p.stem for p in CHECK.glob("*.yaml")}
     untested = {
-        name for name in RULES
-        if name not in fixtures and not re.search(rf"[\"'\[]{re.escape(name)}[:\"'\]]", sources.replace(f'"{name}",', ""))
+        name
+        for name in RULES
+        if name not in fixtures
+        and not re.search(rf"[\"'\[]{re.escape(name)}[:\"'\]]", sources.replace(f'"{name}",', ""))
     }
     assert not untested, f"rules without a fixture or a test naming them: {untested}"
     assert fixtures <= set(RULES) | {"format"}, f"fixtures of no rule: {fixtures - set(RULES)}"

@@ -19,9 +19,15 @@ runner = CliRunner()
 BAD = {
     "bad_malformed.yaml": (r":4:8: a list in \[brackets\] .*opened here is not closed",),
     "bad_missing_field.yaml": (r":1:1: title: this required field is missing",),
-    "bad_unknown_block.yaml": (r":13:15: sections\[0\]\.blocks\[1\]\.type: unknown block type 'sidebar'; the block types are: paragraph",),
-    "bad_unknown_ref.yaml": (r":13:34: sections\[0\]\.blocks\[1\]\.text: page reference to unknown id 'agenda'",),
-    "bad_missing_image.yaml": (r":13:16: sections\[0\]\.blocks\[0\]\.image: image file not found: 'images/hero.jpg'",),
+    "bad_unknown_block.yaml": (
+        r":13:15: sections\[0\]\.blocks\[1\]\.type: unknown block type 'sidebar'; the block types are: paragraph",
+    ),
+    "bad_unknown_ref.yaml": (
+        r":13:34: sections\[0\]\.blocks\[1\]\.text: page reference to unknown id 'agenda'",
+    ),
+    "bad_missing_image.yaml": (
+        r":13:16: sections\[0\]\.blocks\[0\]\.image: image file not found: 'images/hero.jpg'",
+    ),
     "bad_several.yaml": (
         r":2:9: number: expected a whole number \(found 'many'\)",
         r":14:5: sections\[0\]\.colour: unknown field 'colour'",
@@ -98,7 +104,10 @@ def test_real_process_exit_code(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "bad" / "bad_unknown_ref.yaml", source)
     proc = subprocess.run(
         [sys.executable, "-m", "newsletter", "build", str(source), "--out", str(tmp_path / "out")],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert proc.returncode == 1, proc.stderr
     assert f"{source}:13:34:" in proc.stderr

@@ -43,22 +43,37 @@ def _build(*args: str) -> tuple[int, str]:
 YAML_TRAPS = {
     # An unquoted ": " in a text, as French typography writes before a colon.
     "colon": (
-        MINIMAL.replace("title: A minimal issue", "title: Traite des êtres humains : la réponse de la France"),
-        "5:33", 'a second ": " on this line', "put the whole text in quotes",
+        MINIMAL.replace(
+            "title: A minimal issue", "title: Traite des êtres humains : la réponse de la France"
+        ),
+        "5:33",
+        'a second ": " on this line',
+        "put the whole text in quotes",
     ),
     # A field indented one space off.
     "indent": (
         MINIMAL.replace("    title: Second section", "     title: Second section"),
-        "23:11", "indented further than the field above it", "the same number of spaces",
+        "23:11",
+        "indented further than the field above it",
+        "the same number of spaces",
     ),
     "dedent": (
         MINIMAL.replace("    title: Second section", "   title: Second section"),
-        "23:4", "this line is not indented like the lines around it", "the same number of spaces",
+        "23:4",
+        "this line is not indented like the lines around it",
+        "the same number of spaces",
     ),
-    "tab": (MINIMAL.replace("  lead: A lead", "\tlead: A lead"), "8:1", "a tab character", "replace the tab with spaces"),
+    "tab": (
+        MINIMAL.replace("  lead: A lead", "\tlead: A lead"),
+        "8:1",
+        "a tab character",
+        "replace the tab with spaces",
+    ),
     "quote": (
         MINIMAL.replace("title: A minimal issue", 'title: "A minimal issue'),
-        "5:8", "the quote opened here is never closed", "end the text with the same quote",
+        "5:8",
+        "the quote opened here is never closed",
+        "end the text with the same quote",
     ),
 }
 
@@ -100,7 +115,10 @@ def test_misspelt_key_figures_suggests_key_figures(tmp_path: Path) -> None:
     )
     code, output = _build(str(_issue(tmp_path, text)), "--out", str(tmp_path / "out"))
     assert code == cli.EXIT_CONTENT
-    assert re.search(r":17:15: sections\[0\]\.blocks\[1\]\.type: unknown block type 'key_figure'; did you mean 'key_figures'\?", output)
+    assert re.search(
+        r":17:15: sections\[0\]\.blocks\[1\]\.type: unknown block type 'key_figure'; did you mean 'key_figures'\?",
+        output,
+    )
 
 
 def test_misspelt_field_suggests_the_field(tmp_path: Path) -> None:
@@ -121,7 +139,10 @@ def test_unknown_reference_suggests_the_id_and_points_at_the_link(tmp_path: Path
     # The link is on the third line of the paragraph, at its column: not the paragraph's start.
     line = text.splitlines().index("        and refers to the second section on [page](#secnd).") + 1
     col = "        and refers to the second section on [page](".index("(") + 2
-    assert f"{path}:{line}:{col}: sections[0].blocks[0].text: page reference to unknown id 'secnd'; did you mean 'second'?" in output
+    assert (
+        f"{path}:{line}:{col}: sections[0].blocks[0].text: page reference to unknown id 'secnd'; did you mean 'second'?"
+        in output
+    )
 
 
 def test_missing_image_suggests_the_file(tmp_path: Path) -> None:
@@ -136,9 +157,11 @@ def test_missing_image_suggests_the_file(tmp_path: Path) -> None:
 
 
 def test_empty_list_and_missing_field_in_plain_words(tmp_path: Path) -> None:
-    text = MINIMAL.replace("  lead: A lead paragraph.\n", "").replace(
-        "      - Back to the first section, [page](#first).", "      []"
-    ).replace("    blocks:\n      []", "    blocks: []")
+    text = (
+        MINIMAL.replace("  lead: A lead paragraph.\n", "")
+        .replace("      - Back to the first section, [page](#first).", "      []")
+        .replace("    blocks:\n      []", "    blocks: []")
+    )
     code, output = _build(str(_issue(tmp_path, text)), "--out", str(tmp_path / "out"))
     assert code == cli.EXIT_CONTENT
     assert "cover.lead: this required field is missing" in output
@@ -170,7 +193,9 @@ def test_out_in_a_read_only_folder_exits_4(minimal: Path, tmp_path: Path) -> Non
     assert code == cli.EXIT_ENVIRONMENT, output
 
 
-def test_full_disk_while_writing_exits_4(minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_while_writing_exits_4(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import errno
 
     import newsletter.build
@@ -192,7 +217,10 @@ def test_folder_instead_of_issue_exits_2_and_names_a_file(tmp_path: Path) -> Non
     shutil.copy(FIXTURES / "minimal" / "issue.yaml", tmp_path / "issue-11.yaml")
     code, output = _build(str(tmp_path))
     assert code == cli.EXIT_USAGE
-    assert f"{tmp_path} is a folder, not an issue file: name one of its files, e.g. {tmp_path / 'issue-11.yaml'}" in output
+    assert (
+        f"{tmp_path} is a folder, not an issue file: name one of its files, e.g. {tmp_path / 'issue-11.yaml'}"
+        in output
+    )
 
 
 def test_missing_issue_file_exits_4(tmp_path: Path) -> None:
@@ -211,12 +239,17 @@ def test_time_limit_must_be_positive(minimal: Path) -> None:
 def test_label_missing_from_a_language_is_located_in_labels_yaml(minimal: Path, tmp_path: Path) -> None:
     layout = layout_copy(tmp_path).templates
     labels = layout / "labels.yaml"
-    labels.write_text(labels.read_text(encoding="utf-8").replace("  contents: Sommaire\n", ""), encoding="utf-8")
+    labels.write_text(
+        labels.read_text(encoding="utf-8").replace("  contents: Sommaire\n", ""), encoding="utf-8"
+    )
     code, output = _build(str(minimal), "--layout", str(layout), "--out", str(tmp_path / "out"))
     assert code == cli.EXIT_CONTENT, output
     # The English issue fails too: every language an issue may use is checked at once.
     fr_line = labels.read_text(encoding="utf-8").splitlines().index("fr:") + 1
-    assert f"{labels}:{fr_line}:1: fr.contents: the label 'contents' is missing for 'fr'; the layout prints it [labels]" in output
+    assert (
+        f"{labels}:{fr_line}:1: fr.contents: the label 'contents' is missing for 'fr'; the layout prints it [labels]"
+        in output
+    )
     assert "UndefinedError" not in output and "this is a bug" not in output
 
 

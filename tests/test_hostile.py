@@ -86,7 +86,10 @@ def test_image_path_leaving_the_issue_folder_is_refused(minimal: Path, secret: P
     shutil.copy(minimal.parent / "photo.png", secret.parent / "photo.png")
     edit(minimal, "image: photo.png", "image: ../outside/photo.png")
     text = _refused(minimal)
-    assert "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder" in text
+    assert (
+        "sections[0].blocks[1].image: image '../outside/photo.png' must be a file inside the issue's folder"
+        in text
+    )
     assert ":18:16:" in text
 
 
@@ -111,10 +114,15 @@ def test_absolute_and_remote_image_paths_are_refused(minimal: Path, listener: tu
 def test_unsafe_link_schemes_are_refused(minimal: Path) -> None:
     edit(minimal, "A lead paragraph.", "'[click](javascript:alert(1)) [file](file:///etc/passwd)'")
     text = _refused(minimal)
-    assert "link 'javascript:alert(1)' is not allowed" in text and "link 'file:///etc/passwd' is not allowed" in text
+    assert (
+        "link 'javascript:alert(1)' is not allowed" in text
+        and "link 'file:///etc/passwd' is not allowed" in text
+    )
 
 
-def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret: Path, tmp_path: Path) -> None:
+def test_stylesheet_import_outside_the_project_is_refused(
+    minimal: Path, secret: Path, tmp_path: Path
+) -> None:
     css = secret.parent / "evil.css"
     css.write_text("body { color: red }", encoding="utf-8")
     layout = layout_copy(tmp_path, css_before=f'@import url("file://{css}");\n')
@@ -123,7 +131,9 @@ def test_stylesheet_import_outside_the_project_is_refused(minimal: Path, secret:
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
 
 
-def test_fetcher_refuses_network_and_foreign_files(tmp_path: Path, secret: Path, listener: tuple[int, type]) -> None:
+def test_fetcher_refuses_network_and_foreign_files(
+    tmp_path: Path, secret: Path, listener: tuple[int, type]
+) -> None:
     port, handler = listener
     fetcher = ProjectFetcher([tmp_path / "allowed"], max_bytes=1000)
     (tmp_path / "allowed").mkdir()
@@ -154,7 +164,7 @@ def test_attachment_link_in_a_layout_is_refused(minimal: Path, secret: Path, tmp
 
 
 def test_unprintable_characters_are_refused_with_location(minimal: Path) -> None:
-    edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001F600"')
+    edit(minimal, "A lead paragraph.", '"Bell \\a and a Chinese \u4e2d and an emoji \U0001f600"')
     text = _refused(minimal)
     assert ":8:9: cover.lead:" in text and "U+0007 cannot be printed" in text
 
@@ -182,7 +192,9 @@ def test_killed_build_keeps_previous_pdf(issue_copy: Path, tmp_path: Path) -> No
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "newsletter", "build", str(issue_copy), "--out", str(out)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while not list(out.glob(".newsletter-tmp-*")) and proc.poll() is None and time.monotonic() < deadline:
@@ -216,7 +228,9 @@ def test_local_system_font_never_reaches_the_pdf(minimal: Path, tmp_path: Path) 
 def test_system_font_by_generic_family_fails_the_build(minimal: Path, tmp_path: Path) -> None:
     """Pango resolves generic families through the system's fontconfig: the PDF check stops it."""
     layout = layout_copy(tmp_path, css_before=".cover-lead { font-family: monospace !important; }\n")
-    with pytest.raises(IssueError, match=r"text set in 'monospace', a font family that is not bundled \(page 1\) \[glyphs\]"):
+    with pytest.raises(
+        IssueError, match=r"text set in 'monospace', a font family that is not bundled \(page 1\) \[glyphs\]"
+    ):
         build_issue(minimal, tmp_path / "out", layout=layout)
     assert not (tmp_path / "out" / "issue-email.pdf").exists()
     assert not list((tmp_path / "out").glob(".newsletter-tmp-*"))
@@ -239,7 +253,12 @@ def test_corrupt_images_are_refused_at_their_field(minimal: Path) -> None:
     from PIL import Image
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     header = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0)
     garbage = b"\x78\x9c" + os.urandom(300)  # a zlib header, then noise

@@ -34,8 +34,10 @@ URLS = {
     "http://www.globalmigrationgroup.org/",
     "https://www.unodc.org/documents/human-trafficking/2017/Case_Digest_Evidential_Issues_in_Trafficking.pdf",
     "https://www.unodc.org/cld/en/v3/htms/index.html",
-    ("https://www.unodc.org/documents/human-trafficking/Migrant-Smuggling/Issue-Papers/"
-    "UNODC_Issue_Paper_The_Profit_Element_in_the_Smuggling_of_Migrants_Protocol.pdf"),
+    (
+        "https://www.unodc.org/documents/human-trafficking/Migrant-Smuggling/Issue-Papers/"
+        "UNODC_Issue_Paper_The_Profit_Element_in_the_Smuggling_of_Migrants_Protocol.pdf"
+    ),
     "https://www.unodc.org/cld/en/v3/som/",
 }
 
@@ -174,7 +176,9 @@ def test_only_bundled_fonts_embedded_and_subset(issue10: BuiltPdf) -> None:
             assert any(n.startswith(family) for n in bundled), f"{base} is not a bundled font"
             descendant = font.DescendantFonts[0] if "/DescendantFonts" in font else font
             descriptor = descendant.FontDescriptor
-            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), f"{base} not embedded"
+            assert any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3")), (
+                f"{base} not embedded"
+            )
             seen.add(name)
     assert any(n.startswith("Lato") for n in seen) and any(n.startswith("Noto") for n in seen)
     assert not any("DejaVu" in n for n in seen)
@@ -205,15 +209,15 @@ def test_metadata_and_language(issue10: BuiltPdf) -> None:
 
 def test_running_footer_names_the_section(issue10: BuiltPdf) -> None:
     text6 = issue10.page_text(5).upper()
-    assert "MULTILATERALISM BY NEGOTIATION" in re.sub(r"(?<=\w) (?=\w)", "", text6) or "MULTILATERALISMBYNEGOTIATION" in re.sub(r"\s", "", text6)
+    assert "MULTILATERALISM BY NEGOTIATION" in re.sub(
+        r"(?<=\w) (?=\w)", "", text6
+    ) or "MULTILATERALISMBYNEGOTIATION" in re.sub(r"\s", "", text6)
     assert re.search(r"page\s*6", issue10.page_text(5))
     assert not re.search(r"page 1(?!\d)", issue10.page_text(0))  # no footer on the cover
 
 
 def test_stand_ins_are_marked(issue10: BuiltPdf) -> None:
-    stand_ins = [
-        b for s in issue10.result.issue.sections for b in s.blocks if getattr(b, "stand_in", False)
-    ]
+    stand_ins = [b for s in issue10.result.issue.sections for b in s.blocks if getattr(b, "stand_in", False)]
     assert stand_ins, "the CCPCJ photos are stand-ins and must say so"
     assert "Stand-in image" in issue10.page_text(5)
 

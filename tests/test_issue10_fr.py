@@ -93,7 +93,9 @@ def laid_out_text(issue10_fr: BuiltPdf) -> list[str]:
     return ["".join(box.text for box in page.whole.walk()) for page in pages(document)]
 
 
-def test_no_straight_apostrophe_and_no_break_before_a_colon(laid_out_text: list[str], issue10_fr: BuiltPdf) -> None:
+def test_no_straight_apostrophe_and_no_break_before_a_colon(
+    laid_out_text: list[str], issue10_fr: BuiltPdf
+) -> None:
     for index, text in enumerate(laid_out_text):
         assert "'" not in text, f"page {index + 1}: a straight apostrophe"
         assert "'" not in issue10_fr.page_text(index), f"page {index + 1}: a straight apostrophe in the PDF"

@@ -34,11 +34,21 @@ def test_links_are_listed_with_their_words() -> None:
 def test_only_web_mail_and_anchor_links_are_safe() -> None:
     safe = Inline.is_safe
     assert safe("https://x.org/a?b=c") and safe("http://x.org") and safe("mailto:a@b.org") and safe("#an-id")
-    for href in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "ftp://x.org", "#Upper", "mailto:x", ""):
+    for href in (
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:text/html,x",
+        "ftp://x.org",
+        "#Upper",
+        "mailto:x",
+        "",
+    ):
         assert not safe(href), href
 
 
 def test_the_page_word_comes_from_the_edition() -> None:
     french = Inline("p.", "pages", "et", page_of=lambda target: PAGES[target])
     assert str(french.render("[page](#a)")) == '<a class="pageref" href="#a">p.\u00a06</a>'
-    assert "pages\u00a0" in str(french.render("[pages](#a,#b)")) and " et\u00a0" in str(french.render("[pages](#a,#b)"))
+    assert "pages\u00a0" in str(french.render("[pages](#a,#b)")) and " et\u00a0" in str(
+        french.render("[pages](#a,#b)")
+    )

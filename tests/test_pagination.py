@@ -39,7 +39,8 @@ def _reference_gaps(pdf: Path) -> list[tuple[int, str, float, float]]:
             space = match.start(2)
             base = boxes[space][1]
             others = [
-                advances[i] for i in range(count - 1)
+                advances[i]
+                for i in range(count - 1)
                 if chars[i] == " " and abs(boxes[i][1] - base) < 0.5 and abs(boxes[i + 1][1] - base) < 0.5
             ]
             if others:
@@ -54,7 +55,9 @@ def test_no_reference_prints_a_gap(issue10: BuiltPdf, issue10_fr: BuiltPdf) -> N
         gaps = _reference_gaps(built.path)
         assert len(gaps) >= 8, gaps
         for page, text, gap, usual in gaps:
-            assert abs(gap - usual) <= 0.3, f"page {page}: {text!r} is spaced {gap:.2f} pt, its line {usual:.2f} pt"
+            assert abs(gap - usual) <= 0.3, (
+                f"page {page}: {text!r} is spaced {gap:.2f} pt, its line {usual:.2f} pt"
+            )
 
 
 def test_no_reference_prints_a_gap_in_every_edition(editions: dict[str, Any]) -> None:
@@ -70,9 +73,12 @@ def test_two_targets_print_pages_and_both_numbers(issue10: BuiltPdf, issue10_fr:
 
 def test_two_targets_on_one_page_print_one_number(minimal: Path, tmp_path: Path) -> None:
     edit(minimal, "[page](#second)", "[pages](#second,#second-more)")
-    edit(minimal, "      - Back to the first section, [page](#first).",
-         "      - Back to the first section, [page](#first).\n      - type: paragraph\n        id: second-more\n"
-         "        text: More of the second section.")
+    edit(
+        minimal,
+        "      - Back to the first section, [page](#first).",
+        "      - Back to the first section, [page](#first).\n      - type: paragraph\n        id: second-more\n"
+        "        text: More of the second section.",
+    )
     result = build_issue(minimal, tmp_path / "out")
     text = pdfium.PdfDocument(str(result.pdf))[1].get_textpage().get_text_range()
     assert "page\u00a03" in text and "pages" not in text.replace("pages\u00a0", "")
@@ -85,9 +91,14 @@ def test_references_follow_in_a_first_build_and_a_warm_rebuild(issue_copy: Path,
     assert first.result is not None and first.result.passes == 2  # no map yet: a pass to learn the numbers
     refs = {ref.target: ref for ref in first.result.references}
     assert refs["expert-meetings"].printed_number == 9
-    filler = "".join(f"      - >-\n        {'A paragraph that pushes the section down. ' * 30}\n" for _ in range(5))
-    edit(issue_copy, "      - type: paragraph\n        id: expert-meetings\n",
-         filler + "      - type: paragraph\n        id: expert-meetings\n")
+    filler = "".join(
+        f"      - >-\n        {'A paragraph that pushes the section down. ' * 30}\n" for _ in range(5)
+    )
+    edit(
+        issue_copy,
+        "      - type: paragraph\n        id: expert-meetings\n",
+        filler + "      - type: paragraph\n        id: expert-meetings\n",
+    )
     told: list[list[int]] = []
     second = session.rebuild(on_changed=told.append)
     assert second.result is not None

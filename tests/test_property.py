@@ -17,12 +17,13 @@ OUR_ERRORS = (IssueError,)
 
 # Text as editors paste it (prose, quotes, markup, stray HTML) and text as anything at all.
 editor_text = st.text(
-    alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:!?'\"“”’«»…–—€$%&<>/\\[]()*_#`\n")),
+    alphabet=st.sampled_from(
+        list("abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:!?'\"“”’«»…–—€$%&<>/\\[]()*_#`\n")
+    ),
     min_size=1,
     max_size=120,
 ).filter(lambda s: s.strip())
 any_text = st.text(max_size=60)
-
 
 
 def _issue(t: list[str]) -> dict[str, object]:
@@ -42,13 +43,21 @@ def _issue(t: list[str]) -> dict[str, object]:
                     t[7],
                     {"type": "figure", "image": "photo.png", "alt": t[8], "caption": t[9]},
                     {
-                        "type": "quote", "speaker": t[10], "role": t[11], "occasion": t[12],
-                        "date": "2019-05-01", "text": t[13],
+                        "type": "quote",
+                        "speaker": t[10],
+                        "role": t[11],
+                        "occasion": t[12],
+                        "date": "2019-05-01",
+                        "text": t[13],
                         "link": {"text": t[14], "url": "https://example.org/"},
                     },
-                    {"type": "agenda", "when": "past", "entries": [
-                        {"start": "2019-04-01", "place": t[15], "text": t[16]},
-                    ]},
+                    {
+                        "type": "agenda",
+                        "when": "past",
+                        "entries": [
+                            {"start": "2019-04-01", "place": t[15], "text": t[16]},
+                        ],
+                    },
                 ],
             }
         ],
@@ -63,8 +72,12 @@ def _build_or_refuse(
         (folder / "photo.png").write_bytes((FIXTURES / "minimal" / "photo.png").read_bytes())
         source = folder / "issue.yaml"
         text = yaml.safe_dump(_issue(values), allow_unicode=True, sort_keys=False)
-        source.write_text(text.replace("'2020-01-01'", "2020-01-01").replace("'2019-05-01'", "2019-05-01")
-                          .replace("'2019-04-01'", "2019-04-01"), encoding="utf-8")
+        source.write_text(
+            text.replace("'2020-01-01'", "2020-01-01")
+            .replace("'2019-05-01'", "2019-05-01")
+            .replace("'2019-04-01'", "2019-04-01"),
+            encoding="utf-8",
+        )
         try:
             result = build_issue(source, folder / "out", time_limit=60)
         except allowed as exc:

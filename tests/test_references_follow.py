@@ -48,7 +48,9 @@ def test_display_flex_reference_is_caught(tmp_path: Path) -> None:
       </style></head><body>
       <p><a class="pageref flexy" href="#far">page </a></p>
       <p style="break-before: page" id="far">Target</p></body></html>"""
-    assert _bad_refs(html, tmp_path) == ["page 1: reference to #far prints 'page0' but its target is on page 2"]
+    assert _bad_refs(html, tmp_path) == [
+        "page 1: reference to #far prints 'page0' but its target is on page 2"
+    ]
 
 
 def test_wrong_number_is_reported(tmp_path: Path) -> None:
@@ -56,7 +58,9 @@ def test_wrong_number_is_reported(tmp_path: Path) -> None:
     html = """<html><body>
       <p><a class="pageref" href="#far">page 7</a></p>
       <p style="break-before: page" id="far">Target</p></body></html>"""
-    assert _bad_refs(html, tmp_path) == ["page 1: reference to #far prints 'page 7' but its target is on page 2"]
+    assert _bad_refs(html, tmp_path) == [
+        "page 1: reference to #far prints 'page 7' but its target is on page 2"
+    ]
 
 
 def test_reference_to_missing_id_is_reported(tmp_path: Path) -> None:
@@ -73,5 +77,7 @@ def test_build_refuses_a_layout_that_prints_wrong_numbers(minimal: Path, tmp_pat
         build_issue(minimal, tmp_path / "out", layout=layout)
     errors = [f for f in info.value.findings if f.severity == "error"]
     assert errors and all(f.rule == "page-reference" for f in errors)
-    assert any(f.page == 2 and "#second prints 'page 39' but its target is on page 3" in f.message for f in errors)
+    assert any(
+        f.page == 2 and "#second prints 'page 39' but its target is on page 3" in f.message for f in errors
+    )
     assert not (tmp_path / "out" / "issue-email.pdf").exists()

@@ -41,7 +41,9 @@ def test_ids_transliterate_accented_letters() -> None:
     assert slug("Lutte contre la traite des êtres humains") == "lutte-contre-la-traite-des-etres-humains"
     assert slug("Ambassade de France à Sarajevo") == "ambassade-de-france-a-sarajevo"
     assert slug("Œuvre sociale") == "oeuvre-sociale"
-    assert legacy_slug("Lutte contre la traite des êtres humains") == "lutte-contre-la-traite-des-tres-humains"
+    assert (
+        legacy_slug("Lutte contre la traite des êtres humains") == "lutte-contre-la-traite-des-tres-humains"
+    )
 
 
 def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
@@ -62,14 +64,29 @@ def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: 
     ledger_path = out / "mail" / "ledger.sqlite"
     ledger_path.parent.mkdir(parents=True, exist_ok=True)
     with Ledger(ledger_path) as ledger:
-        ledger.register(old_issue, 1, [(old_post, "Ambassade de France à Sarajevo", "<old@example.org>", "en",
-                                        "sarajevo@example.org", "")])
+        ledger.register(
+            old_issue,
+            1,
+            [
+                (
+                    old_post,
+                    "Ambassade de France à Sarajevo",
+                    "<old@example.org>",
+                    "en",
+                    "sarajevo@example.org",
+                    "",
+                )
+            ],
+        )
         ledger.mark(old_issue, 1, old_post, "sent", "250 OK")
     the_plan = plan(source, load_recipients(recipients_file), out)
     assert the_plan.key == old_issue
     keys = {o.post.name: o.post.key for o in the_plan.outgoing}
     # The post in the ledger keeps its old id; the other, new to the ledger, gets the new one.
-    assert keys == {"Ambassade de France à Sarajevo": old_post, "Ambassade de France à Skopje": "ambassade-de-france-a-skopje"}
+    assert keys == {
+        "Ambassade de France à Sarajevo": old_post,
+        "Ambassade de France à Skopje": "ambassade-de-france-a-skopje",
+    }
     with Ledger(ledger_path, create=False) as ledger:
         summary = the_plan.summary(ledger)
     assert "1 to send now (1 sent before)" in summary

@@ -39,11 +39,19 @@ def test_issue_10_and_its_french_edition_are_in_step(pair: tuple[Path, Path]) ->
 
 DIFFERENCES = {
     # kind: (old text in the French file, new text, expected message part, line in the English file)
-    "key-figure number": ("value: 163 500 €", "value: 165 500 €", "'€163,500' is not the number of '165 500 €'"),
+    "key-figure number": (
+        "value: 163 500 €",
+        "value: 165 500 €",
+        "'€163,500' is not the number of '165 500 €'",
+    ),
     "block type": ("      - type: heading", "      - type: lead", "heading here, lead in issue-10.fr.yaml"),
     "id": ("id: key-figures", "id: chiffres-cles", "key_figures#key-figures here, key_figures#chiffres-cles"),
     "reference target": ("(#working-groups)", "(#htmss)", "the references point at"),
-    "image": ("image: images/fedotov.jpg", "image: images/falconi.jpg", "the images ['images/fedotov.jpg'] differ"),
+    "image": (
+        "image: images/fedotov.jpg",
+        "image: images/falconi.jpg",
+        "the images ['images/fedotov.jpg'] differ",
+    ),
 }
 
 
@@ -77,7 +85,11 @@ def test_a_block_missing_in_the_sibling(pair: tuple[Path, Path]) -> None:
 
 def test_different_links_are_a_notice(pair: tuple[Path, Path]) -> None:
     english, french = pair
-    edit(french, "https://www.unodc.org/documents/human-trafficking", "https://www.unodc.org/fr/documents/human-trafficking")
+    edit(
+        french,
+        "https://www.unodc.org/documents/human-trafficking",
+        "https://www.unodc.org/fr/documents/human-trafficking",
+    )
     found = _sibling_findings(english)
     assert [f.rule for f in found] == ["sibling-links"]
     assert found[0].severity == "notice"

@@ -159,13 +159,30 @@ def test_archive_structure(editions: dict[str, BuildResult]) -> None:
     with _open(editions["archive"]) as pdf:
         elements = _struct(pdf)
         roles = [str(e.S) for e in elements]
-        for role in ("/Document", "/H1", "/H2", "/H3", "/P", "/Figure", "/Caption", "/Sect", "/BlockQuote", "/L", "/LI", "/Link"):
+        for role in (
+            "/Document",
+            "/H1",
+            "/H2",
+            "/H3",
+            "/P",
+            "/Figure",
+            "/Caption",
+            "/Sect",
+            "/BlockQuote",
+            "/L",
+            "/LI",
+            "/Link",
+        ):
             assert role in roles, role
         figures = [e for e in elements if str(e.S) == "/Figure"]
         assert len(figures) == 6 and all(str(f.get("/Alt", "")).strip() for f in figures)
         # The interview: three sections whose heading is the question.
-        qa = [e for e in elements if str(e.S) == "/Sect" and any(
-            isinstance(k, pikepdf.Dictionary) and str(k.get("/S")) == "/H3" for k in e.K)]
+        qa = [
+            e
+            for e in elements
+            if str(e.S) == "/Sect"
+            and any(isinstance(k, pikepdf.Dictionary) and str(k.get("/S")) == "/H3" for k in e.K)
+        ]
         assert len(qa) >= 3
         for image in (img for page in pdf.pages for img in page.get_images().values()):
             assert not bool(image.get("/Interpolate", False))
@@ -188,8 +205,18 @@ def test_archive_reading_order_follows_the_articles(editions: dict[str, BuildRes
         walk(pdf.Root.StructTreeRoot)
     headings = [(role, page) for role, page in in_order if role in ("/H1", "/H2")]
     # The cover's title and "In this issue", then each titled section where it starts.
-    assert headings == [("/H1", 1), ("/H2", 1), ("/H2", 2), ("/H2", 3), ("/H2", 4), ("/H2", 6),
-                        ("/H2", 7), ("/H2", 8), ("/H2", 9), ("/H2", 10)]
+    assert headings == [
+        ("/H1", 1),
+        ("/H2", 1),
+        ("/H2", 2),
+        ("/H2", 3),
+        ("/H2", 4),
+        ("/H2", 6),
+        ("/H2", 7),
+        ("/H2", 8),
+        ("/H2", 9),
+        ("/H2", 10),
+    ]
     pages = [page for _, page in in_order]
     assert pages == sorted(pages), "the tree goes back to an earlier page"
 
@@ -310,7 +337,9 @@ def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:
         assert first.pdf.read_bytes() == second.pdf.read_bytes(), edition
 
 
-def test_same_bytes_when_fonttools_subsets(minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_bytes_when_fonttools_subsets(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Without HarfBuzz's subsetter, WeasyPrint subsets with fontTools, which dates each
     subset font by the clock: builds a second apart must still match (the issue dates them)."""
     import time

@@ -12,11 +12,20 @@ from newsletter.load import load_issue
 from newsletter.yamlsafe import MAX_BYTES, read_yaml
 
 CASES = {
-    "duplicate_key": (b"title: one\nnumber: 1\ntitle: two\n", 3, 1, "duplicate key 'title' (first written at line 1)"),
+    "duplicate_key": (
+        b"title: one\nnumber: 1\ntitle: two\n",
+        3,
+        1,
+        "duplicate key 'title' (first written at line 1)",
+    ),
     "alias_bomb": (
-        (b'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
-        b"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"),
-        1, 4, "anchors (&name) are not allowed",
+        (
+            b'a: &a ["x","x","x","x","x","x","x","x","x"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n'
+            b"c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+        ),
+        1,
+        4,
+        "anchors (&name) are not allowed",
     ),
     "alias_only": (b"a: 1\nb: *x\n", 2, 4, "aliases (*name) are not allowed"),
     "python_tag": (b"title: !!python/object/apply:os.system ['true']\n", 1, 8, "tags such as"),

@@ -33,18 +33,30 @@ def chart() -> None:
     width, height = round(2000 * k), round(620 * k)
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    draw.text((0, 0), "France’s voluntary contributions to UNODC, 2018", font=font("Black", round(54 * k)), fill=NAVY)
+    draw.text(
+        (0, 0),
+        "France’s voluntary contributions to UNODC, 2018",
+        font=font("Black", round(54 * k)),
+        fill=NAVY,
+    )
     draw.text((0, 74 * k), "euros", font=font("Regular", round(38 * k)), fill=MUTED)
     left, right, top, bar_h, gap = 760 * k, width - 330 * k, 170 * k, 130 * k, 90 * k
     scale = (right - left) / max(v for _, v, _ in bars)
     for i, (label, value, printed) in enumerate(bars):
         y = top + i * (bar_h + gap)
         draw.multiline_text(
-            (0, y + bar_h / 2), label, font=font("Regular", round(38 * k)), fill=INK, anchor="lm", spacing=round(8 * k)
+            (0, y + bar_h / 2),
+            label,
+            font=font("Regular", round(38 * k)),
+            fill=INK,
+            anchor="lm",
+            spacing=round(8 * k),
         )
         end = left + max(6, round(value * scale))
         draw.rectangle((left, y, end, y + bar_h), fill=TEAL if i else NAVY)
-        draw.text((end + 24 * k, y + bar_h / 2), printed, font=font("Black", round(52 * k)), fill=NAVY, anchor="lm")
+        draw.text(
+            (end + 24 * k, y + bar_h / 2), printed, font=font("Black", round(52 * k)), fill=NAVY, anchor="lm"
+        )
     draw.line((left, top - 20 * k, left, height - 20 * k), fill=MUTED, width=round(3 * k))
     img.save(OUT / "key-figures-chart.png", optimize=True)
 

@@ -38,8 +38,58 @@ def _placeholder(ctx: ContentContext) -> Iterator[Hit]:
 
 
 _STOPWORDS = {
-    "en": {"the", "of", "and", "to", "in", "on", "for", "with", "is", "are", "was", "by", "at", "from", "this", "that", "as", "an", "its", "their", "which", "be"},
-    "fr": {"le", "la", "les", "des", "du", "de", "et", "est", "un", "une", "au", "aux", "pour", "avec", "sur", "dans", "par", "qui", "que", "ce", "cette", "son", "sa", "ses", "l", "d"},
+    "en": {
+        "the",
+        "of",
+        "and",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "by",
+        "at",
+        "from",
+        "this",
+        "that",
+        "as",
+        "an",
+        "its",
+        "their",
+        "which",
+        "be",
+    },
+    "fr": {
+        "le",
+        "la",
+        "les",
+        "des",
+        "du",
+        "de",
+        "et",
+        "est",
+        "un",
+        "une",
+        "au",
+        "aux",
+        "pour",
+        "avec",
+        "sur",
+        "dans",
+        "par",
+        "qui",
+        "que",
+        "ce",
+        "cette",
+        "son",
+        "sa",
+        "ses",
+        "l",
+        "d",
+    },
 }
 #: Fields where a label or caption is expected: they must be in the edition's language.
 _LABEL_FIELDS = {"caption", "alt", "title", "kicker", "subtitle", "running_title", "sponsor"}
@@ -66,7 +116,9 @@ def _language(ctx: ContentContext) -> Iterator[Hit]:
                 yield Hit(f"{text[:60]!r} reads as {found!r}, the edition is {ctx.issue.language!r}", path)
 
 
-@rule("figure-alt", "content", "error", "add `alt:` saying what the image shows, for readers who cannot see it")
+@rule(
+    "figure-alt", "content", "error", "add `alt:` saying what the image shows, for readers who cannot see it"
+)
 def _figure_alt(ctx: ContentContext) -> Iterator[Hit]:
     for path, figure in figures(ctx.issue):
         if not figure.alt:
@@ -80,7 +132,12 @@ def _stand_in(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"image {figure.image!r} is a stand-in", (*path, "image"))
 
 
-@rule("image-file", "content", "error", "put a PNG or JPEG inside the issue's folder and name it relative to the issue file")
+@rule(
+    "image-file",
+    "content",
+    "error",
+    "put a PNG or JPEG inside the issue's folder and name it relative to the issue file",
+)
 def _image_file(ctx: ContentContext) -> Iterator[Hit]:
     for path, figure in figures(ctx.issue):
         message = check_image(ctx.loaded.path.parent, figure.image)
@@ -106,13 +163,21 @@ def _duplicate_id(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"duplicate id {anchor!r} (first used at line {first})", path)
 
 
-@rule("unknown-reference", "content", "error", "point the reference at an id that exists (see `id:` of sections and blocks)")
+@rule(
+    "unknown-reference",
+    "content",
+    "error",
+    "point the reference at an id that exists (see `id:` of sections and blocks)",
+)
 def _unknown_reference(ctx: ContentContext) -> Iterator[Hit]:
     ids = anchors(ctx.issue)
     inline = Inline(page_label="page")
     for path, value in walk(ctx.issue):
         if isinstance(value, Teaser) and value.target not in ids:
-            yield Hit(f"teaser points at unknown id {value.target!r}{did_you_mean(value.target, ids)}", (*path, "target"))
+            yield Hit(
+                f"teaser points at unknown id {value.target!r}{did_you_mean(value.target, ids)}",
+                (*path, "target"),
+            )
         elif isinstance(value, str):
             for link in inline.links(value):
                 if not inline.is_safe(link.href):
@@ -120,7 +185,8 @@ def _unknown_reference(ctx: ContentContext) -> Iterator[Hit]:
                 for target in link.internal_targets:
                     if target not in ids:
                         yield Hit(
-                            f"page reference to unknown id {target!r}{did_you_mean(target, ids)}", path,
+                            f"page reference to unknown id {target!r}{did_you_mean(target, ids)}",
+                            path,
                             needle=f"#{target}",
                         )
 
@@ -135,11 +201,17 @@ def _link_scheme(ctx: ContentContext) -> Iterator[Hit]:
             elif len(link.internal_targets) > 1 and link.text.lower() not in PAGE_WORDS | {""}:
                 yield Hit(
                     f"a link to several ids ({link.href}) prints page numbers: write [pages]({link.href})",
-                    path, needle=link.href,
+                    path,
+                    needle=link.href,
                 )
 
 
-@rule("unprintable", "content", "error", "replace the characters with ones the bundled fonts have, or remove them")
+@rule(
+    "unprintable",
+    "content",
+    "error",
+    "replace the characters with ones the bundled fonts have, or remove them",
+)
 def _unprintable(ctx: ContentContext) -> Iterator[Hit]:
     printable = ctx.fonts.common
     for path, text in _texts(ctx.issue):
@@ -168,7 +240,12 @@ def _date_order(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"the end date {value.end} is before the start date {value.start}", (*path, "end"))
 
 
-@rule("agenda-dates", "content", "warning", "move the entry to the other agenda, or correct its date or the issue's date")
+@rule(
+    "agenda-dates",
+    "content",
+    "warning",
+    "move the entry to the other agenda, or correct its date or the issue's date",
+)
 def _agenda_dates(ctx: ContentContext) -> Iterator[Hit]:
     issued = ctx.issue.date
     for path, value in walk(ctx.issue):
@@ -177,12 +254,20 @@ def _agenda_dates(ctx: ContentContext) -> Iterator[Hit]:
         for i, entry in enumerate(value.entries):
             end = entry.end or entry.start
             if value.when == "upcoming" and entry.start < issued:
-                yield Hit(f"an upcoming event on {entry.start} is before the issue's date {issued}", (*path, "entries", i, "start"))
+                yield Hit(
+                    f"an upcoming event on {entry.start} is before the issue's date {issued}",
+                    (*path, "entries", i, "start"),
+                )
             elif value.when == "past" and end > issued:
-                yield Hit(f"a past event ending {end} is after the issue's date {issued}", (*path, "entries", i, "start"))
+                yield Hit(
+                    f"a past event ending {end} is after the issue's date {issued}",
+                    (*path, "entries", i, "start"),
+                )
 
 
-@rule("verify", "content", "notice", "check the passage against the official text, then remove `verify: true`")
+@rule(
+    "verify", "content", "notice", "check the passage against the official text, then remove `verify: true`"
+)
 def _verify(ctx: ContentContext) -> Iterator[Hit]:
     for path, value in walk(ctx.issue):
         if isinstance(value, BaseModel) and getattr(value, "verify", False):

@@ -29,7 +29,13 @@ def _xmp(pdf: pikepdf.Pdf) -> str:
     return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
 
 
-@rule("archive-ids", "output", "error", "report it: the archive edition must declare PDF/A-3u and PDF/UA-1", edition_only=True)
+@rule(
+    "archive-ids",
+    "output",
+    "error",
+    "report it: the archive edition must declare PDF/A-3u and PDF/UA-1",
+    edition_only=True,
+)
 def _archive_ids(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
     xmp = _xmp(pdf)
@@ -57,7 +63,13 @@ def _struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
                 stack.append(kid)
 
 
-@rule("archive-tags", "output", "error", "report it: the archive edition must be a tagged PDF", edition_only=True)
+@rule(
+    "archive-tags",
+    "output",
+    "error",
+    "report it: the archive edition must be a tagged PDF",
+    edition_only=True,
+)
 def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
     root: Any = pdf.Root
@@ -85,7 +97,13 @@ def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:
         yield Hit("the headings do not start at level 1")
 
 
-@rule("interpolate", "output", "error", "give images `image-rendering: crisp-edges` (PDF/A forbids /Interpolate true)", edition_only=True)
+@rule(
+    "interpolate",
+    "output",
+    "error",
+    "give images `image-rendering: crisp-edges` (PDF/A forbids /Interpolate true)",
+    edition_only=True,
+)
 def _interpolate(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
     for number, name, image in _unique_images(pdf):
@@ -93,7 +111,13 @@ def _interpolate(ctx: OutputContext) -> Iterator[Hit]:
             yield Hit(f"image {name} asks viewers to interpolate it", page=number)
 
 
-@rule("bookmarks", "output", "warning", "give every section a title or a running_title: bookmarks are made from them", edition_only=True)
+@rule(
+    "bookmarks",
+    "output",
+    "warning",
+    "give every section a title or a running_title: bookmarks are made from them",
+    edition_only=True,
+)
 def _bookmarks(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
     with pdf.open_outline() as outline:

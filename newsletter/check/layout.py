@@ -20,7 +20,12 @@ def at(box: LaidBox, message: str, page: Page) -> Hit:
     return Hit(message, parse_path(box.src) if box.src else None, page=page.number)
 
 
-@rule("page-reference", "layout", "error", "report it: the layout printed a wrong page number (a WeasyPrint defect)")
+@rule(
+    "page-reference",
+    "layout",
+    "error",
+    "report it: the layout printed a wrong page number (a WeasyPrint defect)",
+)
 def _page_reference(ctx: LayoutContext) -> Iterator[Hit]:
     for ref in ctx.references:
         if not ref.ok:
@@ -37,7 +42,11 @@ def _overflow(ctx: LayoutContext) -> Iterator[Hit]:
             bottom = box.bottom
             if bottom > page.area.bottom + _TOLERANCE and box.element_key not in reported:
                 reported.add(box.element_key)
-                yield at(box, f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page", page)
+                yield at(
+                    box,
+                    f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page",
+                    page,
+                )
             if box.fixed_height:
                 for inner in box.walk():
                     if inner is not box and inner.has_geometry and inner.bottom > bottom + _TOLERANCE:
@@ -45,7 +54,12 @@ def _overflow(ctx: LayoutContext) -> Iterator[Hit]:
                         break
 
 
-@rule("text-outside", "layout", "error", "shorten the word or line: text is drawn outside the page's printable area")
+@rule(
+    "text-outside",
+    "layout",
+    "error",
+    "shorten the word or line: text is drawn outside the page's printable area",
+)
 def _text_outside(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages:
         area = page.area
@@ -53,8 +67,14 @@ def _text_outside(ctx: LayoutContext) -> Iterator[Hit]:
             if box.kind != "text" or not box.text.strip():
                 continue
             right = box.left + box.width
-            if box.left < area.left - _TOLERANCE or right > area.right + _TOLERANCE or box.top < area.top - _TOLERANCE:
-                yield at(box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page)
+            if (
+                box.left < area.left - _TOLERANCE
+                or right > area.right + _TOLERANCE
+                or box.top < area.top - _TOLERANCE
+            ):
+                yield at(
+                    box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page
+                )
 
 
 def _overfull(page: Page) -> Iterator[tuple[LaidBox, float]]:
@@ -79,12 +99,21 @@ def _overfull_line(ctx: LayoutContext) -> Iterator[Hit]:
                 yield at(block, f"a line of {block.label()} is {excess:.0f}px wider than its column", page)
 
 
-@rule("frame-overflow", "layout", "error", "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell")
+@rule(
+    "frame-overflow",
+    "layout",
+    "error",
+    "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell",
+)
 def _frame_overflow(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages:
         for block, excess in _overfull(page):
             if block.framed:
-                yield at(block, f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one", page)
+                yield at(
+                    block,
+                    f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one",
+                    page,
+                )
 
 
 def _content_bottom(page: Page) -> float:
@@ -92,7 +121,12 @@ def _content_bottom(page: Page) -> float:
     return max(bottoms, default=page.area.top)
 
 
-@rule("empty-page", "layout", "warning", "move content up, or remove the forced page break before the next section")
+@rule(
+    "empty-page",
+    "layout",
+    "warning",
+    "move content up, or remove the forced page break before the next section",
+)
 def _empty_page(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages:
         area = page.area
@@ -104,18 +138,30 @@ def _empty_page(ctx: LayoutContext) -> Iterator[Hit]:
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-@rule("heading-alone", "layout", "warning", "keep the heading with its text: shorten what comes before or move the heading")
+@rule(
+    "heading-alone",
+    "layout",
+    "warning",
+    "keep the heading with its text: shorten what comes before or move the heading",
+)
 def _heading_alone(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages[:-1]:
         last: LaidBox | None = None
         for box in page.flow.walk():
-            if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (last is None or box.top >= last.top):
+            if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (
+                last is None or box.top >= last.top
+            ):
                 last = box
         if last is not None and last.tag in _HEADINGS:
             yield at(last, f"heading {last.label()} is alone at the bottom of the page", page)
 
 
-@rule("page-count", "layout", "warning", "saddle-stitched print needs a multiple of 4 pages: add or remove pages")
+@rule(
+    "page-count",
+    "layout",
+    "warning",
+    "saddle-stitched print needs a multiple of 4 pages: add or remove pages",
+)
 def _page_count(ctx: LayoutContext) -> Iterator[Hit]:
     count = len(ctx.pages)
     if count % 4:
@@ -154,7 +200,12 @@ def _section_of(src: str) -> int | None:
     return int(parts[1]) if len(parts) > 1 and parts[0] == "sections" and parts[1].isdigit() else None
 
 
-@rule("section-bleed", "layout", "error", "shorten the text before the figure, or make the figure smaller: it does not fit its page")
+@rule(
+    "section-bleed",
+    "layout",
+    "error",
+    "shorten the text before the figure, or make the figure smaller: it does not fit its page",
+)
 def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
     """Content of a section on the page where a later section starts on a new page: what a
     float (a figure beside the text) does when it does not fit its page. WeasyPrint carries
@@ -163,7 +214,8 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages:
         boxes = [box for box in page.flow.walk() if box.kind in ("text", "image") and box.src]
         starting = {
-            index for box in boxes
+            index
+            for box in boxes
             if (index := _section_of(box.src)) is not None and box.src == f"sections.{index}.title"
         } & starts_new_page
         if not starting:
@@ -174,5 +226,9 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
             index = _section_of(box.src)
             if index is not None and index < first and box.element_key not in reported:
                 reported.add(box.element_key)
-                yield at(box, f"{box.label()} of an earlier section prints on the page where section "
-                              f"{ctx.issue.sections[first].id!r} starts", page)
+                yield at(
+                    box,
+                    f"{box.label()} of an earlier section prints on the page where section "
+                    f"{ctx.issue.sections[first].id!r} starts",
+                    page,
+                )

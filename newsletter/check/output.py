@@ -23,7 +23,12 @@ def _fonts(pdf: pikepdf.Pdf) -> Iterator[tuple[int, Any]]:
                 yield number, font
 
 
-@rule("fonts-bundled", "output", "error", "use only the fonts in fonts/ (a generic family or a missing glyph brought in a system font)")
+@rule(
+    "fonts-bundled",
+    "output",
+    "error",
+    "use only the fonts in fonts/ (a generic family or a missing glyph brought in a system font)",
+)
 def _fonts_bundled(ctx: OutputContext) -> Iterator[Hit]:
     seen = set()
     for number, font in _fonts(ctx.pdf):
@@ -33,7 +38,12 @@ def _fonts_bundled(ctx: OutputContext) -> Iterator[Hit]:
             yield Hit(f"font {name.lstrip('/')} is not bundled in fonts/", page=number)
 
 
-@rule("fonts-embedded", "output", "error", "fonts must be embedded and subset so the PDF prints the same everywhere")
+@rule(
+    "fonts-embedded",
+    "output",
+    "error",
+    "fonts must be embedded and subset so the PDF prints the same everywhere",
+)
 def _fonts_embedded(ctx: OutputContext) -> Iterator[Hit]:
     for number, font in _fonts(ctx.pdf):
         name = str(font.get("/BaseFont", "")).lstrip("/")
@@ -69,7 +79,12 @@ def _link_uri(ctx: OutputContext) -> Iterator[Hit]:
                 yield Hit("a link annotation has no address", page=number)
 
 
-@rule("size-budget", "output", "error", "make images smaller (pixels or JPEG quality), or raise `size_budget_mb:`")
+@rule(
+    "size-budget",
+    "output",
+    "error",
+    "make images smaller (pixels or JPEG quality), or raise `size_budget_mb:`",
+)
 def _size_budget(ctx: OutputContext) -> Iterator[Hit]:
     size = ctx.pdf_path.stat().st_size
     budget_mb = ctx.edition.size_budget(ctx.issue)

@@ -145,8 +145,15 @@ def _findings(rules: list[Rule], context: ContentContext, strict: bool) -> list[
             line, col = context.loaded.where(hit.path, hit.needle) if hit.path is not None else (None, None)
             findings.append(
                 Finding(
-                    checker.name, severity, hit.message, checker.hint, context.loaded.path,
-                    line, col, format_path(hit.path) if hit.path else "", hit.page,
+                    checker.name,
+                    severity,
+                    hit.message,
+                    checker.hint,
+                    context.loaded.path,
+                    line,
+                    col,
+                    format_path(hit.path) if hit.path else "",
+                    hit.page,
                 )
             )
     return findings

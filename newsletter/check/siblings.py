@@ -97,9 +97,14 @@ def _pairs(mine: Any, theirs: Any, name: str, other: Loaded) -> Iterator[tuple[F
         for i in range(max(len(a.blocks), len(b.blocks))):
             path: FieldPath = ("sections", s, "blocks", i)
             if i >= len(b.blocks):
-                yield Hit(f"{_kind(a.blocks[i])} here, nothing in {name} (after {_where(other, path[:-1])})", path)
+                yield Hit(
+                    f"{_kind(a.blocks[i])} here, nothing in {name} (after {_where(other, path[:-1])})", path
+                )
             elif i >= len(a.blocks):
-                yield Hit(f"{name} has a {_kind(b.blocks[i])} more here ({_where(other, path)})", ("sections", s, "blocks"))
+                yield Hit(
+                    f"{name} has a {_kind(b.blocks[i])} more here ({_where(other, path)})",
+                    ("sections", s, "blocks"),
+                )
             else:
                 yield path, a.blocks[i], b.blocks[i]
 
@@ -141,7 +146,10 @@ def _sibling(ctx: ContentContext) -> Iterator[Hit]:
             for (sub, fig), (their_sub, their_fig) in pairs:
                 if _number(fig.value, mine.language) != _number(their_fig.value, theirs.language):
                     where = _where(other, (*their_sub, "value"))
-                    yield Hit(f"{fig.value!r} is not the number of {their_fig.value!r} in {name} ({where})", (*sub, "value"))
+                    yield Hit(
+                        f"{fig.value!r} is not the number of {their_fig.value!r} in {name} ({where})",
+                        (*sub, "value"),
+                    )
 
 
 def _figures_of(block: Any, path: FieldPath) -> Iterator[tuple[FieldPath, KeyFigure]]:
@@ -150,7 +158,12 @@ def _figures_of(block: Any, path: FieldPath) -> Iterator[tuple[FieldPath, KeyFig
             yield sub, item
 
 
-@rule("sibling-links", "content", "notice", "point both editions at the same pages, or at the page in each language")
+@rule(
+    "sibling-links",
+    "content",
+    "notice",
+    "point both editions at the same pages, or at the page in each language",
+)
 def _sibling_links(ctx: ContentContext) -> Iterator[Hit]:
     inline = Inline(page_label="page")
     for other in _siblings(ctx):
