@@ -27,7 +27,7 @@ from conftest import FIXTURES, ROOT
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.distribute import deliver, dry_run, plan
+from newsletter.distribute import deliver, plan
 from newsletter.ledger import Ledger
 from newsletter.mail import MailError, Retry, Settings
 from newsletter.recipients import load_recipients
@@ -448,10 +448,49 @@ def test_rate_limit_spaces_messages(
     assert len(handler.received) == 3
 
 
-def test_dry_run_does_not_reach_the_server(
-    server: tuple[Handler, int, Faults], mail_issue: Path, tmp_path: Path, out: Path
-) -> None:
-    handler, port, _ = server
-    the_plan = plan(mail_issue, load_recipients(_recipients(tmp_path, 2, port)), out)
-    dry_run(the_plan, out)
-    assert handler.received == []
+def test_dry_run_does_not_reach_the_server(mail_issue: Path, tmp_path: Path, out: Path) -> None:
+    """A listening socket at the recipients file's server counts every connection: a dry run
+    through the command line makes none (not even one that would stop before DATA)."""
+    accepted: list[tuple[str, int]] = []
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(0.2)
+        port = listener.getsockname()[1]
+        stop = threading.Event()
+
+        def accept() -> None:
+            while not stop.is_set():
+                try:
+                    connection, peer = listener.accept()
+                except TimeoutError:
+                    continue
+                accepted.append(peer)
+                connection.close()
+
+        watcher = threading.Thread(target=accept, daemon=True)
+        watcher.start()
+        try:
+            result = CliRunner().invoke(
+                cli.app,
+                [
+                    "send",
+                    str(mail_issue),
+                    "--to",
+                    str(_recipients(tmp_path, 3, port)),
+                    "--out",
+                    str(out),
+                    "--dry-run",
+                ],
+            )
+            # The same listener is reached by a real send: the count would show it.
+            assert result.exit_code == 0, result.output
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass
+            deadline = time.monotonic() + 5
+            while not accepted and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            watcher.join(timeout=5)
+    assert len(accepted) == 1, "only the test's own probe connected: the dry run made no connection"

@@ -216,7 +216,10 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
         starting = {
             index
             for box in boxes
-            if (index := _section_of(box.src)) is not None and box.src == f"sections.{index}.title"
+            # The section's own heading (h2), not its title listed in a contents block.
+            if (index := _section_of(box.src)) is not None
+            and box.src == f"sections.{index}.title"
+            and box.tag == "h2"
         } & starts_new_page
         if not starting:
             continue
