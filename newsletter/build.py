@@ -25,7 +25,7 @@ from typing import Any
 import pikepdf
 
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
-from .check.copyfit import PageFill, page_fill
+from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
@@ -200,7 +200,7 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         page_map,
         html,
         prints,
-        tuple(page_fill(laid_out.pages)),
+        laid_out.fills,
     )
 
 

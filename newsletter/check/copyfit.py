@@ -165,5 +165,5 @@ def _copy_fit(ctx: LayoutContext) -> Iterator[Hit]:
     sections = ctx.issue.sections
     index = {section.id: i for i, section in enumerate(sections)}
     new_page = {section.id: section.new_page for section in sections}
-    for advice in advise(page_fill(ctx.pages), new_page, area.bottom - area.top):
+    for advice in advise(list(ctx.fills), new_page, area.bottom - area.top):
         yield Hit(advice.message, ("sections", index[advice.section], "id"), page=advice.page)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pikepdf
 
@@ -30,6 +30,9 @@ from ..laidout import Page
 from ..load import Loaded, format_path, load_issue, sibling_paths
 from ..model import Issue
 from ..typeset import PageRef
+
+if TYPE_CHECKING:
+    from .copyfit import PageFill
 
 Stage = Literal["content", "layout", "output"]
 STAGES: tuple[Stage, ...] = ("content", "layout", "output")
@@ -78,6 +81,14 @@ class LayoutContext(ContentContext):
 
     pages: tuple[Page, ...]
     references: tuple[PageRef, ...]
+
+    @cached_property
+    def fills(self) -> tuple[PageFill, ...]:
+        """How full each page is and the sections on it, measured once for the copy-fit rule
+        and the build's result."""
+        from .copyfit import page_fill  # copyfit's rules import this module
+
+        return tuple(page_fill(self.pages))
 
 
 @dataclass(frozen=True)
