@@ -11,22 +11,8 @@ from typing import Any
 import pikepdf
 
 from ..model import figures
+from .output import unique_images, xmp
 from .registry import Hit, OutputContext, rule
-
-
-def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
-    """Each image once, with the first page that uses it (pages may share resources)."""
-    seen = set()
-    for number, page in enumerate(pdf.pages, start=1):
-        for name, image in page.get_images().items():
-            if image.objgen not in seen:
-                seen.add(image.objgen)
-                yield number, name, image
-
-
-def _xmp(pdf: pikepdf.Pdf) -> str:
-    meta = pdf.Root.get("/Metadata")
-    return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
 
 
 @rule(
@@ -38,10 +24,12 @@ def _xmp(pdf: pikepdf.Pdf) -> str:
 )
 def _archive_ids(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
-    xmp = _xmp(pdf)
-    if not re.search(r"pdfaid:part(>|=\")3", xmp) or not re.search(r"pdfaid:conformance(>|=\")U", xmp):
+    metadata = xmp(pdf)
+    if not re.search(r"pdfaid:part(>|=\")3", metadata) or not re.search(
+        r"pdfaid:conformance(>|=\")U", metadata
+    ):
         yield Hit("the XMP metadata does not declare PDF/A-3u")
-    if not re.search(r"pdfuaid:part>1<", xmp):
+    if not re.search(r"pdfuaid:part>1<", metadata):
         yield Hit("the XMP metadata does not declare PDF/UA-1")
     intents: Any = pdf.Root.get("/OutputIntents") or []
     if not any(str(i.get("/S")) == "/GTS_PDFA1" for i in intents):
@@ -106,7 +94,7 @@ def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:
 )
 def _interpolate(ctx: OutputContext) -> Iterator[Hit]:
     pdf = ctx.pdf
-    for number, name, image in _unique_images(pdf):
+    for number, name, image in unique_images(pdf):
         if bool(image.get("/Interpolate", False)):
             yield Hit(f"image {name} asks viewers to interpolate it", page=number)
 

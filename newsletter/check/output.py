@@ -23,6 +23,22 @@ def _fonts(pdf: pikepdf.Pdf) -> Iterator[tuple[int, Any]]:
                 yield number, font
 
 
+def unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
+    """Each image once, with the first page that uses it (pages may share resources)."""
+    seen = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        for name, image in page.get_images().items():
+            if image.objgen not in seen:
+                seen.add(image.objgen)
+                yield number, name, image
+
+
+def xmp(pdf: pikepdf.Pdf) -> str:
+    """The PDF's XMP metadata as text ("" when it has none)."""
+    meta = pdf.Root.get("/Metadata")
+    return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
+
+
 @rule(
     "fonts-bundled",
     "output",

@@ -20,6 +20,7 @@ from ..laidout import Colour
 from ..load import parse_path
 from ..model import figures
 from .layout import at
+from .output import unique_images, xmp
 from .registry import Hit, LayoutContext, OutputContext, rule
 
 MM = 72 / 25.4
@@ -365,25 +366,10 @@ def _print_cmyk(ctx: OutputContext) -> Iterator[Hit]:
             problem = _space_problem(shading.get("/ColorSpace"))
             if problem is not None:
                 yield Hit(f"shading {key} is {problem}", page=number)
-    for number, name, image in _unique_images(pdf):
+    for number, name, image in unique_images(pdf):
         problem = _space_problem(image.get("/ColorSpace"))
         if problem is not None:
             yield Hit(f"image {name} is {problem}", page=number)
-
-
-def _unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
-    """Each image once, with the first page that uses it (pages may share resources)."""
-    seen = set()
-    for number, page in enumerate(pdf.pages, start=1):
-        for name, image in page.get_images().items():
-            if image.objgen not in seen:
-                seen.add(image.objgen)
-                yield number, name, image
-
-
-def _xmp(pdf: pikepdf.Pdf) -> str:
-    meta = pdf.Root.get("/Metadata")
-    return meta.read_bytes().decode("utf-8", "replace") if meta is not None else ""
 
 
 @rule(
@@ -403,10 +389,10 @@ def _print_intent(ctx: OutputContext) -> Iterator[Hit]:
     profile = intents[0].DestOutputProfile
     if profile.get("/N") != 4:
         yield Hit("the output intent's profile is not CMYK")
-    if "PDF/X-4" not in _xmp(pdf):
+    if "PDF/X-4" not in xmp(pdf):
         yield Hit("the XMP metadata does not declare PDF/X-4")
     intent_bytes = profile.read_bytes()
-    for number, name, image in _unique_images(pdf):
+    for number, name, image in unique_images(pdf):
         space = image.get("/ColorSpace")
         if isinstance(space, pikepdf.Array) and str(space[0]) == "/ICCBased":
             if int(space[1].get("/N", 0)) == 4 and space[1].read_bytes() != intent_bytes:
