@@ -18,6 +18,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import weasy  # noqa: F401 - first: WeasyPrint imported without cffi's library search
+
+# isort: split
 from weasyprint.formatting_structure import boxes as wp
 
 Kind = Literal["text", "line", "image", "block", "other"]
