@@ -174,11 +174,16 @@ def _time_limit(seconds: float | None) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: Any) -> None:
+        # An exception raised while Python runs a finalizer (a ``__del__`` of WeasyPrint's)
+        # is printed and dropped, not propagated: wait for the timer's next tick instead.
+        while frame is not None:
+            if frame.f_code.co_name == "__del__":
+                return
+            frame = frame.f_back
         raise BuildTimeout(f"the layout took longer than {seconds:g} s and was stopped")
 
     previous = signal.signal(signal.SIGALRM, expire)
-    # Fire again every 50 ms until cleared: an exception raised while Python runs a
-    # finalizer (a ``__del__`` of WeasyPrint's) is printed and dropped, not propagated.
+    # Fire again every 50 ms until cleared, should one tick fall in a finalizer.
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
