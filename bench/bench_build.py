@@ -12,7 +12,6 @@ Run: .venv/bin/python bench/bench_build.py [--runs 5]
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from baseline import chromium_print_argv
 
 from newsletter.build import DEFAULT_LAYOUT, build_issue
 from newsletter.render import render_html
@@ -40,14 +41,6 @@ def _time_command(argv: list[str], runs: int) -> list[float]:
         subprocess.run(argv, check=True, capture_output=True, timeout=300)
         samples.append(time.perf_counter() - started)
     return samples
-
-
-def _chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def main() -> None:
@@ -96,27 +89,12 @@ def main() -> None:
         print(
             f"ratio newsletter build / bare weasyprint: {statistics.median(whole) / statistics.median(bare):.2f}"
         )
-        chromium = _chromium()
+        chromium = chromium_print_argv(html_file, out)
         if chromium is None:
             print("baseline: chromium not installed (apt-get install chromium); no ratio")
             return
-        profile = out / "chromium-profile"
         baseline = _time_command(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={out / 'chromium.pdf'}",
-                html_file.as_uri(),
-            ],
+            chromium,
             args.runs,
         )
         print(f"baseline: chromium --print-to-pdf, same HTML, median of {args.runs}: {_median_ms(baseline)}")

@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import weasyprint.layout.page as wp_page
+from baseline import chromium_print_argv
 
 from newsletter import Session
 from newsletter.build import build_issue
@@ -88,28 +89,6 @@ def _run(argv: list[str]) -> tuple[float, int]:
     return took, peak
 
 
-def _chromium_argv(html: Path, out: Path) -> list[str] | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return [
-                found,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={out / 'chromium-profile'}",
-                "--no-pdf-header-footer",
-                f"--print-to-pdf={out / 'chromium.pdf'}",
-                html.as_uri(),
-            ]
-    return None
-
-
 def _renamed(value: Any, suffix: str) -> Any:
     """``value`` with every ``id:`` in it given ``suffix`` (its references keep their targets)."""
     if isinstance(value, dict):
@@ -151,7 +130,7 @@ def main() -> None:
         result = build_issue(ISSUE, out / "html", write_html=True)
         assert result.pdf is not None
         shutil.copy(result.pdf.with_suffix(".html"), html)
-        chromium = _chromium_argv(html, out)
+        chromium = chromium_print_argv(html, out)
         build = [sys.executable, "-m", "newsletter", "build", str(ISSUE), "--out"]
         cold, warm, base, peaks = [], [], [], []
         for i in range(args.pairs):

@@ -77,11 +77,12 @@ class Located:
         if span is None or not needle:
             return None
         index = self.text.find(needle, span[0], span[1] + 1)
-        if index < 0:
-            return None
-        line = self.text.count("\n", 0, index) + 1
-        col = index - (self.text.rfind("\n", 0, index) + 1) + 1
-        return line, col
+        return _position(self.text, index) if index >= 0 else None
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    """The 1-based ``(line, col)`` of the character at ``index`` of ``text``."""
+    return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
 
 
 #: Deeper nesting than any issue needs; PyYAML's composer recurses once per level.
@@ -195,9 +196,7 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
         ) from None
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
-        index = text.index("\x00")
-        line = text.count("\n", 0, index) + 1
-        col = index - (text.rfind("\n", 0, index) + 1) + 1
+        line, col = _position(text, text.index("\x00"))
         raise fail(
             "the file contains a NUL character (is it a text file?)",
             line,

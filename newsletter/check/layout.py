@@ -116,11 +116,6 @@ def _frame_overflow(ctx: LayoutContext) -> Iterator[Hit]:
                 )
 
 
-def _content_bottom(page: Page) -> float:
-    bottoms = [box.bottom for box in page.flow.walk() if box.kind in ("text", "image")]
-    return max(bottoms, default=page.area.top)
-
-
 @rule(
     "empty-page",
     "layout",
@@ -128,11 +123,10 @@ def _content_bottom(page: Page) -> float:
     "move content up, or remove the forced page break before the next section",
 )
 def _empty_page(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        area = page.area
-        filled = (_content_bottom(page) - area.top) / (area.bottom - area.top)
-        if filled < 0.2:
-            yield Hit(f"page {page.number} is only {filled:.0%} full", page=page.number)
+    # The fullness the copy-fit rule and the build's result use, measured once per layout.
+    for fill in ctx.fills:
+        if fill.full < 0.2:
+            yield Hit(f"page {fill.page} is only {fill.full:.0%} full", page=fill.page)
 
 
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
