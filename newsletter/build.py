@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,22 @@ from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .fonts import Coverage, font_coverage
-from .laidout import anchor_pages, fingerprint
+from .laidout import fingerprint, images_restored
 from .laidout import pages as laid_out_pages
-from .load import load_issue
+from .load import Loaded, load_issue, load_kept
 from .model import Issue
-from .render import Layout, image_urls, render_html
-from .typeset import FETCH_HINT, BuildTimeout, PageRef, RefusedURL, page_references, typeset
+from .paginate import Memo, Paginated, paginate
+from .render import Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .typeset import (
+    FETCH_HINT,
+    BuildTimeout,
+    PageRef,
+    RefusedURL,
+    Typesetter,
+    layout_time_limit,
+    page_references,
+    refuse_attachments,
+)
 from .typography import typeset_issue
 from .variants import cmyk_images, finisher
 
@@ -57,8 +68,11 @@ class BuildResult:
     references: list[PageRef] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
-    #: How many times the document was laid out (1 when the numbers were known).
+    #: How many passes the page numbers took to settle (each pass lays out only the parts
+    #: not seen before).
     passes: int = 1
+    #: How many pages were laid out (the others were kept from an earlier build).
+    laid_out: int = 0
     #: The page of every id, as laid out.
     page_map: dict[str, int] = field(default_factory=dict)
     #: The HTML the PDF was made from.
@@ -72,6 +86,22 @@ class BuildResult:
 def output_path(source: Path, out_dir: Path, variant: str) -> Path:
     """``out/<issue name>-<edition>.pdf``."""
     return out_dir / f"{source.stem}-{variant}.pdf"
+
+
+@dataclass
+class Warm:
+    """What a warm process keeps from one build of an edition to the next: what the fonts
+    can print (read once), the layout engine (fonts and stylesheets loaded once) and the
+    parts laid out (``paginate.Memo``). Filled in by the first build."""
+
+    fonts: Coverage | None = None
+    typesetter: Typesetter | None = None
+    memo: Memo = field(default_factory=Memo)
+    #: The issue files read, with the text they were read from.
+    loaded: dict[Path, Loaded] = field(default_factory=dict)
+    #: Texts typeset, templates compiled, label tables read.
+    typeset: dict[tuple[str, str], str] = field(default_factory=dict)
+    rendering: RenderCache = field(default_factory=RenderCache)
 
 
 @dataclass(frozen=True)
@@ -88,14 +118,12 @@ class BuildOptions:
     time_limit: float | None = DEFAULT_TIME_LIMIT
     #: Warnings count as errors.
     strict: bool = False
-    #: The page of each id from an earlier build (a warm start): with the right numbers at
-    #: hand, every page is laid out once. None: read and write it beside the PDF.
-    pages: Mapping[str, int] | None = None
+    #: What a warm process keeps between builds (``Session``); None: a cold build, which
+    #: reads the parts' outcomes from the file beside the PDF (and writes them there).
+    warm: Warm | None = None
     #: Told the fingerprint of every page once the layout is checked, before the PDF is
     #: written (the live preview shows changed pages first).
     on_layout: Callable[[tuple[str, ...]], None] | None = None
-    #: What the layout's fonts can print, when already read (a session reads them once).
-    fonts: Coverage | None = None
 
 
 def build_issue(
@@ -174,8 +202,9 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     lap("load")
     render = _render(content, options)
     lap("render")
-    known = options.pages if options.pages is not None else _read_page_map(source, options)
-    laid_out, document, html, passes = _layout(content, render, options, findings, known)
+    warm = options.warm if options.warm is not None else Warm(memo=_read_memo(source, options))
+    laid_out, paginated = _layout(content, render, options, findings, warm)
+    document, html = paginated.document, paginated.rendered.html
     findings = _checked(run_checks("layout", laid_out, options.strict), findings)
     prints = tuple(fingerprint(page) for page in laid_out.pages)
     if options.on_layout is not None:
@@ -183,9 +212,9 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     lap("layout")
     with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
         target, size = _write(content, document, html, options, findings, Path(work))
-    page_map = anchor_pages(document)
-    if options.out_dir is not None and options.pages is None:
-        _write_page_map(source, options, page_map)
+    if options.out_dir is not None:
+        _write_memo(source, options, warm.memo)
+    warm.memo.keep_used()
     lap("write")
     return BuildResult(
         content.issue,
@@ -196,8 +225,9 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         list(laid_out.references),
         findings,
         timings,
-        passes,
-        page_map,
+        paginated.passes,
+        paginated.laid_out,
+        paginated.page_map,
         html,
         prints,
         laid_out.fills,
@@ -213,12 +243,18 @@ def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
 
 
 def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentContext:
-    """Stage 1: the issue, validated, and what the content rules need."""
-    fonts = options.fonts if options.fonts is not None else font_coverage(options.layout.fonts)
-    return ContentContext(load_issue(source), fonts, edition)
+    """Stage 1: the issue, validated, and what the content rules need (a warm process reads
+    again only what changed: the fonts never, an issue file when its text changed)."""
+    warm = options.warm
+    if warm is None:
+        return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
+    if warm.fonts is None:
+        warm.fonts = font_coverage(options.layout.fonts)
+    load = partial(load_kept, kept=warm.loaded)
+    return ContentContext(load(source), warm.fonts, edition, load=load)
 
 
-def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], str]:
+def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], Rendered]:
     """Stage 2: the HTML of the edition for given page numbers (a pass of the layout sets
     them), its text typeset by the rules of its language (the content rules have read it as
     typed), its images converted first when it asks. Everything but the numbers is done once.
@@ -227,111 +263,99 @@ def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping
     layout = options.layout
     images = cmyk_images(content.issue, source.parent, layout.templates) if edition.cmyk_images else {}
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
-    typeset_text = typeset_issue(content.issue)
+    warm = options.warm
+    typeset_text = typeset_issue(content.issue, warm.typeset if warm is not None else None)
     if not images:
         images = image_urls(content.issue, source.parent)
-
-    def html_for(pages: Mapping[str, int]) -> str:
-        return render_html(typeset_text, layout, source.parent, stylesheets, images, pages)
-
-    return html_for
+    cache = warm.rendering if warm is not None else None
+    return issue_renderer(typeset_text, layout, source.parent, stylesheets, images, cache)
 
 
-#: Layout passes at most: the numbers settle in two (one with the previous build's map).
+#: Layout passes at most: the numbers settle in two (three when a target moves).
 MAX_PASSES = 4
 
 
 def _layout(
     content: ContentContext,
-    render: Callable[[Mapping[str, int]], str],
+    render: Callable[[Mapping[str, int]], Rendered],
     options: BuildOptions,
     findings: list[Finding],
-    known: Mapping[str, int],
-) -> tuple[LayoutContext, Any, str, int]:
-    """Stage 3: the laid-out document, and the context the layout rules look at.
-
-    Page references print ordinary text: the numbers of ``known`` (the previous build's, or
-    0), then those the layout found, until every printed number is its target's page, at
-    most ``MAX_PASSES`` times. A number that moves its own target (a two-digit number
-    pushing a line onto the next page, and back) is never looped on: the passes stop when a
-    state comes back, and the ``page-reference`` rule reports the reference.
+    warm: Warm,
+) -> tuple[LayoutContext, Paginated]:
+    """Stage 3: the laid-out document (``paginate``), and the context the layout rules
+    look at. Page references print ordinary text, settled by ``paginate``; a number that
+    moves its own target is never looped on, and the ``page-reference`` rule reports it.
     """
-    source, layout = content.loaded.path, options.layout
-    pages: dict[str, int] = dict(known)
-    seen: list[dict[str, int]] = []
-    for passes in range(1, MAX_PASSES + 1):
-        html = render(pages)
-        try:
-            document = typeset(
-                html,
-                base_dir=source.parent,
-                roots=[source.parent, layout.templates, layout.fonts],
-                source=source,
-                time_limit=options.time_limit,
-                options=content.edition.render_options,
-            )
-        except IssueError as exc:
-            raise IssueError(findings + exc.findings) from None
-        except BuildTimeout as exc:
-            raise IssueError(
-                findings
-                + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
-            ) from None
-        except RecursionError:
-            raise IssueError(
-                findings
-                + [
-                    error(
-                        source,
-                        "the layout nests too deeply to be laid out",
-                        rule="layout-depth",
-                        hint="look for a block or emphasis nested in itself many times",
-                    )
-                ]
-            ) from None
-        except OSError as exc:  # WeasyPrint's temporary font files on a full disk, say
-            raise EnvironmentFault(
-                f"the layout could not write its temporary files: {exc.strerror or exc}",
-                None,
-                "free some space in the temporary folder (TMPDIR)",
-            ) from None
-        references = page_references(document)
-        printed = {ref.target: ref.target_page or 0 for ref in references}
-        if all(ref.ok for ref in references) or printed in seen:
-            break
-        seen.append(printed)
-        pages = anchor_pages(document)
+    source, layout, edition = content.loaded.path, options.layout, content.edition
+    if warm.typesetter is None:
+        warm.typesetter = Typesetter(
+            source.parent,
+            [source.parent, layout.templates, layout.fonts],
+            source,
+            edition.render_options,
+            layout.fonts,
+        )
+    try:
+        with layout_time_limit(options.time_limit):
+            paginated = paginate(render, warm.typesetter, warm.memo, MAX_PASSES)
+        refuse_attachments(paginated.document, source)
+    except IssueError as exc:
+        raise IssueError(findings + exc.findings) from None
+    except BuildTimeout as exc:
+        raise IssueError(
+            findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
+        ) from None
+    except RecursionError:
+        raise IssueError(
+            findings
+            + [
+                error(
+                    source,
+                    "the layout nests too deeply to be laid out",
+                    rule="layout-depth",
+                    hint="look for a block or emphasis nested in itself many times",
+                )
+            ]
+        ) from None
+    except OSError as exc:  # WeasyPrint's temporary font files on a full disk, say
+        raise EnvironmentFault(
+            f"the layout could not write its temporary files: {exc.strerror or exc}",
+            None,
+            "free some space in the temporary folder (TMPDIR)",
+        ) from None
+    document = paginated.document
     context = LayoutContext(
-        content.loaded, content.fonts, content.edition, tuple(laid_out_pages(document)), tuple(references)
+        content.loaded,
+        content.fonts,
+        edition,
+        tuple(laid_out_pages(document)),
+        tuple(page_references(document)),
     )
-    return context, document, html, passes
+    return context, paginated
 
 
-def page_map_path(source: Path, options: BuildOptions) -> Path | None:
-    """Where the page of each id is kept between builds: beside the PDF, hidden."""
+def memo_path(source: Path, options: BuildOptions) -> Path | None:
+    """Where the parts' outcomes are kept between builds: beside the PDF, hidden."""
     if options.out_dir is None:
         return None
     return options.out_dir / f".{source.stem}-{options.edition}.pages.json"
 
 
-def _read_page_map(source: Path, options: BuildOptions) -> dict[str, int]:
-    """The previous build's page map, or nothing when there is none or it cannot be read
-    (a cache: a build without it lays out once more, and is the same)."""
-    path = page_map_path(source, options)
+def _read_memo(source: Path, options: BuildOptions) -> Memo:
+    """The outcomes of the previous build's parts; none when there is no file or it cannot
+    be read (a cache: a build without it lays out every part, and is the same)."""
+    path = memo_path(source, options)
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path is not None else {}
+        return Memo.from_json(json.loads(path.read_text(encoding="utf-8"))) if path is not None else Memo()
     except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return Memo()
 
 
-def _write_page_map(source: Path, options: BuildOptions, pages: Mapping[str, int]) -> None:
-    path = page_map_path(source, options)
+def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:
+    path = memo_path(source, options)
     if path is not None:
         with _environment(path.parent):
-            atomic_write(path, json.dumps(dict(sorted(pages.items())), indent=0).encode("utf-8"))
+            atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))
 
 
 def _write(
@@ -359,7 +383,11 @@ def _write(
         if has_errors(findings):
             raise IssueError(findings)
 
-    with _fonts_dated(calendar.timegm(issue.date.timetuple())), _environment(folder):
+    with (
+        _fonts_dated(calendar.timegm(issue.date.timetuple())),
+        _environment(folder),
+        images_restored(document),
+    ):
         try:
             size = _write_pdf(
                 lambda handle: document.write_pdf(handle, finisher=finish, **write_options),

@@ -13,14 +13,17 @@ and a box inherits the nearest one above it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import weasy  # noqa: F401 - first: WeasyPrint imported without cffi's library search
 
 # isort: split
+import pydyf
 from weasyprint.formatting_structure import boxes as wp
 
 Kind = Literal["text", "line", "image", "block", "other"]
@@ -128,6 +131,18 @@ class Box:
     def absolute(self) -> bool:
         """Set out of the flow (``position: absolute`` or ``fixed``)."""
         return self._box.style["position"] in ("absolute", "fixed")
+
+    @property
+    def floated(self) -> bool:
+        """Set beside the text (``float: left`` or ``right``)."""
+        return self._box.style["float"] in ("left", "right")
+
+    @property
+    def source_text(self) -> str:
+        """The whole text of the box's HTML element as written (every fragment of it, on
+        every page, laid out together print at least as many letters)."""
+        element = getattr(self._box, "element", None)
+        return "".join(element.itertext()) if element is not None else ""
 
     @property
     def fixed_height(self) -> bool:
@@ -324,3 +339,72 @@ def fingerprint(page: Page) -> str:
             digest.update(where.encode() + box.text.encode("utf-8", "surrogatepass") + b"\0")
             digest.update((box.attribute("src") or "")[:64].encode())
     return digest.hexdigest()
+
+
+@contextmanager
+def images_restored(document: Any) -> Iterator[None]:
+    """Write ``document`` as many times as needed: each write gives the same image bytes,
+    and an image already made for the PDF is not made again.
+
+    WeasyPrint's writer replaces a raster image's data with its downsampled copy
+    (``RasterImage.get_x_object``), in the image's cache too, under the key of the original:
+    written a second time (a session keeps its laid-out parts), the image would be
+    downsampled and compressed again, and the bytes would differ from a cold build's. So the
+    data of every image the pages draw, and its cache, are put back after writing; and each
+    image remembers the image object it made for a given resolution (about 0.1 s a write
+    for issue 10's photos).
+    """
+    kept: dict[int, tuple[Any, Any, dict[str, Any]]] = {}
+    for image in _images(document):
+        if id(image) not in kept:
+            _remember_x_objects(image)
+            kept[id(image)] = (image, image.image_data, dict(getattr(image, "_cache", {})))
+    try:
+        yield
+    finally:
+        for image, data, cache in kept.values():
+            image.image_data = data
+            if isinstance(getattr(image, "_cache", None), dict):
+                image._cache.clear()
+                image._cache.update(cache)
+
+
+def _images(document: Any) -> Iterator[Any]:
+    """Every raster image the pages draw: replaced elements, backgrounds, border images."""
+    for page in document.pages:
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            stack.extend(getattr(box, "children", ()))
+            background = getattr(box, "background", None)
+            layers = [layer.image for layer in background.layers] if background is not None else []
+            for image in (
+                getattr(box, "replacement", None),
+                getattr(box, "border_image", None),
+                getattr(box, "mask_border_image", None),
+                *layers,
+            ):
+                if image is not None and hasattr(image, "image_data") and hasattr(image, "get_x_object"):
+                    yield image
+
+
+def _remember_x_objects(image: Any) -> None:
+    """Make ``image`` keep the PDF image object it makes, by resolution and interpolation
+    (not one with a soft mask: the writer turns its mask into a reference)."""
+    if "get_x_object" in vars(image):
+        return
+    made: dict[tuple[Any, Any], tuple[bytes, Any]] = {}
+    original = image.get_x_object
+
+    def get_x_object(interpolate: Any, dpi_ratio: Any) -> Any:
+        key = (interpolate, dpi_ratio)
+        if key in made:
+            data, extra = made[key]
+            return pydyf.Stream([data], copy.deepcopy(extra))
+        x_object = original(interpolate, dpi_ratio)
+        if "SMask" not in x_object.extra and "Resources" not in x_object.extra:
+            data = b"".join(item if isinstance(item, bytes) else item.data for item in x_object.stream)
+            made[key] = (data, copy.deepcopy(x_object.extra))
+        return x_object
+
+    image.get_x_object = get_x_object

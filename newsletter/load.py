@@ -66,6 +66,22 @@ def load_issue(path: Path) -> Loaded:
     return Loaded(path, issue, located)
 
 
+def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
+    """``load_issue``, unless ``kept`` holds the issue loaded from the very text the file
+    holds now (a warm process reads again only the files that changed)."""
+    previous = kept.get(path)
+    if previous is not None:
+        try:
+            text: str | None = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = None
+        if text == previous.located.text:
+            return previous
+    loaded = load_issue(path)
+    kept[path] = loaded
+    return loaded
+
+
 def sibling_paths(source: Path) -> list[Path]:
     """The other language editions of the issue at ``source`` that exist beside it.
 

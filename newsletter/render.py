@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import mimetypes
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.nodes
 from markupsafe import Markup
 
@@ -48,6 +49,46 @@ class Layout:
 _CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str, "mail_subject": str}
 #: Languages an issue may be written in: every one needs the whole label table.
 LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
+
+
+class RenderCache:
+    """What a warm process keeps from one render to the next: the templates compiled (Jinja's
+    bytecode, used only while a template's source is the same) and the label tables read
+    (used only while ``labels.yaml`` and the templates are the same)."""
+
+    def __init__(self) -> None:
+        self.bytecode = _MemoryBytecodeCache()
+        self._labels: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def labels(self, layout: Layout, language: str) -> dict[str, Any]:
+        """``labels_for``, read again only when a file it reads changed."""
+        files = [layout.labels_file, *sorted(layout.templates.glob("*.j2"))]
+        key = (language, *(_text_or_none(path) for path in files))
+        if key not in self._labels:
+            self._labels = {key: labels_for(layout, language)}
+        return self._labels[key]
+
+
+class _MemoryBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates in memory; Jinja checks each against its template's source."""
+
+    def __init__(self) -> None:
+        self._store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self._store.get(bucket.key)
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
+def _text_or_none(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def labels_for(layout: Layout, language: str) -> dict[str, Any]:
@@ -143,16 +184,23 @@ def _template_labels(folder: Path) -> set[str]:
 
 
 def jinja_env(
-    layout: Layout, labels: dict[str, Any], pages: Mapping[str, int] | None = None
+    layout: Layout,
+    labels: dict[str, Any],
+    pages: Callable[[str], int] | Mapping[str, int] | None = None,
+    bytecode: jinja2.BytecodeCache | None = None,
 ) -> jinja2.Environment:
     """The one Jinja environment of a layout's templates, for everything made from them (the
     PDF's HTML, the mail's bodies): ``StrictUndefined``, so that a typo fails loudly;
     autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
     (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
+    ``pages`` gives the page of an id (a mapping, or a function); 0 where none is known.
     """
-    known = pages or {}
-    # Until a layout says where a target lies, 0 holds its place (a first pass prints it).
-    page_of = lambda target: known.get(target, 0)
+    if callable(pages):
+        page_of = pages
+    else:
+        known = pages or {}
+        # Until a layout says where a target lies, 0 holds its place (a first pass prints it).
+        page_of = lambda target: known.get(target, 0)
     inline = Inline(labels["page"], labels["pages"], labels["and"], page_of)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.templates),
@@ -165,12 +213,86 @@ def jinja_env(
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=bytecode,
     )
     env.filters["inline"] = inline.render
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
     env.filters["address"] = breakable_addresses
     env.filters["page"] = page_of
     return env
+
+
+#: Markers of issue.html.j2 (HTML comments: an editor's text, always escaped, cannot make one).
+CSS_OPEN, CSS_CLOSE = "<!--newsletter:css-->", "<!--newsletter:/css-->"
+PART, PARTS_END = "<!--newsletter:part-->", "<!--newsletter:/part-->"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The issue as HTML for given page numbers, and what the layout needs besides."""
+
+    #: The whole document (what ``--html`` writes and a browser can print).
+    html: str
+    #: The stylesheets, in the cascade's order: the layout's files, then the issue's own
+    #: rules (``issue.css.j2``: its fonts, the words of its language).
+    stylesheets: tuple[Path, ...]
+    css: str
+    #: The page numbers the references print, by target (0 where none is known yet).
+    printed: Mapping[str, int]
+    #: Standalone documents without stylesheets, one per part that starts a new page (see
+    #: issue.html.j2); empty when the template marks no parts (laid out whole).
+    parts: tuple[str, ...]
+
+
+def issue_renderer(
+    issue: Issue,
+    layout: Layout,
+    image_base: Path,
+    stylesheets: tuple[str, ...] = (),
+    images: dict[str, str] | None = None,
+    cache: RenderCache | None = None,
+) -> Callable[[Mapping[str, int]], Rendered]:
+    """The issue's HTML as a function of the page numbers: the labels are read and the
+    templates loaded once, and each layout pass renders with the numbers it knows.
+
+    ``image_base`` is the issue's folder: figure paths are relative to it. ``stylesheets``
+    are extra files of the layout applied after ``newsletter.css`` (an edition's own);
+    ``images`` replaces figure files by name with URLs (e.g. their CMYK conversions).
+    ``cache`` keeps compiled templates and label tables for the next render (a warm process).
+    """
+    replaced = images or {}
+    labels = cache.labels(layout, issue.language) if cache is not None else labels_for(layout, issue.language)
+    known: dict[str, int] = {}
+    printed: dict[str, int] = {}
+
+    def page_of(target: str) -> int:
+        printed[target] = known.get(target, 0)
+        return printed[target]
+
+    env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None)
+    env.filters["date"] = lambda day: format_date(day, issue.language)
+    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
+    env.filters["css_string"] = _css_string
+    env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
+    sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))
+    values = {
+        "issue": issue,
+        "labels": labels,
+        "stylesheets": [sheet.resolve().as_uri() for sheet in sheets],
+        "fonts": layout.fonts.resolve().as_uri(),
+    }
+    template = env.get_template("issue.html.j2")
+    css_template = env.get_template("issue.css.j2")
+
+    def render(pages: Mapping[str, int]) -> Rendered:
+        known.clear()
+        known.update(pages)
+        printed.clear()
+        html = template.render(values)
+        css = css_template.render(values)
+        return Rendered(html, sheets, css, dict(printed), split_parts(html))
+
+    return render
 
 
 def render_html(
@@ -181,30 +303,22 @@ def render_html(
     images: dict[str, str] | None = None,
     pages: Mapping[str, int] | None = None,
 ) -> str:
-    """The issue as one HTML document, ready for WeasyPrint.
+    """The issue as one HTML document, ready for WeasyPrint; page references print the
+    numbers of ``pages`` (0 where none is known). See ``issue_renderer``."""
+    return issue_renderer(issue, layout, image_base, stylesheets, images)(pages or {}).html
 
-    ``pages`` gives the page of each id, from the layout of a previous pass: page references
-    print those numbers as text (0 where none is known yet).
 
-    ``image_base`` is the issue's folder: figure paths are relative to it. ``stylesheets``
-    are extra files of the layout applied after ``newsletter.css`` (an edition's own);
-    ``images`` replaces figure files by name with URLs (e.g. their CMYK conversions).
-    """
-    replaced = images or {}
-    labels = labels_for(layout, issue.language)
-    env = jinja_env(layout, labels, pages)
-    env.filters["date"] = lambda day: format_date(day, issue.language)
-    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
-    env.filters["css_string"] = _css_string
-    env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
-    template = env.get_template("issue.html.j2")
-    return template.render(
-        issue=issue,
-        labels=labels,
-        stylesheets=[layout.stylesheet.resolve().as_uri()]
-        + [(layout.templates / sheet).resolve().as_uri() for sheet in stylesheets],
-        fonts=layout.fonts.resolve().as_uri(),
-    )
+def split_parts(html: str) -> tuple[str, ...]:
+    """The parts of a document marked by issue.html.j2, each a document of its own: the head
+    without its stylesheets (given to the layout parsed once), one part's body. Empty when
+    the markers are missing or out of order (a layout of one's own may mark nothing)."""
+    css_open, css_close = html.find(CSS_OPEN), html.find(CSS_CLOSE)
+    first, end = html.find(PART), html.find(PARTS_END)
+    if not 0 <= css_open < css_close < first < end:
+        return ()
+    prelude = html[:css_open] + html[css_close + len(CSS_CLOSE) : first]
+    closing = html[end + len(PARTS_END) :]
+    return tuple(prelude + body + closing for body in html[first + len(PART) : end].split(PART))
 
 
 def image_urls(issue: Issue, image_base: Path) -> dict[str, str]:

@@ -1,10 +1,10 @@
 """A warm build engine for the editor's loop: ``Session(issue).rebuild()`` after each edit.
 
-A session keeps what a cold build has to find again: the page of every id (so that page
-references print the right numbers on the first layout pass: each page laid out once when
-nothing moved) and what every page showed (so that it can say which pages an edit changed).
-``newsletter build`` runs the same pipeline (``build.run``); a session only carries its state
-from one build to the next, in memory.
+A session keeps what a cold build has to do again: the fonts and stylesheets loaded, the
+parts of the issue laid out (``paginate``: after an edit, only the parts whose content or
+printed page numbers changed are laid out again) and what every page showed (so that it can
+say which pages an edit changed). ``newsletter build`` runs the same pipeline (``build.run``)
+and gets the same bytes; a session only carries its state from one build to the next.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, run
+from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, Warm, run
 from .errors import Finding, IssueError
-from .fonts import font_coverage
 from .render import Layout
 
 
@@ -44,10 +43,9 @@ class Session:
         self.variant = variant
         self.out_dir = Path(out_dir)
         self.layout = layout
-        self._pages: dict[str, int] | None = None
         self._prints: tuple[str, ...] = ()
-        # The fonts do not change between edits: read once (about 0.15 s a build).
-        self._fonts = font_coverage(layout.fonts)
+        # The fonts, the stylesheets and the parts laid out, kept from one build to the next.
+        self._warm = Warm()
 
     def rebuild(self, on_changed: Callable[[list[int]], None] | None = None) -> Rebuilt:
         """Read the issue again, lay it out, check it and write the PDF.
@@ -65,15 +63,13 @@ class Session:
             self.variant,
             self.layout,
             self.out_dir,
-            pages=self._pages,
             on_layout=laid_out,
-            fonts=self._fonts,
+            warm=self._warm,
         )
         try:
             result = run(self.issue_path, options)
         except IssueError as failed:
             return Rebuilt(None, failed.findings)
-        self._pages = result.page_map
         self._prints = result.fingerprints
         removed = list(range(len(result.fingerprints) + 1, len(previous) + 1))
         return Rebuilt(result, result.findings, _changed(previous, result.fingerprints), removed)

@@ -10,6 +10,7 @@ the ``page-reference`` rule of ``check.py`` fails the build on any mismatch.
 from __future__ import annotations
 
 import errno
+import hashlib
 import mimetypes
 import os
 import re
@@ -163,7 +164,7 @@ class BuildTimeout(BaseException):
 
 
 @contextmanager
-def _time_limit(seconds: float | None) -> Iterator[None]:
+def layout_time_limit(seconds: float | None) -> Iterator[None]:
     """Raise ``BuildTimeout`` in this thread after ``seconds``.
 
     WeasyPrint's layout is Python code, so a SIGALRM handler interrupts it between
@@ -221,26 +222,138 @@ def typeset(
     time_limit: float | None = None,
     options: dict[str, Any] | None = None,
 ) -> weasyprint.Document:
-    """Lay out ``html``; its page references are checked by ``page_references``.
+    """Lay out ``html`` as one document; its page references are checked by ``page_references``.
 
     ``roots`` are the folders WeasyPrint may read; ``source`` names the issue file in errors.
     Raises ``IssueError`` for a refused URL or an attachment and ``BuildTimeout`` when the
     layout runs past ``time_limit`` seconds. ``options`` go to ``render()``: image options
     (``optimize_images``, ``jpeg_quality``, ``dpi``) only take effect there.
     """
-    fetcher = ProjectFetcher(roots)
-    font_config = FontConfiguration()
+    with layout_time_limit(time_limit):
+        document = Typesetter(base_dir, roots, source, options).lay_out(html)
+    refuse_attachments(document, source)
+    return document
+
+
+class Typesetter:
+    """Lays out documents, or the parts of one, with one URL fetcher, one
+    ``FontConfiguration`` and the stylesheets parsed once: what a build (or a session's
+    builds) would otherwise do again for every part.
+
+    A part is a standalone document that starts on a new page (see issue.html.j2); laid out
+    alone, it knows only what it is told: its first page number and side. Laid out this way
+    and put together with ``Document.copy``, the parts print the bytes of the whole
+    document (tested for every edition).
+    """
+
+    def __init__(
+        self,
+        base_dir: Path,
+        roots: list[Path],
+        source: Path,
+        options: dict[str, Any] | None = None,
+        fonts: Path | None = None,
+    ) -> None:
+        self._base_url = base_dir.resolve().as_uri() + "/"
+        self._fetcher = ProjectFetcher(roots)
+        self._source = source
+        self._options = dict(options or {})
+        self._fonts = fonts
+        self._font_config = FontConfiguration()
+        self._profiles: dict[str, Any] = {}
+        self._sheets_key: tuple[Any, ...] | None = None
+        self._sheets: list[weasyprint.CSS] = []
+        self._starts: dict[int, weasyprint.CSS] = {}
+
+    def digest(self, stylesheets: tuple[Path, ...], css: str) -> str:
+        """What a part's layout depends on besides its HTML and first page: the stylesheets'
+        bytes, the fonts' bytes, the render options and WeasyPrint's version. A part laid out
+        under the same digest, HTML and first page is laid out the same."""
+        digest = hashlib.sha256(f"{weasyprint.__version__}|{sorted(self._options.items())}|".encode())
+        for sheet in stylesheets:
+            digest.update(sheet.name.encode() + b"\0" + _read(sheet) + b"\0")
+        digest.update(css.encode("utf-8", "surrogatepass") + b"\0")
+        if self._fonts is not None:
+            for font in sorted(self._fonts.rglob("*")):
+                if font.is_file():
+                    digest.update(font.name.encode() + b"\0" + _read(font))
+        return digest.hexdigest()
+
+    def lay_out(
+        self, html: str, start: int = 1, stylesheets: tuple[Path, ...] = (), css: str | None = None
+    ) -> weasyprint.Document:
+        """Lay out one document: a whole one (with its own stylesheets), or a part (given
+        ``stylesheets`` and ``css``, the issue's own rules) whose first page is ``start``.
+
+        Raises ``IssueError`` for a refused URL (a stylesheet's too).
+        """
+        try:
+            sheets = self._stylesheets(stylesheets, css) if css is not None else []
+            if start > 1:
+                sheets = [*sheets, self._start(start)]
+            return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher).render(
+                font_config=self._font_config,
+                color_profiles=self._profiles,
+                stylesheets=sheets,
+                **self._options,
+            )
+        except RefusedURL as exc:
+            raise IssueError(
+                [
+                    error(
+                        self._source,
+                        f"refused to load {exc.url!r}: {exc.reason}",
+                        rule="fetch",
+                        hint=FETCH_HINT,
+                    )
+                ]
+            ) from None
+
+    def _stylesheets(self, stylesheets: tuple[Path, ...], css: str) -> list[weasyprint.CSS]:
+        """The stylesheets parsed, in order (the layout's files, then the issue's rules),
+        parsed again only when one of them changed. Given to WeasyPrint as user stylesheets:
+        a part has no author stylesheet but style attributes, which win either way."""
+        key = (tuple((sheet, _read(sheet)) for sheet in stylesheets), css)
+        if key != self._sheets_key:
+            if self._sheets_key is not None:
+                # The fonts and colour profiles of changed stylesheets start afresh (parts
+                # laid out before keep theirs).
+                self._font_config, self._profiles = FontConfiguration(), {}
+            shared = {"url_fetcher": self._fetcher, "font_config": self._font_config}
+            self._sheets = [
+                weasyprint.CSS(url=sheet.resolve().as_uri(), color_profiles=self._profiles, **shared)
+                for sheet in stylesheets
+            ]
+            self._sheets.append(
+                weasyprint.CSS(string=css, base_url=self._base_url, color_profiles=self._profiles, **shared)
+            )
+            self._sheets_key = key
+        return self._sheets
+
+    def _start(self, page: int) -> weasyprint.CSS:
+        """What a part starting on ``page`` must know: its number, and its side (recto for
+        odd pages, as the document's first page, verso for even ones)."""
+        if page not in self._starts:
+            side = "recto" if page % 2 else "verso"
+            self._starts[page] = weasyprint.CSS(
+                string=f"html {{ break-before: {side} }} @page :nth(1) {{ counter-reset: page {page} }}"
+            )
+        return self._starts[page]
+
+
+def _read(path: Path) -> bytes:
     try:
-        with _time_limit(time_limit):
-            document = weasyprint.HTML(
-                string=html, base_url=base_dir.resolve().as_uri() + "/", url_fetcher=fetcher
-            ).render(font_config=font_config, **(options or {}))
-    except RefusedURL as exc:
-        raise IssueError(
-            [error(source, f"refused to load {exc.url!r}: {exc.reason}", rule="fetch", hint=FETCH_HINT)]
-        ) from None
-    # <link rel=attachment> and <a rel=attachment> would embed a file in the PDF when it is
-    # written; no issue asks for one, so both are refused here, before anything is written.
+        return path.read_bytes()
+    except OSError:
+        return b""  # WeasyPrint reports the file it cannot read
+
+
+def refuse_attachments(document: weasyprint.Document, source: Path) -> None:
+    """Raise ``IssueError`` if the laid-out document would embed a file in the PDF.
+
+    ``<link rel=attachment>`` and ``<a rel=attachment>`` would embed a file when the PDF is
+    written; no issue asks for one, so both are refused here, before anything is written.
+    """
     attached = [target for _, link_type, target in _links(document) if link_type == "attachment"]
     if document.metadata.attachments or attached:
         count = len(document.metadata.attachments) + len(attached)
@@ -254,7 +367,6 @@ def typeset(
                 )
             ]
         )
-    return document
 
 
 def _links(document: weasyprint.Document) -> list[tuple[int, str, str]]:

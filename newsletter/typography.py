@@ -397,17 +397,25 @@ def format_range(start: dt.date, end: dt.date | None, language: str, style: Lite
 _NOT_TEXT = frozenset({"id", "target", "image", "url", "email", "type", "style", "width", "when", "language"})
 
 
-def typeset_issue(issue: Issue) -> Issue:
+def typeset_issue(issue: Issue, kept: dict[tuple[str, str], str] | None = None) -> Issue:
     """The typography stage: the issue with every text that reaches the page or the mail
     typeset by the rules of its language (``smarten``), its ids, addresses and files left
     as written. The content checks run before, on the text as the editor typed it.
+    ``kept`` holds texts already typeset (a warm process typesets only the texts edited).
     """
     language = issue.language
     _check_language(language)
+    done = kept if kept is not None else {}
+
+    def typeset(text: str) -> str:
+        key = (text, language)
+        if key not in done:
+            done[key] = smarten(text, language)
+        return done[key]
 
     def visit(value: Any, key: str | None) -> Any:
         if isinstance(value, str):
-            return value if key in _NOT_TEXT else smarten(value, language)
+            return value if key in _NOT_TEXT else typeset(value)
         if isinstance(value, dict):
             return {k: v if k in _NOT_TEXT else visit(v, k) for k, v in value.items()}
         if isinstance(value, list):

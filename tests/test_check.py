@@ -41,7 +41,7 @@ CONTENT_AND_LAYOUT = {
     "text-outside": ("error", "page 2 at 12:9"),
     "overfull-line": ("warning", "page 2 at 18:20"),
     "frame-overflow": ("error", "page 2 at 16:20"),
-    "section-bleed": ("error", "page 3 at 21:18"),
+    "section-bleed": ("error", "page 2 at 21:18"),
     "empty-page": ("warning", "page 2"),
     "size-budget": ("error", ""),
 }

@@ -290,7 +290,7 @@ def test_a_full_disk_during_layout_is_the_environment(minimal: Path, monkeypatch
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(newsletter.build, "typeset", full)
+    monkeypatch.setattr(newsletter.build, "paginate", full)
     result = CliRunner().invoke(cli.app, ["build", str(minimal), "--out", str(minimal.parent / "out")])
     assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
     assert "No space left on device" in result.output and "this is a bug" not in result.output

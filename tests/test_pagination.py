@@ -3,6 +3,7 @@ one layout pass when the numbers are known, and a warm rebuild equal to a cold b
 
 from __future__ import annotations
 
+import json
 import re
 import statistics
 from pathlib import Path
@@ -10,13 +11,10 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import BuiltPdf, edit
+from conftest import ISSUE_10, ISSUE_10_FR, BuiltPdf, edit
 
-import newsletter.build
 from newsletter import Session
-from newsletter.build import MAX_PASSES, BuildOptions, build_issue, run
-from newsletter.errors import IssueError
-from newsletter.typeset import PageRef
+from newsletter.build import MAX_PASSES, BuildResult, build_issue
 
 #: A reference as the pages print it: the word, a no-break space, the number.
 REFERENCE = re.compile(r"(pages?)(\u00a0)([0-9]+)")
@@ -88,7 +86,7 @@ def test_references_follow_in_a_first_build_and_a_warm_rebuild(issue_copy: Path,
     out = tmp_path / "out"
     session = Session(issue_copy, out_dir=out)
     first = session.rebuild()
-    assert first.result is not None and first.result.passes == 2  # no map yet: a pass to learn the numbers
+    assert first.result is not None and first.result.passes == 2  # a pass to learn the numbers
     refs = {ref.target: ref for ref in first.result.references}
     assert refs["expert-meetings"].printed_number == 9
     filler = "".join(
@@ -114,48 +112,118 @@ def test_a_warm_rebuild_gives_the_bytes_of_a_cold_build(minimal: Path, tmp_path:
     session.rebuild()
     edit(minimal, "A paragraph that refers", "An edited paragraph that refers")
     warm = session.rebuild()
-    assert warm.result is not None and warm.result.passes == 1
+    # Only the edited part (one page) is laid out again: twice, as in every build, because it
+    # prints a page number (first 0, then the number found). A cold build lays out every
+    # part, those that print numbers twice.
+    assert warm.result is not None and warm.result.laid_out == 2
     assert warm.changed == [2]
     cold_dir = tmp_path / "cold"
     cold = build_issue(minimal, cold_dir)
-    assert cold.passes == 2
+    assert cold.passes == 2 and cold.laid_out > cold.pages
     assert warm.result.pdf is not None and cold.pdf is not None
     assert warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
 
 
-def test_the_page_map_beside_the_pdf_makes_the_next_build_one_pass(minimal: Path, tmp_path: Path) -> None:
+def test_the_memo_beside_the_pdf_lays_out_each_page_once(minimal: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert build_issue(minimal, out).passes == 2
+    cold = build_issue(minimal, out)
+    assert cold.laid_out > cold.pages
     assert (out / ".issue-email.pages.json").is_file()
-    assert build_issue(minimal, out).passes == 1
-    # A broken map is a cache: ignored, and the build is the same.
-    (out / ".issue-email.pages.json").write_text("{not json", encoding="utf-8")
     before = (out / "issue-email.pdf").read_bytes()
     again = build_issue(minimal, out)
-    assert again.passes == 2 and again.pdf is not None and again.pdf.read_bytes() == before
+    assert again.laid_out == again.pages and again.pdf is not None and again.pdf.read_bytes() == before
+    # A broken memo is a cache: ignored, and the build is the same.
+    (out / ".issue-email.pages.json").write_text("{not json", encoding="utf-8")
+    broken = build_issue(minimal, out)
+    assert broken.laid_out == cold.laid_out and broken.pdf is not None and broken.pdf.read_bytes() == before
+    # A memo that lies (edited by hand) is found out when its part is laid out: the same bytes.
+    memo = json.loads((out / ".issue-email.pages.json").read_text(encoding="utf-8"))
+    for part in memo["parts"].values():
+        part["anchors"] = {name: page + 1 for name, page in part["anchors"].items()}
+    (out / ".issue-email.pages.json").write_text(json.dumps(memo), encoding="utf-8")
+    lied = build_issue(minimal, out)
+    assert lied.pdf is not None and lied.pdf.read_bytes() == before
 
 
-def test_a_number_that_moves_its_own_target_is_reported_not_looped_on(
-    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A layout where printing a number moves its target (and back) forever: the passes stop
-    when a state comes back, and the reference is reported."""
-    calls: list[int] = []
-    real = newsletter.build.page_references
+class _Page:
+    def __init__(self, anchors: tuple[str, ...] = ()) -> None:
+        self.anchors = dict.fromkeys(anchors, (0, 0))
 
-    def flipping(document: Any) -> list[PageRef]:
-        calls.append(1)
-        refs = real(document)
-        # Every other pass, the target "moves" to the page after the one printed.
-        return [PageRef(r.page, r.target, r.printed, (r.printed_number or 0) + 1) for r in refs]
 
-    monkeypatch.setattr(newsletter.build, "page_references", flipping)
-    monkeypatch.setattr(newsletter.build, "anchor_pages", lambda document: {"first": 5, "second": 6})
-    with pytest.raises(IssueError) as info:
-        run(minimal, BuildOptions(out_dir=tmp_path / "out"))
-    assert len(calls) <= MAX_PASSES
-    assert any(f.rule == "page-reference" for f in info.value.findings)
-    assert not (tmp_path / "out" / "issue-email.pdf").exists()
+class _Document:
+    def __init__(self, pages: list[_Page]) -> None:
+        self.pages = pages
+
+    def copy(self, pages: list[_Page]) -> _Document:
+        return _Document(pages)
+
+
+class _ModelLayout:
+    """A layout reduced to what settling the numbers depends on: part 1 (one page) prints
+    the number of ``target``; part 2 (its content is ``extra``) puts ``target`` on the page
+    ``where(printed, extra)`` by padding itself with pages before it."""
+
+    def __init__(self, where: Any, extra: int = 0) -> None:
+        self.where = where
+        self.extra = extra
+        self.laid_out: list[str] = []
+
+    def digest(self, stylesheets: Any, css: str) -> str:
+        return "model"
+
+    def lay_out(self, html: str, start: int = 1, stylesheets: Any = (), css: Any = None) -> _Document:
+        self.laid_out.append(html)
+        if html.startswith("refers"):
+            return _Document([_Page()])
+        printed, extra = map(int, html.split()[-2:])
+        page = self.where(printed, extra)
+        return _Document([_Page() for _ in range(page - start)] + [_Page(("target",))])
+
+    def render(self, pages: Any) -> Any:
+        from newsletter.render import Rendered
+
+        printed = {"target": pages.get("target", 0)}
+        parts = (
+            f"refers to target on page {printed['target']}",
+            f"target after {printed['target']} {self.extra}",
+        )
+        return Rendered("", (), "", printed, parts)
+
+
+def test_a_number_that_moves_its_own_target_is_reported_not_looped_on() -> None:
+    """Printing 5 moves the target to 6, printing 6 moves it back to 5: the passes stop
+    when a state comes back, and what is printed is left for the page-reference rule."""
+    from newsletter.paginate import Memo, paginate
+
+    model = _ModelLayout(lambda printed, extra: 6 if printed == 5 else 5)
+    done = paginate(model.render, model, Memo(), MAX_PASSES)  # type: ignore[arg-type]
+    assert done.passes <= MAX_PASSES
+    assert done.rendered.printed["target"] != done.page_map["target"]
+
+
+def test_where_two_numbers_are_stable_a_warm_and_a_cold_build_agree() -> None:
+    """A number of two digits pushes its target a page on, one digit does not: 9 and 10
+    are both stable. The rule (from 0, every time) picks the same one, whatever the memo
+    holds, and lays out nothing it has seen."""
+    from newsletter.paginate import Memo, paginate
+
+    def where(printed: int, extra: int) -> int:
+        return max(9 + extra, 10 if printed >= 10 else 9)
+
+    model = _ModelLayout(where)
+    cold = paginate(model.render, model, Memo(), MAX_PASSES)  # type: ignore[arg-type]
+    assert cold.page_map["target"] == cold.rendered.printed["target"] == 9
+    # The memo of the build before an edit that took a page out: the target was on page 10.
+    warm_memo = Memo()
+    before = _ModelLayout(where, extra=1)
+    assert paginate(before.render, before, warm_memo, MAX_PASSES).page_map["target"] == 10  # type: ignore[arg-type]
+    warm = paginate(model.render, model, warm_memo, MAX_PASSES)  # type: ignore[arg-type]
+    assert warm.page_map["target"] == warm.rendered.printed["target"] == 9
+    again = _ModelLayout(where)
+    memo = Memo()
+    paginate(model.render, model, memo, MAX_PASSES)  # type: ignore[arg-type]
+    paginate(again.render, again, memo, MAX_PASSES)  # type: ignore[arg-type]
+    assert again.laid_out == []
 
 
 def test_importing_the_package_stays_light() -> None:
@@ -184,3 +252,48 @@ def test_weasyprint_loads_its_libraries_without_the_slow_search() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["0", "True", "True"], done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("edition", ["email", "print", "archive", "fr-email"])
+def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
+    edition: str, editions: dict[str, BuildResult], issue10_fr: BuiltPdf, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each part knows only its first page and side, yet together they are, byte for byte,
+    the document laid out whole (running footers, page sides, links, bookmarks, tags, CMYK)."""
+    import calendar
+
+    from newsletter.build import DEFAULT_LAYOUT
+    from newsletter.editions import VARIANTS
+    from newsletter.typeset import typeset
+    from newsletter.variants import finisher
+
+    result = issue10_fr.result if edition == "fr-email" else editions[edition]
+    variant = VARIANTS[result.variant]
+    source = ISSUE_10_FR if edition == "fr-email" else ISSUE_10
+    layout = DEFAULT_LAYOUT
+    whole = typeset(
+        result.html,
+        source.parent,
+        [source.parent, layout.templates, layout.fonts],
+        source,
+        options=variant.render_options,
+    )
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(calendar.timegm(result.issue.date.timetuple())))
+    data = whole.write_pdf(finisher=finisher(variant, result.issue), **variant.write_options(result.issue))
+    assert result.pdf is not None and data == result.pdf.read_bytes()
+    assert result.laid_out > 0 and len(whole.pages) == result.pages
+
+
+def test_a_warm_rebuild_of_issue_10_lays_out_the_edited_part_alone(issue_copy: Path, tmp_path: Path) -> None:
+    """An edit of the interview: its two pages are laid out again, the other parts are kept
+    (their images too: written a second time, they give the same bytes), and the PDF is the
+    cold build's."""
+    session = Session(issue_copy, out_dir=tmp_path / "warm")
+    assert session.rebuild().result is not None
+    edit(issue_copy, "I personally welcome these efforts", "I personally and warmly welcome these efforts")
+    warm = session.rebuild()
+    assert warm.result is not None and warm.result.pdf is not None
+    assert warm.result.laid_out == 2 and set(warm.changed) <= {4, 5}
+    cold = build_issue(issue_copy, tmp_path / "cold")
+    assert cold.laid_out > cold.pages and cold.pdf is not None
+    assert warm.result.pdf.read_bytes() == cold.pdf.read_bytes()

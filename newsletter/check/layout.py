@@ -201,9 +201,11 @@ def _section_of(src: str) -> int | None:
     "shorten the text before the figure, or make the figure smaller: it does not fit its page",
 )
 def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
-    """Content of a section on the page where a later section starts on a new page: what a
-    float (a figure beside the text) does when it does not fit its page. WeasyPrint carries
-    its remaining lines over the page break, beside the next section's title."""
+    """A float (a figure beside the text) that does not fit its page. Laid out whole,
+    WeasyPrint carries its remaining lines over the page break, beside the next section's
+    title; laid out in parts (each section that starts a new page on its own), the part has
+    no next page and the rest of the float is lost: both are found."""
+    yield from _floats_cut(ctx)
     starts_new_page = {i for i, section in enumerate(ctx.issue.sections) if section.new_page}
     for page in ctx.pages:
         boxes = [box for box in page.flow.walk() if box.kind in ("text", "image") and box.src]
@@ -229,3 +231,26 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
                     f"{ctx.issue.sections[first].id!r} starts",
                     page,
                 )
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)
+
+
+def _floats_cut(ctx: LayoutContext) -> Iterator[Hit]:
+    """Floats whose laid-out fragments print fewer letters than their element holds (what
+    CSS adds, such as a stand-in's label, only adds letters)."""
+    printed: dict[int, int] = {}
+    last: dict[int, tuple[LaidBox, Page]] = {}
+    for page in ctx.pages:
+        for box in page.flow.walk():
+            if box.floated and box.src:
+                printed[box.element_key] = printed.get(box.element_key, 0) + _letters(box.all_text())
+                last[box.element_key] = (box, page)
+    for key, (box, page) in last.items():
+        missing = _letters(box.source_text) - printed[key]
+        if missing > 0:
+            # Located at its last text printed (a caption, say), where the cut is.
+            texts = [b for b in box.walk() if b.kind == "text" and b.src]
+            where = texts[-1] if texts else box
+            yield at(where, f"{box.label()} does not fit its page: {missing} letters of it are cut off", page)

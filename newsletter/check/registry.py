@@ -16,7 +16,7 @@ their ``rules`` (``editions.py``): each edition owns its rules.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -56,6 +56,8 @@ class ContentContext:
     loaded: Loaded
     fonts: Coverage
     edition: Variant
+    #: How an issue file is read (a warm process keeps the files that did not change).
+    load: Callable[[Path], Loaded] = field(default=load_issue, kw_only=True, repr=False, compare=False)
 
     @property
     def issue(self) -> Issue:
@@ -69,7 +71,7 @@ class ContentContext:
         found = []
         for path in sibling_paths(self.loaded.path):
             try:
-                found.append(load_issue(path))
+                found.append(self.load(path))
             except IssueError:
                 continue
         return tuple(found)
