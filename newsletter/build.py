@@ -99,6 +99,8 @@ class Warm:
     memo: Memo = field(default_factory=Memo)
     #: The issue files read, with the text they were read from.
     loaded: dict[Path, Loaded] = field(default_factory=dict)
+    #: What the layout rules found on pages kept from an earlier build (``per_page``).
+    measured: dict[tuple[str, Any], Any] = field(default_factory=dict)
     #: Texts typeset, templates compiled, label tables read.
     typeset: dict[tuple[str, str], str] = field(default_factory=dict)
     rendering: RenderCache = field(default_factory=RenderCache)
@@ -324,12 +326,17 @@ def _layout(
             "free some space in the temporary folder (TMPDIR)",
         ) from None
     document = paginated.document
+    if options.warm is not None:
+        # Keep what was measured on the pages of this layout only.
+        current = {id(page) for page in document.pages}
+        warm.measured = {key: value for key, value in warm.measured.items() if id(key[1]) in current}
     context = LayoutContext(
         content.loaded,
         content.fonts,
         edition,
         tuple(laid_out_pages(document)),
         tuple(page_references(document)),
+        kept=warm.measured if options.warm is not None else None,
     )
     return context, paginated
 

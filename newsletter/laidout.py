@@ -17,7 +17,7 @@ import copy
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import weasy  # noqa: F401 - first: WeasyPrint imported without cffi's library search
@@ -278,6 +278,9 @@ class Page:
     flow: Box
     #: Everything on the page, running headers and footers included.
     whole: Box
+    #: The laid-out page itself: the same object while the page is kept (a warm process
+    #: keeps the parts that did not change), so what was measured on it can be kept too.
+    source: Any = field(default=None, compare=False, repr=False)
 
 
 def pages(document: Any) -> list[Page]:
@@ -287,7 +290,7 @@ def pages(document: Any) -> list[Page]:
         box = page._page_box
         left, top = box.content_box_x(), box.content_box_y()
         area = Area(left, top, left + box.width, top + box.height)
-        found.append(Page(number, area, Box(box.children[0]), Box(box)))
+        found.append(Page(number, area, Box(box.children[0]), Box(box), page))
     return found
 
 

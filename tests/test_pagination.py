@@ -11,7 +11,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import ISSUE_10, ISSUE_10_FR, BuiltPdf, edit
+from conftest import ISSUE_10, ISSUE_10_FR, BuiltPdf, check_fixtures, edit
 
 from newsletter import Session
 from newsletter.build import MAX_PASSES, BuildResult, build_issue
@@ -297,3 +297,26 @@ def test_a_warm_rebuild_of_issue_10_lays_out_the_edited_part_alone(issue_copy: P
     cold = build_issue(issue_copy, tmp_path / "cold")
     assert cold.laid_out > cold.pages and cold.pdf is not None
     assert warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
+    # What the layout rules found on the kept pages was kept: the same findings as cold.
+    assert [str(f) for f in warm.findings] == [str(f) for f in cold.findings]
+
+
+def test_a_session_finds_a_layout_error_again_on_a_kept_page(tmp_path: Path) -> None:
+    """What the page rules found is kept with a page: an error on a page whose part did not
+    change is still reported when another part is edited, and goes with its fix."""
+    source = check_fixtures(tmp_path) / "frame-overflow.yaml"
+    broken = source.read_text(encoding="utf-8") + (
+        "  - id: second\n    title: Second section\n    blocks:\n      - A paragraph.\n"
+    )
+    source.write_text(broken, encoding="utf-8")
+    session = Session(source, out_dir=tmp_path / "out")
+    first = session.rebuild().findings
+    assert [f.page for f in first if f.rule == "frame-overflow"] == [2]
+    source.write_text(broken.replace("A paragraph.", "An edited paragraph."), encoding="utf-8")
+    again = session.rebuild().findings
+    assert [str(f) for f in again if f.rule == "frame-overflow"] == [
+        str(f) for f in first if f.rule == "frame-overflow"
+    ]
+    source.write_text(broken.replace("€1,830,000,000,000,000", "€1.8 m"), encoding="utf-8")
+    fixed = session.rebuild()
+    assert fixed.result is not None and not any(f.rule == "frame-overflow" for f in fixed.findings)

@@ -10,7 +10,7 @@ from ..laidout import Box as LaidBox
 from ..laidout import Page
 from ..load import parse_path
 from ..typeset import describe
-from .registry import Hit, LayoutContext, rule
+from .registry import Hit, LayoutContext, page_rule, rule
 
 _TOLERANCE = 1.0  # px: rounding in the layout
 
@@ -32,49 +32,42 @@ def _page_reference(ctx: LayoutContext) -> Iterator[Hit]:
             yield Hit(describe(ref), page=ref.page)
 
 
-@rule("overflow", "layout", "error", "shorten the text or split the block: it does not fit its page or frame")
-def _overflow(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        reported: set[int] = set()
-        for box in page.flow.walk():
-            if not box.has_geometry or box.tag in (None, "html", "body"):
-                continue
-            bottom = box.bottom
-            if bottom > page.area.bottom + _TOLERANCE and box.element_key not in reported:
-                reported.add(box.element_key)
-                yield at(
-                    box,
-                    f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page",
-                    page,
-                )
-            if box.fixed_height:
-                for inner in box.walk():
-                    if inner is not box and inner.has_geometry and inner.bottom > bottom + _TOLERANCE:
-                        yield at(box, f"the content of {box.label()} overflows its fixed-height frame", page)
-                        break
+@page_rule("overflow", "error", "shorten the text or split the block: it does not fit its page or frame")
+def _overflow(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    reported: set[int] = set()
+    for box in page.flow.walk():
+        if not box.has_geometry or box.tag in (None, "html", "body"):
+            continue
+        bottom = box.bottom
+        if bottom > page.area.bottom + _TOLERANCE and box.element_key not in reported:
+            reported.add(box.element_key)
+            yield at(
+                box,
+                f"{box.label()} runs {bottom - page.area.bottom:.0f}px past the bottom of the page",
+                page,
+            )
+        if box.fixed_height:
+            for inner in box.walk():
+                if inner is not box and inner.has_geometry and inner.bottom > bottom + _TOLERANCE:
+                    yield at(box, f"the content of {box.label()} overflows its fixed-height frame", page)
+                    break
 
 
-@rule(
-    "text-outside",
-    "layout",
-    "error",
-    "shorten the word or line: text is drawn outside the page's printable area",
+@page_rule(
+    "text-outside", "error", "shorten the word or line: text is drawn outside the page's printable area"
 )
-def _text_outside(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        area = page.area
-        for box in page.flow.walk():
-            if box.kind != "text" or not box.text.strip():
-                continue
-            right = box.left + box.width
-            if (
-                box.left < area.left - _TOLERANCE
-                or right > area.right + _TOLERANCE
-                or box.top < area.top - _TOLERANCE
-            ):
-                yield at(
-                    box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page
-                )
+def _text_outside(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    area = page.area
+    for box in page.flow.walk():
+        if box.kind != "text" or not box.text.strip():
+            continue
+        right = box.left + box.width
+        if (
+            box.left < area.left - _TOLERANCE
+            or right > area.right + _TOLERANCE
+            or box.top < area.top - _TOLERANCE
+        ):
+            yield at(box, f"text {box.text.strip()[:40]!r} is drawn outside the page's printable area", page)
 
 
 def _overfull(page: Page) -> Iterator[tuple[LaidBox, float]]:
@@ -91,29 +84,24 @@ def _overfull(page: Page) -> Iterator[tuple[LaidBox, float]]:
                 yield block, max(ends) - limit
 
 
-@rule("overfull-line", "layout", "warning", "allow a break in the long word or URL, or shorten it")
-def _overfull_line(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        for block, excess in _overfull(page):
-            if not block.framed:
-                yield at(block, f"a line of {block.label()} is {excess:.0f}px wider than its column", page)
+@page_rule("overfull-line", "warning", "allow a break in the long word or URL, or shorten it")
+def _overfull_line(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    for block, excess in _overfull(page):
+        if not block.framed:
+            yield at(block, f"a line of {block.label()} is {excess:.0f}px wider than its column", page)
 
 
-@rule(
-    "frame-overflow",
-    "layout",
-    "error",
-    "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell",
+@page_rule(
+    "frame-overflow", "error", "shorten it (e.g. '€1.8 million' for '€1,830,000'): it does not fit its cell"
 )
-def _frame_overflow(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        for block, excess in _overfull(page):
-            if block.framed:
-                yield at(
-                    block,
-                    f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one",
-                    page,
-                )
+def _frame_overflow(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    for block, excess in _overfull(page):
+        if block.framed:
+            yield at(
+                block,
+                f"{block.label()} is {excess:.0f}px wider than its cell and would print over the next one",
+                page,
+            )
 
 
 @rule(
@@ -140,14 +128,19 @@ _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 )
 def _heading_alone(ctx: LayoutContext) -> Iterator[Hit]:
     for page in ctx.pages[:-1]:
-        last: LaidBox | None = None
-        for box in page.flow.walk():
-            if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (
-                last is None or box.top >= last.top
-            ):
-                last = box
-        if last is not None and last.tag in _HEADINGS:
-            yield at(last, f"heading {last.label()} is alone at the bottom of the page", page)
+        yield from ctx.per_page("heading-alone", page, _heading_at_foot)
+
+
+def _heading_at_foot(page: Page) -> tuple[Hit, ...]:
+    last: LaidBox | None = None
+    for box in page.flow.walk():
+        if (box.kind == "line" or (box.kind == "image" and box.block_level)) and (
+            last is None or box.top >= last.top
+        ):
+            last = box
+    if last is not None and last.tag in _HEADINGS:
+        return (at(last, f"heading {last.label()} is alone at the bottom of the page", page),)
+    return ()
 
 
 @rule(
@@ -162,30 +155,29 @@ def _page_count(ctx: LayoutContext) -> Iterator[Hit]:
         yield Hit(f"{count} pages is not a multiple of 4")
 
 
-@rule("glyphs", "layout", "error", "use characters the bundled fonts have (the layout's own words included)")
-def _glyphs(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        missing: dict[str, set[str]] = {}
-        where: dict[str, LaidBox] = {}
-        for box in page.whole.walk():
-            if box.kind != "text":
-                continue
-            family = box.family
-            covered = ctx.fonts.by_family.get(family)
-            if covered is None:
-                missing.setdefault(family, set())
-                where.setdefault(family, box)
-                continue
-            lacking = {ch for ch in box.text if ord(ch) not in covered}
-            if lacking:
-                missing.setdefault(family, set()).update(lacking)
-                where.setdefault(family, box)
-        for family, lacking in sorted(missing.items()):
-            if family not in ctx.fonts.by_family:
-                yield at(where[family], f"text set in {family!r}, a font family that is not bundled", page)
-            else:
-                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
-                yield at(where[family], f"{family} cannot print {shown}: another font would stand in", page)
+@page_rule("glyphs", "error", "use characters the bundled fonts have (the layout's own words included)")
+def _glyphs(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    missing: dict[str, set[str]] = {}
+    where: dict[str, LaidBox] = {}
+    for box in page.whole.walk():
+        if box.kind != "text":
+            continue
+        family = box.family
+        covered = ctx.fonts.by_family.get(family)
+        if covered is None:
+            missing.setdefault(family, set())
+            where.setdefault(family, box)
+            continue
+        lacking = {ch for ch in box.text if ord(ch) not in covered}
+        if lacking:
+            missing.setdefault(family, set()).update(lacking)
+            where.setdefault(family, box)
+    for family, lacking in sorted(missing.items()):
+        if family not in ctx.fonts.by_family:
+            yield at(where[family], f"text set in {family!r}, a font family that is not bundled", page)
+        else:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in sorted(lacking)[:5])
+            yield at(where[family], f"{family} cannot print {shown}: another font would stand in", page)
 
 
 def _section_of(src: str) -> int | None:
@@ -205,48 +197,18 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
     WeasyPrint carries its remaining lines over the page break, beside the next section's
     title; laid out in parts (each section that starts a new page on its own), the part has
     no next page and the rest of the float is lost: both are found."""
-    yield from _floats_cut(ctx)
-    starts_new_page = {i for i, section in enumerate(ctx.issue.sections) if section.new_page}
-    for page in ctx.pages:
-        boxes = [box for box in page.flow.walk() if box.kind in ("text", "image") and box.src]
-        starting = {
-            index
-            for box in boxes
-            # The section's own heading (h2), not its title listed in a contents block.
-            if (index := _section_of(box.src)) is not None
-            and box.src == f"sections.{index}.title"
-            and box.tag == "h2"
-        } & starts_new_page
-        if not starting:
-            continue
-        first = min(starting)
-        reported: set[int] = set()
-        for box in boxes:
-            index = _section_of(box.src)
-            if index is not None and index < first and box.element_key not in reported:
-                reported.add(box.element_key)
-                yield at(
-                    box,
-                    f"{box.label()} of an earlier section prints on the page where section "
-                    f"{ctx.issue.sections[first].id!r} starts",
-                    page,
-                )
-
-
-def _letters(text: str) -> int:
-    return sum(ch.isalnum() for ch in text)
-
-
-def _floats_cut(ctx: LayoutContext) -> Iterator[Hit]:
-    """Floats whose laid-out fragments print fewer letters than their element holds (what
-    CSS adds, such as a stand-in's label, only adds letters)."""
+    starts_new_page = frozenset(i for i, section in enumerate(ctx.issue.sections) if section.new_page)
+    ids = tuple(section.id for section in ctx.issue.sections)
     printed: dict[int, int] = {}
     last: dict[int, tuple[LaidBox, Page]] = {}
     for page in ctx.pages:
-        for box in page.flow.walk():
-            if box.floated and box.src:
-                printed[box.element_key] = printed.get(box.element_key, 0) + _letters(box.all_text())
-                last[box.element_key] = (box, page)
+        bleeding, floats = ctx.per_page("section-bleed", page, lambda one: _bleed(one, starts_new_page, ids))
+        yield from bleeding
+        for key, letters, box in floats:
+            printed[key] = printed.get(key, 0) + letters
+            last[key] = (box, page)
+    # Floats whose fragments print fewer letters than their element holds (what CSS adds,
+    # such as a stand-in's label, only adds letters).
     for key, (box, page) in last.items():
         missing = _letters(box.source_text) - printed[key]
         if missing > 0:
@@ -254,3 +216,45 @@ def _floats_cut(ctx: LayoutContext) -> Iterator[Hit]:
             texts = [b for b in box.walk() if b.kind == "text" and b.src]
             where = texts[-1] if texts else box
             yield at(where, f"{box.label()} does not fit its page: {missing} letters of it are cut off", page)
+
+
+def _bleed(
+    page: Page, starts_new_page: frozenset[int], ids: tuple[str, ...]
+) -> tuple[tuple[Hit, ...], tuple[tuple[int, int, LaidBox], ...]]:
+    """On one page: the content of earlier sections where a later one starts on a new page,
+    and the letters each float prints here."""
+    hits: list[Hit] = []
+    floats = tuple(
+        (box.element_key, _letters(box.all_text()), box)
+        for box in page.flow.walk()
+        if box.floated and box.src
+    )
+    boxes = [box for box in page.flow.walk() if box.kind in ("text", "image") and box.src]
+    starting = {
+        index
+        for box in boxes
+        # The section's own heading (h2), not its title listed in a contents block.
+        if (index := _section_of(box.src)) is not None
+        and box.src == f"sections.{index}.title"
+        and box.tag == "h2"
+    } & starts_new_page
+    if starting:
+        first = min(starting)
+        reported: set[int] = set()
+        for box in boxes:
+            index = _section_of(box.src)
+            if index is not None and index < first and box.element_key not in reported:
+                reported.add(box.element_key)
+                hits.append(
+                    at(
+                        box,
+                        f"{box.label()} of an earlier section prints on the page where section "
+                        f"{ids[first]!r} starts",
+                        page,
+                    )
+                )
+    return tuple(hits), floats
+
+
+def _letters(text: str) -> int:
+    return sum(ch.isalnum() for ch in text)

@@ -17,11 +17,12 @@ import pikepdf
 from ..inks import PROCESS_INKS, RenderError, has_ghostscript, separations
 from ..laidout import Box as LaidBox
 from ..laidout import Colour
+from ..laidout import Page as LaidPage
 from ..load import parse_path
 from ..model import figures
 from .layout import at
 from .output import unique_images, xmp
-from .registry import Hit, LayoutContext, OutputContext, rule
+from .registry import Hit, LayoutContext, OutputContext, page_rule, rule
 
 MM = 72 / 25.4
 #: Slug the marks need beyond the bleed (mm); ``Press.slug_mm`` is 10 by default.
@@ -93,22 +94,20 @@ def _image_resolution_low(ctx: LayoutContext) -> Iterator[Hit]:
 HAIRLINE = 0.25
 
 
-@rule(
+@page_rule(
     "hairline",
-    "layout",
     "warning",
     f"make the line {HAIRLINE} pt wide or more in the stylesheet: thinner ones break up in print",
     edition_only=True,
 )
-def _hairline(ctx: LayoutContext) -> Iterator[Hit]:
-    for page in ctx.pages:
-        seen: set[tuple[int, str]] = set()
-        for box in page.whole.walk():
-            for stroke in box.strokes():
-                key = (box.element_key, stroke.what)
-                if stroke.width < HAIRLINE and key not in seen:
-                    seen.add(key)
-                    yield at(box, f"the {stroke.what} of {box.label()} is {stroke.width:.2f} pt wide", page)
+def _hairline(ctx: LayoutContext, page: LaidPage) -> Iterator[Hit]:
+    seen: set[tuple[int, str]] = set()
+    for box in page.whole.walk():
+        for stroke in box.strokes():
+            key = (box.element_key, stroke.what)
+            if stroke.width < HAIRLINE and key not in seen:
+                seen.add(key)
+                yield at(box, f"the {stroke.what} of {box.label()} is {stroke.width:.2f} pt wide", page)
 
 
 #: Text under this size (pt) must print in one ink; up to ``TEXT_NOTICE`` it is noticed.

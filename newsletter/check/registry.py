@@ -49,6 +49,9 @@ class Hit:
     needle: str = ""
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class ContentContext:
     """What content rules look at: the issue, the fonts, the edition."""
@@ -83,6 +86,18 @@ class LayoutContext(ContentContext):
 
     pages: tuple[Page, ...]
     references: tuple[PageRef, ...]
+    #: What was measured on pages laid out before, by measure and page (a warm process keeps
+    #: the pages of the parts that did not change, and what was found on them).
+    kept: dict[tuple[str, Any], Any] | None = field(default=None, kw_only=True, repr=False, compare=False)
+
+    def per_page(self, name: str, page: Page, measure: Callable[[Page], T]) -> T:
+        """``measure(page)``, kept with the page: measured again only on a page laid out anew."""
+        if self.kept is None or page.source is None:
+            return measure(page)
+        key = (name, page.source)
+        if key not in self.kept:
+            self.kept[key] = measure(page)
+        return self.kept[key]  # type: ignore[no-any-return]
 
     @cached_property
     def fills(self) -> tuple[PageFill, ...]:
@@ -90,7 +105,7 @@ class LayoutContext(ContentContext):
         and the build's result."""
         from .copyfit import page_fill  # copyfit's rules import this module
 
-        return tuple(page_fill(self.pages))
+        return tuple(self.per_page("fill", page, lambda one: page_fill([one])[0]) for page in self.pages)
 
 
 @dataclass(frozen=True)
@@ -128,6 +143,27 @@ def rule(
         if name in RULES:
             raise ValueError(f"two rules named {name!r}")
         RULES[name] = Rule(name, stage, severity, hint, func, edition_only)
+        return func
+
+    return register
+
+
+def page_rule(
+    name: str, severity: Severity, hint: str, edition_only: bool = False
+) -> Callable[
+    [Callable[[LayoutContext, Page], Iterator[Hit]]], Callable[[LayoutContext, Page], Iterator[Hit]]
+]:
+    """Register a layout rule that looks at one page at a time, ``func(ctx, page)``: what it
+    finds on a page is kept with the page (``LayoutContext.per_page``)."""
+
+    def register(
+        func: Callable[[LayoutContext, Page], Iterator[Hit]],
+    ) -> Callable[[LayoutContext, Page], Iterator[Hit]]:
+        def run(ctx: LayoutContext) -> Iterator[Hit]:
+            for page in ctx.pages:
+                yield from ctx.per_page(name, page, lambda one: tuple(func(ctx, one)))
+
+        rule(name, "layout", severity, hint, edition_only)(run)
         return func
 
     return register
