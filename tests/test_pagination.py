@@ -320,3 +320,78 @@ def test_a_session_finds_a_layout_error_again_on_a_kept_page(tmp_path: Path) -> 
     source.write_text(broken.replace("€1,830,000,000,000,000", "€1.8 m"), encoding="utf-8")
     fixed = session.rebuild()
     assert fixed.result is not None and not any(f.rule == "frame-overflow" for f in fixed.findings)
+
+
+def _real_engine(tmp_path: Path) -> Any:
+    from newsletter.build import DEFAULT_LAYOUT
+    from newsletter.typeset import Typesetter
+
+    return Typesetter(tmp_path, [tmp_path, DEFAULT_LAYOUT.fonts], tmp_path / "issue.yaml")
+
+
+#: 200 px square pages without margins, lines of 20 px, one bundled font.
+_SQUARE = """
+@font-face { font-family: "Noto Serif"; src: url("%s/noto-serif/NotoSerif-Regular.ttf"); }
+@page { size: 200px 200px; margin: 0 }
+html { font: 12px/20px "Noto Serif"; }
+body, p { margin: 0; }
+"""
+
+
+def _square_part(width: int, number: int, spacer: float = 0) -> str:
+    return (
+        f'<html><body><p style="width: {width}px">'
+        + "A reference to the target, "
+        + f'see <a class="pageref" href="#t">page\u00a0{number}</a></p>'
+        + f'<div style="height: {spacer}px"></div><p id="t">Target</p></body></html>'
+    )
+
+
+def test_a_number_that_grows_a_digit_and_moves_its_target_settles_the_same_warm_and_cold(
+    tmp_path: Path,
+) -> None:
+    """Real layouts: a reference on page 9 whose last line holds "page 9" but not "page 10",
+    and its target at the foot of the page. Printed 9, the target stays on page 9; printed
+    10, it goes to page 10: two stable states. A cold build settles on one (the passes
+    start from 0), and a warm build whose memo saw the other agrees with it, byte for byte."""
+    from newsletter.build import DEFAULT_LAYOUT
+    from newsletter.laidout import anchor_pages
+    from newsletter.laidout import pages as laid_out_pages
+    from newsletter.paginate import Memo, paginate
+    from newsletter.render import Rendered
+
+    engine = _real_engine(tmp_path)
+    css = _SQUARE % DEFAULT_LAYOUT.fonts.resolve().as_uri()
+
+    def lines(html: str) -> int:
+        document = engine.lay_out(html, 9, (), css)
+        return sum(1 for page in laid_out_pages(document) for box in page.flow.walk() if box.kind == "line")
+
+    # The paragraph width at which its last line takes "page 9" but not "page 10".
+    words = next((w for w in range(100, 200) if lines(_square_part(w, 9)) < lines(_square_part(w, 10))), None)
+    assert words is not None, "no width makes the number wrap: the fonts changed?"
+    paragraph_lines = lines(_square_part(words, 9)) - 1  # the target's own line
+    spacer = 200 - 20 * (paragraph_lines + 1) - 1  # the target fits at the foot, and no more
+    blank = "<html><body>" + '<div style="break-after: page">x</div>' * 7 + "<div>x</div></body></html>"
+
+    def render_with(extra: float) -> Any:
+        def render(pages: Any) -> Rendered:
+            number = pages.get("t", 0)
+            return Rendered("", (), css, {"t": number}, (blank, _square_part(words, number, spacer + extra)))
+
+        return render
+
+    for number in (9, 10):
+        forced = engine.lay_out(_square_part(words, number, spacer), 9, (), css)
+        assert anchor_pages(forced)["t"] - 1 == number - 9, (
+            f"printing {number} puts the target on page {number}"
+        )
+    cold = paginate(render_with(0), engine, Memo(), MAX_PASSES)
+    settled = cold.rendered.printed["t"]
+    assert settled == cold.page_map["t"] and settled in (9, 10)
+    # The memo of a build before an edit, where the target lay on the other page.
+    memo = Memo()
+    before = paginate(render_with(-20 if settled == 10 else 20), engine, memo, MAX_PASSES)
+    assert before.page_map["t"] == before.rendered.printed["t"] == 19 - settled
+    warm = paginate(render_with(0), engine, memo, MAX_PASSES)
+    assert warm.rendered.printed["t"] == warm.page_map["t"] == settled
