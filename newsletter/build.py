@@ -95,10 +95,14 @@ class Warm:
     parts laid out (``paginate.Memo``). Filled in by the first build."""
 
     fonts: Coverage | None = None
+    #: The fonts' folder as it was when ``fonts`` was read (names, sizes, times).
+    fonts_seen: tuple[tuple[str, int, int], ...] = ()
     typesetter: Typesetter | None = None
     memo: Memo = field(default_factory=Memo)
     #: The issue files read, with the text they were read from.
     loaded: dict[Path, Loaded] = field(default_factory=dict)
+    #: What the content rules measured on files (``per_file``: images decoded once).
+    files: dict[tuple[str, bytes], Any] = field(default_factory=dict)
     #: What the layout rules found on pages kept from an earlier build (``per_page``).
     measured: dict[tuple[str, Any], Any] = field(default_factory=dict)
     #: Texts typeset, templates compiled, label tables read.
@@ -216,7 +220,6 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         target, size = _write(content, document, html, options, findings, Path(work))
     if options.out_dir is not None:
         _write_memo(source, options, warm.memo)
-    warm.memo.keep_used()
     lap("write")
     return BuildResult(
         content.issue,
@@ -250,10 +253,23 @@ def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentConte
     warm = options.warm
     if warm is None:
         return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
-    if warm.fonts is None:
-        warm.fonts = font_coverage(options.layout.fonts)
+    fonts_seen = _folder_stamp(options.layout.fonts)
+    if warm.fonts is None or warm.fonts_seen != fonts_seen:
+        warm.fonts, warm.fonts_seen = font_coverage(options.layout.fonts), fonts_seen
     load = partial(load_kept, kept=warm.loaded)
-    return ContentContext(load(source), warm.fonts, edition, load=load)
+    return ContentContext(load(source), warm.fonts, edition, load=load, files_kept=warm.files)
+
+
+def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Every file of ``folder`` with its size and time: changes when a file is replaced."""
+    stamp = []
+    for path in sorted(folder.rglob("*")):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        stamp.append((str(path), info.st_size, info.st_mtime_ns))
+    return tuple(stamp)
 
 
 def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], Rendered]:
@@ -295,11 +311,14 @@ def _layout(
             [source.parent, layout.templates, layout.fonts],
             source,
             edition.render_options,
-            layout.fonts,
+            (layout.templates, layout.fonts),
         )
     try:
         with layout_time_limit(options.time_limit):
             paginated = paginate(render, warm.typesetter, warm.memo, MAX_PASSES)
+        # Keep only the parts this layout used, whether its checks pass or not: a session
+        # whose issue keeps failing must not hold every part it ever laid out.
+        warm.memo.keep_used()
         refuse_attachments(paginated.document, source)
     except IssueError as exc:
         raise IssueError(findings + exc.findings) from None
@@ -353,9 +372,15 @@ def _read_memo(source: Path, options: BuildOptions) -> Memo:
     be read (a cache: a build without it lays out every part, and is the same)."""
     path = memo_path(source, options)
     try:
-        return Memo.from_json(json.loads(path.read_text(encoding="utf-8"))) if path is not None else Memo()
-    except (OSError, ValueError):
+        if path is None or path.stat().st_size > MAX_MEMO_BYTES:
+            return Memo()
+        return Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
         return Memo()
+
+
+#: A memo file larger than this was not written by a build (issue 10's is 2 KB).
+MAX_MEMO_BYTES = 5_000_000
 
 
 def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:

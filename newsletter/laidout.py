@@ -229,6 +229,23 @@ class Box:
         """The text of every text box below, joined."""
         return "".join(b.text for b in self.walk())
 
+    @property
+    def generated(self) -> bool:
+        """Made by CSS (``::before``, ``::after``, a list marker), not by the HTML."""
+        return (self.tag or "").endswith(("::before", "::after", "::marker"))
+
+    def own_text(self) -> str:
+        """The text below that comes from the HTML (what CSS generates left out)."""
+        found = []
+        stack = [self]
+        while stack:
+            box = stack.pop()
+            if box.generated:
+                continue
+            found.append(box.text)
+            stack.extend(reversed(box.children()))
+        return "".join(found)
+
     def label(self) -> str:
         """``dt '€1,830,000'``: the element and the start of its text, for messages."""
         text = " ".join(" ".join(b.text.strip() for b in self.walk() if b.text).split())

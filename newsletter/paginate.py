@@ -138,7 +138,7 @@ def _paginate(
     for passes in range(1, max_passes + 1):
         rendered = render(numbers)
         if not engine:
-            engine = typesetter.digest(rendered.stylesheets, rendered.css)
+            engine = typesetter.prepare(rendered.stylesheets, rendered.css)
         plan, anchors = _pass(rendered, engine, typesetter, memo, counted)
         truth = {target: anchors.get(target, printed) for target, printed in rendered.printed.items()}
         if truth == dict(rendered.printed) or truth in seen:
@@ -178,10 +178,8 @@ def _pass(
 def _lay_out(
     part: _Part, rendered: Rendered, typesetter: Typesetter, memo: Memo, counted: list[int]
 ) -> Outcome:
-    if rendered.parts:
-        document = typesetter.lay_out(part.html, part.start, rendered.stylesheets, rendered.css)
-    else:  # a template without parts: the whole document, with its own stylesheets
-        document = typesetter.lay_out(part.html)
+    # A template without parts gives the whole document, with its own stylesheets.
+    document = typesetter.lay_out(part.html, part.start, part=bool(rendered.parts))
     counted[0] += len(document.pages)
     outcome = Outcome(len(document.pages), {name: page - 1 for name, page in anchor_pages(document).items()})
     memo.documents[part.key] = document

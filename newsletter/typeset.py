@@ -252,51 +252,79 @@ class Typesetter:
         roots: list[Path],
         source: Path,
         options: dict[str, Any] | None = None,
-        fonts: Path | None = None,
+        layout_dirs: tuple[Path, ...] = (),
     ) -> None:
         self._base_url = base_dir.resolve().as_uri() + "/"
         self._fetcher = ProjectFetcher(roots)
         self._source = source
         self._options = dict(options or {})
-        self._fonts = fonts
+        self._layout_dirs = layout_dirs
         self._font_config = FontConfiguration()
         self._profiles: dict[str, Any] = {}
-        self._sheets_key: tuple[Any, ...] | None = None
+        self._digest = ""
         self._sheets: list[weasyprint.CSS] = []
         self._starts: dict[int, weasyprint.CSS] = {}
 
-    def digest(self, stylesheets: tuple[Path, ...], css: str) -> str:
-        """What a part's layout depends on besides its HTML and first page: the stylesheets'
-        bytes, the fonts' bytes, the render options and WeasyPrint's version. A part laid out
-        under the same digest, HTML and first page is laid out the same."""
-        digest = hashlib.sha256(f"{weasyprint.__version__}|{sorted(self._options.items())}|".encode())
-        for sheet in stylesheets:
-            digest.update(sheet.name.encode() + b"\0" + _read(sheet) + b"\0")
-        digest.update(css.encode("utf-8", "surrogatepass") + b"\0")
-        if self._fonts is not None:
-            for font in sorted(self._fonts.rglob("*")):
-                if font.is_file():
-                    digest.update(font.name.encode() + b"\0" + _read(font))
-        return digest.hexdigest()
+    def prepare(self, stylesheets: tuple[Path, ...], css: str) -> str:
+        """Parse the stylesheets for the parts (the layout's files, then the issue's rules),
+        again only when something they depend on changed, and return the digest of all that
+        a part's layout depends on besides its HTML and first page: the stylesheets' bytes,
+        every file of the layout's folders (fonts, colour profiles), the render options and
+        the versions of WeasyPrint and Pango. Parts laid out under the same digest, HTML and
+        first page are laid out the same.
 
-    def lay_out(
-        self, html: str, start: int = 1, stylesheets: tuple[Path, ...] = (), css: str | None = None
-    ) -> weasyprint.Document:
-        """Lay out one document: a whole one (with its own stylesheets), or a part (given
-        ``stylesheets`` and ``css``, the issue's own rules) whose first page is ``start``.
-
-        Raises ``IssueError`` for a refused URL (a stylesheet's too).
+        The stylesheets are parsed from the bytes hashed, so that a file saved meanwhile
+        cannot be laid out under the old digest. Raises ``IssueError`` for a refused URL.
         """
-        try:
-            sheets = self._stylesheets(stylesheets, css) if css is not None else []
-            if start > 1:
-                sheets = [*sheets, self._start(start)]
+        texts = [(sheet, _read(sheet)) for sheet in stylesheets]
+        digest = hashlib.sha256(f"{_versions()}|{sorted(self._options.items())}|".encode())
+        for sheet, data in texts:
+            digest.update(sheet.name.encode() + b"\0" + data + b"\0")
+        digest.update(css.encode("utf-8", "surrogatepass") + b"\0")
+        for folder in self._layout_dirs:
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and not path.name.startswith("."):
+                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + _read(path))
+        key = digest.hexdigest()
+        if key != self._digest:
+            # A font or a colour profile is read once per FontConfiguration: start afresh
+            # (parts laid out before keep theirs).
+            font_config, profiles = FontConfiguration(), dict[str, Any]()
+            shared = {"url_fetcher": self._fetcher, "font_config": font_config, "color_profiles": profiles}
+            with self._refused():
+                sheets = [
+                    weasyprint.CSS(
+                        string=data.decode("utf-8-sig", "replace"),
+                        base_url=sheet.resolve().as_uri(),
+                        **shared,
+                    )
+                    for sheet, data in texts
+                ]
+                sheets.append(weasyprint.CSS(string=css, base_url=self._base_url, **shared))
+            self._font_config, self._profiles, self._sheets, self._digest = font_config, profiles, sheets, key
+        return key
+
+    def lay_out(self, html: str, start: int = 1, part: bool = False) -> weasyprint.Document:
+        """Lay out one document: a whole one (with its own stylesheets), or a ``part`` (with
+        the stylesheets of the last ``prepare``) whose first page is ``start``.
+
+        Raises ``IssueError`` for a refused URL.
+        """
+        sheets = list(self._sheets) if part else []
+        if start > 1:
+            sheets.append(self._start(start))
+        with self._refused():
             return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher).render(
                 font_config=self._font_config,
                 color_profiles=self._profiles,
                 stylesheets=sheets,
                 **self._options,
             )
+
+    @contextmanager
+    def _refused(self) -> Iterator[None]:
+        try:
+            yield
         except RefusedURL as exc:
             raise IssueError(
                 [
@@ -309,27 +337,6 @@ class Typesetter:
                 ]
             ) from None
 
-    def _stylesheets(self, stylesheets: tuple[Path, ...], css: str) -> list[weasyprint.CSS]:
-        """The stylesheets parsed, in order (the layout's files, then the issue's rules),
-        parsed again only when one of them changed. Given to WeasyPrint as user stylesheets:
-        a part has no author stylesheet but style attributes, which win either way."""
-        key = (tuple((sheet, _read(sheet)) for sheet in stylesheets), css)
-        if key != self._sheets_key:
-            if self._sheets_key is not None:
-                # The fonts and colour profiles of changed stylesheets start afresh (parts
-                # laid out before keep theirs).
-                self._font_config, self._profiles = FontConfiguration(), {}
-            shared = {"url_fetcher": self._fetcher, "font_config": self._font_config}
-            self._sheets = [
-                weasyprint.CSS(url=sheet.resolve().as_uri(), color_profiles=self._profiles, **shared)
-                for sheet in stylesheets
-            ]
-            self._sheets.append(
-                weasyprint.CSS(string=css, base_url=self._base_url, color_profiles=self._profiles, **shared)
-            )
-            self._sheets_key = key
-        return self._sheets
-
     def _start(self, page: int) -> weasyprint.CSS:
         """What a part starting on ``page`` must know: its number, and its side (recto for
         odd pages, as the document's first page, verso for even ones)."""
@@ -339,6 +346,13 @@ class Typesetter:
                 string=f"html {{ break-before: {side} }} @page :nth(1) {{ counter-reset: page {page} }}"
             )
         return self._starts[page]
+
+
+def _versions() -> str:
+    """The versions of what lays out and shapes the text."""
+    from weasyprint.text.ffi import pango
+
+    return f"weasyprint {weasyprint.__version__}, pango {pango.pango_version()}"
 
 
 def _read(path: Path) -> bytes:

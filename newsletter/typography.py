@@ -401,16 +401,18 @@ def typeset_issue(issue: Issue, kept: dict[tuple[str, str], str] | None = None) 
     """The typography stage: the issue with every text that reaches the page or the mail
     typeset by the rules of its language (``smarten``), its ids, addresses and files left
     as written. The content checks run before, on the text as the editor typed it.
-    ``kept`` holds texts already typeset (a warm process typesets only the texts edited).
+    ``kept`` holds texts already typeset (a warm process typesets only the texts edited);
+    on return it holds this issue's texts only.
     """
     language = issue.language
     _check_language(language)
-    done = kept if kept is not None else {}
+    before = dict(kept) if kept is not None else {}
+    done: dict[tuple[str, str], str] = {}
 
     def typeset(text: str) -> str:
         key = (text, language)
         if key not in done:
-            done[key] = smarten(text, language)
+            done[key] = before[key] if key in before else smarten(text, language)
         return done[key]
 
     def visit(value: Any, key: str | None) -> Any:
@@ -422,7 +424,11 @@ def typeset_issue(issue: Issue, kept: dict[tuple[str, str], str] | None = None) 
             return [visit(v, key) for v in value]
         return value
 
-    return type(issue).model_validate(visit(issue.model_dump(), None))
+    result = type(issue).model_validate(visit(issue.model_dump(), None))
+    if kept is not None:
+        kept.clear()
+        kept.update(done)
+    return result
 
 
 def typeset_labels(labels: dict[str, Any], language: str) -> dict[str, Any]:

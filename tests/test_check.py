@@ -291,3 +291,19 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     assert runner.invoke(cli.app, ["check", str(folder / "stand-in.yaml")]).exit_code == 0
     assert sorted(p.name for p in folder.iterdir()) == before
     assert not Path("out/stand-in-email.pdf").exists()
+
+
+def test_a_cut_figure_counts_only_the_letters_of_its_own_text(tmp_path: Path) -> None:
+    """What CSS adds to a figure (a stand-in's label, set over the frame) is not counted as
+    printed text, so it cannot hide letters cut off: with and without the label, the same
+    letters are missing."""
+    source = check_fixtures(tmp_path) / "section-bleed.yaml"
+    edit(source, "        alt: A portrait\n", "        alt: A portrait\n        stand_in: true\n")
+    unlabelled = layout_copy(tmp_path, ".figure.stand-in .frame::after { content: none !important; }")
+
+    def missing(layout: Layout) -> list[str]:
+        found = [f.message for f in check_issue(source, layout=layout) if f.rule == "section-bleed"]
+        return [m.rsplit(" does not fit", 1)[1] for m in found]
+
+    labelled = missing(DEFAULT_LAYOUT)
+    assert labelled and labelled == missing(unlabelled)

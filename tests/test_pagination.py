@@ -11,7 +11,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import ISSUE_10, ISSUE_10_FR, BuiltPdf, check_fixtures, edit
+from conftest import ISSUE_10, ISSUE_10_FR, ROOT, BuiltPdf, check_fixtures, edit, layout_copy
 
 from newsletter import Session
 from newsletter.build import MAX_PASSES, BuildResult, build_issue
@@ -168,10 +168,10 @@ class _ModelLayout:
         self.extra = extra
         self.laid_out: list[str] = []
 
-    def digest(self, stylesheets: Any, css: str) -> str:
+    def prepare(self, stylesheets: Any, css: str) -> str:
         return "model"
 
-    def lay_out(self, html: str, start: int = 1, stylesheets: Any = (), css: Any = None) -> _Document:
+    def lay_out(self, html: str, start: int = 1, part: bool = False) -> _Document:
         self.laid_out.append(html)
         if html.startswith("refers"):
             return _Document([_Page()])
@@ -281,7 +281,7 @@ def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(calendar.timegm(result.issue.date.timetuple())))
     data = whole.write_pdf(finisher=finisher(variant, result.issue), **variant.write_options(result.issue))
     assert result.pdf is not None and data == result.pdf.read_bytes()
-    assert result.laid_out > 0 and len(whole.pages) == result.pages
+    assert result.laid_out >= result.pages == len(whole.pages)
 
 
 def test_a_warm_rebuild_of_issue_10_lays_out_the_edited_part_alone(issue_copy: Path, tmp_path: Path) -> None:
@@ -362,9 +362,10 @@ def test_a_number_that_grows_a_digit_and_moves_its_target_settles_the_same_warm_
 
     engine = _real_engine(tmp_path)
     css = _SQUARE % DEFAULT_LAYOUT.fonts.resolve().as_uri()
+    engine.prepare((), css)
 
     def lines(html: str) -> int:
-        document = engine.lay_out(html, 9, (), css)
+        document = engine.lay_out(html, 9, part=True)
         return sum(1 for page in laid_out_pages(document) for box in page.flow.walk() if box.kind == "line")
 
     # The paragraph width at which its last line takes "page 9" but not "page 10".
@@ -382,7 +383,7 @@ def test_a_number_that_grows_a_digit_and_moves_its_target_settles_the_same_warm_
         return render
 
     for number in (9, 10):
-        forced = engine.lay_out(_square_part(words, number, spacer), 9, (), css)
+        forced = engine.lay_out(_square_part(words, number, spacer), 9, part=True)
         assert anchor_pages(forced)["t"] - 1 == number - 9, (
             f"printing {number} puts the target on page {number}"
         )
@@ -395,3 +396,35 @@ def test_a_number_that_grows_a_digit_and_moves_its_target_settles_the_same_warm_
     assert before.page_map["t"] == before.rendered.printed["t"] == 19 - settled
     warm = paginate(render_with(0), engine, memo, MAX_PASSES)
     assert warm.rendered.printed["t"] == warm.page_map["t"] == settled
+
+
+def test_a_session_checks_an_image_again_when_its_bytes_change(minimal: Path, tmp_path: Path) -> None:
+    """A warm process decodes an image once, and again when the file changes."""
+    session = Session(minimal, out_dir=tmp_path / "out")
+    assert session.rebuild().result is not None
+    photo = minimal.parent / "photo.png"
+    whole = photo.read_bytes()
+    photo.write_bytes(whole[: len(whole) // 2])
+    assert any(f.rule == "image-file" and f.severity == "error" for f in session.rebuild().findings)
+    photo.write_bytes(whole)
+    assert session.rebuild().result is not None
+
+
+def test_a_session_follows_a_font_replaced_in_the_layout(minimal: Path, tmp_path: Path) -> None:
+    """A font file is read once per font configuration: replaced during a session, the
+    parts are laid out again with the new one, as a cold build would."""
+    import shutil
+    from dataclasses import replace as replaced
+
+    layout = replaced(layout_copy(tmp_path), fonts=tmp_path / "fonts")
+    shutil.copytree(ROOT / "fonts", layout.fonts)
+    session = Session(minimal, out_dir=tmp_path / "warm", layout=layout)
+    before = session.rebuild()
+    assert before.result is not None and before.result.pdf is not None
+    old = before.result.pdf.read_bytes()
+    regular = layout.fonts / "noto-serif" / "NotoSerif-Regular.ttf"
+    regular.write_bytes((layout.fonts / "noto-serif" / "NotoSerif-Bold.ttf").read_bytes())
+    warm = session.rebuild()
+    assert warm.result is not None and warm.result.pdf is not None
+    cold = build_issue(minimal, tmp_path / "cold", layout=layout)
+    assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes() != old

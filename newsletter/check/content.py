@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import partial
 
 from markupsafe import Markup
 from pydantic import BaseModel
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from ..errors import FieldPath, did_you_mean
 from ..headers import HINT as HEADER_HINT
 from ..headers import header_problems
-from ..images import check_image
+from ..images import MAX_IMAGE_BYTES, check_image, resolve_image
 from ..markup import PAGE_WORDS, Inline
 from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
 from .registry import ContentContext, Hit, rule
@@ -139,8 +140,14 @@ def _stand_in(ctx: ContentContext) -> Iterator[Hit]:
     "put a PNG or JPEG inside the issue's folder and name it relative to the issue file",
 )
 def _image_file(ctx: ContentContext) -> Iterator[Hit]:
+    folder = ctx.loaded.path.parent
     for path, figure in figures(ctx.issue):
-        message = check_image(ctx.loaded.path.parent, figure.image)
+        target = resolve_image(folder, figure.image)
+        check = partial(check_image, folder, figure.image)
+        # Decoding every pixel is the costly part: a warm process does it again only for a
+        # file whose bytes changed.
+        readable = target is not None and target.is_file() and target.stat().st_size <= MAX_IMAGE_BYTES
+        message = ctx.per_file("image-file", target, check) if readable and target else check()
         if message:
             yield Hit(message, (*path, "image"))
 

@@ -207,8 +207,9 @@ def _section_bleed(ctx: LayoutContext) -> Iterator[Hit]:
         for key, letters, box in floats:
             printed[key] = printed.get(key, 0) + letters
             last[key] = (box, page)
-    # Floats whose fragments print fewer letters than their element holds (what CSS adds,
-    # such as a stand-in's label, only adds letters).
+    # Floats (and boxes placed out of the flow) whose fragments print fewer letters of their
+    # element's text than it holds: the rest was cut (what CSS adds, such as a stand-in's
+    # label, is not counted).
     for key, (box, page) in last.items():
         missing = _letters(box.source_text) - printed[key]
         if missing > 0:
@@ -225,7 +226,7 @@ def _bleed(
     and the letters each float prints here."""
     hits: list[Hit] = []
     floats = tuple(
-        (box.element_key, _letters(box.all_text()), box)
+        (box.element_key, _letters(box.own_text()), box)
         for box in page.flow.walk()
         if box.floated and box.src
     )

@@ -15,6 +15,7 @@ their ``rules`` (``editions.py``): each edition owns its rules.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -61,6 +62,26 @@ class ContentContext:
     edition: Variant
     #: How an issue file is read (a warm process keeps the files that did not change).
     load: Callable[[Path], Loaded] = field(default=load_issue, kw_only=True, repr=False, compare=False)
+    #: What content rules measured on files, by the files' bytes (a warm process keeps it).
+    files_kept: dict[tuple[str, bytes], Any] | None = field(
+        default=None, kw_only=True, repr=False, compare=False
+    )
+
+    def per_file(self, name: str, path: Path, measure: Callable[[], T]) -> T:
+        """``measure()``, a measure of the file at ``path``, kept with its bytes: measured
+        again only when the file changed."""
+        if self.files_kept is None:
+            return measure()
+        try:
+            digest = hashlib.blake2b(path.read_bytes(), digest_size=16).digest()
+        except OSError:
+            return measure()
+        key = (f"{name}|{path}", digest)
+        if key not in self.files_kept:
+            if len(self.files_kept) > 1000:  # a long session that saw many files: start afresh
+                self.files_kept.clear()
+            self.files_kept[key] = measure()
+        return self.files_kept[key]  # type: ignore[no-any-return]
 
     @property
     def issue(self) -> Issue:
