@@ -264,6 +264,7 @@ class Typesetter:
         self._digest = ""
         self._sheets: list[weasyprint.CSS] = []
         self._starts: dict[int, weasyprint.CSS] = {}
+        self._files: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
 
     def prepare(self, stylesheets: tuple[Path, ...], css: str) -> str:
         """Parse the stylesheets for the parts (the layout's files, then the issue's rules),
@@ -284,7 +285,7 @@ class Typesetter:
         for folder in self._layout_dirs:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and not path.name.startswith("."):
-                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + _read(path))
+                    digest.update(str(path.relative_to(folder)).encode() + b"\0" + self._file_digest(path))
         key = digest.hexdigest()
         if key != self._digest:
             # A font or a colour profile is read once per FontConfiguration: start afresh
@@ -303,6 +304,20 @@ class Typesetter:
                 sheets.append(weasyprint.CSS(string=css, base_url=self._base_url, **shared))
             self._font_config, self._profiles, self._sheets, self._digest = font_config, profiles, sheets, key
         return key
+
+    def _file_digest(self, path: Path) -> bytes:
+        """The digest of a file of the layout, read again only when its size or time changed
+        (the fonts are megabytes, read on every build otherwise)."""
+        try:
+            info = path.stat()
+        except OSError:
+            return b""
+        stamp = (info.st_size, info.st_mtime_ns, info.st_ino)
+        known = self._files.get(path)
+        if known is None or known[0] != stamp:
+            known = (stamp, hashlib.blake2b(_read(path), digest_size=16).digest())
+            self._files[path] = known
+        return known[1]
 
     def lay_out(self, html: str, start: int = 1, part: bool = False) -> weasyprint.Document:
         """Lay out one document: a whole one (with its own stylesheets), or a ``part`` (with
