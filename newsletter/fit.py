@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, atomic_write, run
+from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, Warm, atomic_write, run
 from .errors import EnvironmentFault, Finding, IssueError, error
 from .model import Figure, Fit, Issue, walk
 from .render import Layout
@@ -317,7 +317,8 @@ class _Trial:
         self.folder = work / "issue"
         self.path = self.folder / source.name
         self.out = work / "out"
-        self.options = replace(options, out_dir=self.out)
+        # Warm: a try lays out again only the parts its settings change.
+        self.options = replace(options, out_dir=self.out, warm=Warm())
         self.last_findings: list[Finding] = []
         self.folder.mkdir()
         self.out.mkdir()
