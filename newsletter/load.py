@@ -7,9 +7,10 @@ the rules in ``check.py``, which use the positions kept here.
 
 from __future__ import annotations
 
+import copy
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,7 +58,41 @@ def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Loca
     try:
         return model.model_validate(located.data), located
     except ValidationError as exc:
+        written = _as_written(located, exc)
+        if written is None:
+            raise IssueError(schema_problems(path, located, exc, doc, model)) from None
+    # Numbers, dates and yes/no where a text is expected: taken as the editor wrote them.
+    located = replace(located, data=written)
+    try:
+        return model.model_validate(located.data), located
+    except ValidationError as exc:
         raise IssueError(schema_problems(path, located, exc, doc, model)) from None
+
+
+def _as_written(located: Located, exc: ValidationError) -> Any | None:
+    """The data with every number, date or yes/no that stands where a text is expected
+    replaced by its text as written (``value: 12`` is "12", ``value: 1.50`` is "1.50", not
+    1.5); None when there is none. YAML reads such plain values as numbers, dates or
+    booleans; an editor means the text."""
+    data = copy.deepcopy(located.data)
+    changed = False
+    for err in exc.errors():
+        if (
+            err["type"] != "string_type"
+            or err["input"] is None
+            or isinstance(err["input"], (str, dict, list))
+        ):
+            continue
+        data_path, missing = _data_path(data, err["loc"])
+        span = located.spans.get(data_path)
+        if missing or not data_path or span is None:
+            continue
+        parent = data
+        for part in data_path[:-1]:
+            parent = parent[part]
+        parent[data_path[-1]] = located.text[span[0] : span[1]].strip()
+        changed = True
+    return data if changed else None
 
 
 def load_issue(path: Path) -> Loaded:

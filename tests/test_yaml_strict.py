@@ -101,3 +101,30 @@ def test_cli_exits_1_with_location(name: str, tmp_path: Path) -> None:
     assert result.exit_code == cli.EXIT_CONTENT
     assert f"{path}:{line}:{col}:" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_numbers_dates_and_yes_no_where_a_text_is_expected_are_taken_as_written(minimal: Path) -> None:
+    """YAML reads `12`, `1.50`, `2018-05-14` and `No` as a number, a date and a boolean; where
+    the issue expects a text, the editor meant the text as typed (not 1.5, not False)."""
+    from conftest import edit
+
+    edit(minimal, "title: First section", "title: No")
+    edit(
+        minimal,
+        "      - type: figure\n",
+        "      - type: key_figures\n        figures:\n          - value: 12\n            label: 2018-05-14\n"
+        "          - value: 1.50\n            label: 0x1F\n      - type: figure\n",
+    )
+    issue = load_issue(minimal).issue
+    block = next(b for b in issue.sections[0].blocks if getattr(b, "type", "") == "key_figures")
+    assert [(f.value, f.label) for f in block.figures] == [("12", "2018-05-14"), ("1.50", "0x1F")]  # type: ignore[union-attr]
+    assert issue.sections[0].title == "No"
+
+
+def test_an_empty_value_where_a_text_is_expected_is_still_an_error(minimal: Path) -> None:
+    from conftest import edit
+
+    edit(minimal, "lead: A lead paragraph.", "lead:")
+    with pytest.raises(IssueError) as info:
+        load_issue(minimal)
+    assert [f.field for f in info.value.findings] == ["cover.lead"]
