@@ -178,7 +178,8 @@ def issue_schema() -> dict[str, Any]:
             if described is None:
                 raise KeyError(f"no description for {name}.{field}: add one to schema.DESCRIPTIONS")
             spec["description"] = described
-            _allow_paragraph_shorthand(spec)
+            _allow_plain_values(spec)
+            _allow_paragraph_shorthand(spec)  # after: a bare paragraph is a text, not a number
     # A section without a title needs a running title for its pages' footer.
     models["Section"]["anyOf"] = [{"required": ["title"]}, {"required": ["running_title"]}]
     top = {"$schema": SCHEMA_DIALECT, "title": "Newsletter issue"}
@@ -192,6 +193,22 @@ def _allow_paragraph_shorthand(spec: dict[str, Any]) -> None:
     items = spec.get("items")
     if isinstance(items, dict) and items.get("discriminator", {}).get("propertyName") == "type":
         spec["items"] = {"anyOf": [_PARAGRAPH_SHORTHAND, items]}
+
+
+def _allow_plain_values(spec: Any) -> None:
+    """A text may be written as a number, a date or yes/no (``value: 12``): ``load`` takes it
+    as written. Texts with a form of their own (ids, addresses, dates) are left as they are."""
+    if isinstance(spec, list):
+        for item in spec:
+            _allow_plain_values(item)
+        return
+    if not isinstance(spec, dict):
+        return
+    if spec.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(spec):
+        spec["type"] = ["string", "number", "boolean"]
+    for key in ("anyOf", "oneOf", "items"):
+        if key in spec:
+            _allow_plain_values(spec[key])
 
 
 def schema_text() -> str:

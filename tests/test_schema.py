@@ -106,3 +106,27 @@ def test_schema_command_prints_it_and_writes_it(tmp_path: Path) -> None:
     assert written.exit_code == 0, written.output
     assert target.read_text(encoding="utf-8") == schema_text()
     assert runner.invoke(cli.app, ["schema", "--out", str(tmp_path)]).exit_code == cli.EXIT_USAGE
+
+
+def test_the_schema_and_the_loader_agree_on_plain_numbers(
+    validator: Draft202012Validator, minimal: Path
+) -> None:
+    """`value: 12` and `title: No` are valid for both (texts taken as written); a bare number
+    where a paragraph goes is refused by both."""
+    from conftest import edit
+
+    from newsletter.errors import IssueError
+    from newsletter.load import load_issue
+
+    edit(minimal, "title: First section", "title: No")
+    edit(
+        minimal,
+        "      - type: figure\n",
+        "      - type: key_figures\n        figures:\n          - value: 12\n            label: units\n      - type: figure\n",
+    )
+    assert not list(validator.iter_errors(_as_the_editor_sees_it(minimal)))
+    load_issue(minimal)
+    edit(minimal, "      - type: key_figures\n", "      - 42\n      - type: key_figures\n")
+    assert list(validator.iter_errors(_as_the_editor_sees_it(minimal)))
+    with pytest.raises(IssueError):
+        load_issue(minimal)
