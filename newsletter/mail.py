@@ -182,7 +182,8 @@ def send(
         digests = {
             lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.editions.items()
         }
-        streak = _Streak(max_failures)
+        sending = _Sending(composer, ledger, transport, limit, digests, retry, _Streak(max_failures), sleep)
+        streak = sending.streak
         interval = 60.0 / rate_per_minute if rate_per_minute else 0.0
         last_start = 0.0
         untried: list[str] = []
@@ -210,18 +211,7 @@ def send(
                         sleep(wait)
                 last_start = time.monotonic()
                 try:
-                    outcome = _send_one(
-                        item,
-                        composer,
-                        entry.outcome_unknown,
-                        ledger,
-                        transport,
-                        limit,
-                        digests[item.language],
-                        retry,
-                        streak,
-                        sleep,
-                    )
+                    outcome = _send_one(sending, item, entry.outcome_unknown)
                 except _LedgerFailed as failed:
                     run.fault, run.stopped = (
                         failed.fault,
@@ -254,23 +244,26 @@ class _LedgerFailed(Exception):
         self.fault = fault
 
 
-def _send_one(
-    item: Outgoing,
-    composer: Composer,
-    unknown_before: bool,
-    ledger: Ledger,
-    transport: Transport,
-    limit: int,
-    digest: str,
-    retry: Retry,
-    streak: _Streak,
-    sleep: Callable[[float], None],
-) -> Outcome:
+@dataclass(frozen=True)
+class _Sending:
+    """What every post of a run is sent with: the messages, the ledger, the connection, the
+    server's size limit, the digest of each edition's PDF, the retry policy, the count of
+    failures in a row, and how to wait."""
+
+    composer: Composer
+    ledger: Ledger
+    transport: Transport
+    limit: int
+    digests: dict[str, str]
+    retry: Retry
+    streak: _Streak
+    sleep: Callable[[float], None]
+
+
+def _send_one(sending: _Sending, item: Outgoing, unknown_before: bool) -> Outcome:
     outcome = Outcome(item.post.key, item.post.name, "deferred", "", fallback_language=item.fallback)
     try:
-        return _attempts(
-            outcome, item, composer, unknown_before, ledger, transport, limit, digest, retry, streak, sleep
-        )
+        return _attempts(sending, outcome, item, unknown_before)
     except LedgerError as exc:
         # Handed over but not recorded: the ledger still says ``sending``, an unknown outcome.
         outcome.state = "unknown" if outcome.handed_over and outcome.state != "failed" else outcome.state
@@ -278,19 +271,14 @@ def _send_one(
         raise _LedgerFailed(outcome, exc) from None
 
 
-def _attempts(
-    outcome: Outcome,
-    item: Outgoing,
-    composer: Composer,
-    unknown_before: bool,
-    ledger: Ledger,
-    transport: Transport,
-    limit: int,
-    digest: str,
-    retry: Retry,
-    streak: _Streak,
-    sleep: Callable[[float], None],
-) -> Outcome:
+def _attempts(sending: _Sending, outcome: Outcome, item: Outgoing, unknown_before: bool) -> Outcome:
+    composer, ledger, transport, limit = sending.composer, sending.ledger, sending.transport, sending.limit
+    retry, streak, sleep, digest = (
+        sending.retry,
+        sending.streak,
+        sending.sleep,
+        sending.digests[item.language],
+    )
     key, revision, post = composer.key, composer.revision, item.post.key
     data = composer.wire(item)  # composed now, dropped when this post is done
     if limit and len(data) > limit:
