@@ -33,7 +33,7 @@ from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .fonts import Coverage
 from .images import check_image
 from .ledger import Entry, Ledger, SendLock
-from .load import Loaded, format_path, load_issue, walk
+from .load import Loaded, format_path, load_issue, sibling_paths, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
@@ -113,12 +113,35 @@ class Plan:
 
 
 def edition_sources(source: Path) -> dict[str, Path]:
-    """Language -> issue file: the issue itself and its ``<name>.<lang>.yaml`` siblings."""
+    """Language -> issue file: the issue itself first (its language is the fallback), then its
+    editions in the other languages beside it, found as the checks find them
+    (``load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
+    in the language it is written in.
+
+    Raises ``IssueError`` when an edition has errors (nothing may go out in a language whose
+    edition cannot be read) or when two editions are in one language.
+    """
     found: dict[str, Path] = {load_issue(source).issue.language: source}
-    for sibling in sorted(source.parent.glob(f"{source.stem}.*.yaml")):
-        language = sibling.suffixes[-2].lstrip(".")
-        if language not in found and sibling.is_file():
-            found[language] = sibling
+    for sibling in sibling_paths(source):
+        loaded = load_issue(sibling)
+        language = loaded.issue.language
+        if language in found:
+            line, col = loaded.where(("language",))
+            raise IssueError(
+                [
+                    error(
+                        sibling,
+                        f"this edition is in {language!r}, as {found[language].name} is: "
+                        "which one is meant for the posts of that language?",
+                        line=line,
+                        col=col,
+                        field="language",
+                        rule="editions",
+                        hint="set the language it is written in, or move the file that is not part of this issue",
+                    )
+                ]
+            )
+        found[language] = sibling
     return found
 
 

@@ -90,3 +90,41 @@ def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: 
     with Ledger(ledger_path, create=False) as ledger:
         summary = the_plan.summary(ledger)
     assert "1 to send now (1 sent before)" in summary
+
+
+def test_sending_the_french_file_sends_each_post_its_language(
+    mail_issue: Path,  # noqa: F811
+    tmp_path: Path,
+    out: Path,  # noqa: F811
+) -> None:
+    """`send issue.fr.yaml` finds the English edition beside it, as the checks do: an English
+    post gets English, French stays the fallback (the file named on the command line)."""
+    recipients = tmp_path / "posts.yaml"
+    recipients.write_text(
+        "sender: newsletter@example.org\nposts:\n"
+        "  - name: Embassy in London\n    addresses: [london@example.org]\n    language: en\n"
+        "  - name: Ambassade à Skopje\n    addresses: [skopje@example.org]\n",
+        encoding="utf-8",
+    )
+    the_plan = plan(mail_issue.with_name("issue.fr.yaml"), load_recipients(recipients), out)
+    assert list(the_plan.editions) == ["fr", "en"]
+    written = dry_run(the_plan, out)
+    assert {m["Content-Language"] for m in _messages(written[0].parent)} == {"fr", "en"}
+
+
+def test_two_editions_in_one_language_are_refused_before_anything_goes_out(
+    mail_issue: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    import pytest
+
+    from newsletter.errors import IssueError
+
+    folder = tmp_path / "issue"
+    shutil.copytree(mail_issue.parent, folder)
+    edit(folder / "issue.fr.yaml", "language: fr", "language: en")
+    with pytest.raises(IssueError) as info:
+        plan(folder / "issue.yaml", load_recipients(_recipients(tmp_path, 2, 25)), tmp_path / "out")
+    (finding,) = info.value.findings
+    assert finding.file == folder / "issue.fr.yaml" and finding.field == "language" and finding.line
+    assert "issue.yaml" in finding.message
