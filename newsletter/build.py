@@ -48,7 +48,7 @@ from .typeset import (
     refuse_attachments,
 )
 from .typography import typeset_issue
-from .variants import cmyk_images, finisher
+from .variants import CMYK_PROFILE, cmyk_images, finisher
 
 PROJECT = Path(__file__).resolve().parent.parent
 #: The layout shipped with the project.
@@ -130,6 +130,8 @@ class BuildOptions:
     #: Told the fingerprint of every page once the layout is checked, before the PDF is
     #: written (the live preview shows changed pages first).
     on_layout: Callable[[tuple[str, ...]], None] | None = None
+    #: Print a colour bar in the slug of an edition for the press (others have no slug).
+    colour_bar: bool = False
 
 
 def build_issue(
@@ -140,13 +142,15 @@ def build_issue(
     write_html: bool = False,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
+    colour_bar: bool = False,
 ) -> BuildResult:
     """Build one edition of the issue at ``source`` into ``out_dir/<name>-<variant>.pdf``.
 
     Raises ``IssueError`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
-    return run(source, BuildOptions(variant, layout, out_dir, write_html, time_limit, strict))
+    options = BuildOptions(variant, layout, out_dir, write_html, time_limit, strict, colour_bar=colour_bar)
+    return run(source, options)
 
 
 def build_all(
@@ -158,13 +162,19 @@ def build_all(
     strict: bool = False,
     workers: int | None = None,
     write_html: bool = False,
+    colour_bar: bool = False,
 ) -> dict[str, BuildResult | IssueError | EnvironmentFault]:
     """Build several editions in parallel processes; each edition's result or failure.
 
     Layout is single-threaded Python, so processes (not threads) are what use the cores.
     """
     options = BuildOptions(
-        layout=layout, out_dir=out_dir, write_html=write_html, time_limit=time_limit, strict=strict
+        layout=layout,
+        out_dir=out_dir,
+        write_html=write_html,
+        time_limit=time_limit,
+        strict=strict,
+        colour_bar=colour_bar,
     )
     with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
         futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in variants}
@@ -194,6 +204,8 @@ def check_issue(
 def run(source: Path, options: BuildOptions) -> BuildResult:
     """The pipeline for one edition: every stage, each checked before the next starts."""
     edition = VARIANTS[options.edition]
+    if options.colour_bar and edition.press is not None:
+        edition = replace(edition, press=replace(edition.press, colour_bar=True))
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -279,7 +291,11 @@ def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping
     """
     edition, source = content.edition, content.loaded.path
     layout = options.layout
-    images = cmyk_images(content.issue, source.parent, layout.templates) if edition.cmyk_images else {}
+    images: dict[str, str] = {}
+    if edition.cmyk_images:
+        # Converted with the edition's own output profile, the one its output intent names.
+        profile = edition.press.profile if edition.press is not None else CMYK_PROFILE
+        images = cmyk_images(content.issue, source.parent, layout.templates, profile)
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
     warm = options.warm
     typeset_text = typeset_issue(content.issue, warm.typeset if warm is not None else None)

@@ -194,6 +194,13 @@ def build(
     strict: StrictOpt = False,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
+    colour_bar: Annotated[
+        bool,
+        typer.Option(
+            "--colour-bar",
+            help="Print a CMYK colour bar (solids, tints, overprints) in the print edition's top slug, for the press operator.",
+        ),
+    ] = False,
 ) -> None:
     """Build an edition of an issue: out/<name>-email.pdf, -print.pdf or -archive.pdf.
 
@@ -205,21 +212,32 @@ def build(
     check_folder(out)
     chosen = _layout(layout)
     if variant is Edition["all"]:
-        _build_all(issue, out, strict, time_limit, html, chosen)
+        _build_all(issue, out, strict, time_limit, html, chosen, colour_bar)
         return
     result = build_issue(
-        issue, out, chosen, variant=variant.value, write_html=html, time_limit=time_limit, strict=strict
+        issue,
+        out,
+        chosen,
+        variant=variant.value,
+        write_html=html,
+        time_limit=time_limit,
+        strict=strict,
+        colour_bar=colour_bar,
     )
     _report(issue, result)
 
 
-def _build_all(issue: Path, out: Path, strict: bool, time_limit: float, html: bool, layout: Any) -> None:
+def _build_all(
+    issue: Path, out: Path, strict: bool, time_limit: float, html: bool, layout: Any, colour_bar: bool
+) -> None:
     import time
 
     from .build import BuildResult, build_all
 
     started = time.perf_counter()
-    results = build_all(issue, out, layout, time_limit=time_limit, strict=strict, write_html=html)
+    results = build_all(
+        issue, out, layout, time_limit=time_limit, strict=strict, write_html=html, colour_bar=colour_bar
+    )
     elapsed = time.perf_counter() - started
     failed = False
     for name, result in results.items():

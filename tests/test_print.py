@@ -8,7 +8,6 @@ second. Separations are read at 20 dpi: enough to find every plate and every mar
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 from collections.abc import Callable
@@ -147,17 +146,21 @@ def test_no_annotations_and_black_text_overprints(editions: dict[str, BuildResul
         assert black_runs > 10 and coloured_runs > 0
 
 
-def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With ``colour_bar`` the top slug carries solid, tint and overprint patches; without, nothing."""
+def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
+    """With ``--colour-bar`` the top slug carries solid, tint and overprint patches; without,
+    nothing."""
+    from typer.testing import CliRunner
+
+    from newsletter import cli
+    from newsletter.build import BuildResult
+
     plain = build_issue(minimal, tmp_path / "plain", variant="print")
-    press = VARIANTS["print"].press
-    assert press is not None and not press.colour_bar
-    monkeypatch.setitem(
-        VARIANTS,
-        "print",
-        dataclasses.replace(VARIANTS["print"], press=dataclasses.replace(press, colour_bar=True)),
+    done = CliRunner().invoke(
+        cli.app,
+        ["build", str(minimal), "--variant", "print", "--colour-bar", "--out", str(tmp_path / "barred")],
     )
-    barred = build_issue(minimal, tmp_path / "barred", variant="print")
+    assert done.exit_code == 0, done.output
+    barred = BuildResult(plain.issue, "print", tmp_path / "barred" / "issue-print.pdf", 0, 0)
     for result, wanted in ((plain, False), (barred, True)):
         assert result.pdf is not None
         with inks.separations(result.pdf, 72) as pages:
@@ -438,3 +441,35 @@ def test_without_ghostscript_the_print_edition_builds_and_says_the_ink_was_not_m
     notices = [f for f in result.findings if f.rule == "ink-unmeasured"]
     assert notices and notices[0].severity == "notice"
     assert not [f for f in result.findings if f.rule == "ink-coverage"]
+
+
+def test_images_are_converted_with_the_profile_of_the_edition(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edition for another press (its own output profile, in print.css and in its
+    ``Press``) gets its photos converted with that profile: the output intent's."""
+    import dataclasses
+
+    layout = layout_copy(tmp_path)
+    original = (layout.templates / "icc" / "FOGRA39L-coated-300.icc").read_bytes()
+    # Another profile: the same tables under another description (a press of its own).
+    other = original.replace(b"FOGRA39", b"FOGRA3X")
+    assert other != original
+    (layout.templates / "icc" / "other-press.icc").write_bytes(other)
+    edit(
+        layout.templates / "print.css",
+        'src: url("icc/FOGRA39L-coated-300.icc");',
+        'src: url("icc/other-press.icc");',
+    )
+    press = VARIANTS["print"].press
+    assert press is not None
+    monkeypatch.setitem(
+        VARIANTS,
+        "print",
+        dataclasses.replace(
+            VARIANTS["print"], press=dataclasses.replace(press, profile="icc/other-press.icc")
+        ),
+    )
+    result = build_issue(minimal, tmp_path / "out", layout, variant="print")
+    assert result.pdf is not None
+    assert not [f for f in result.findings if f.rule == "print-intent"]
