@@ -101,6 +101,8 @@ class Warm:
     memo: Memo = field(default_factory=Memo)
     #: The issue files read, with the text they were read from.
     loaded: dict[Path, Loaded] = field(default_factory=dict)
+    #: The photos converted to CMYK (a print edition), by the digest of image and profile.
+    cmyk: dict[bytes, str] = field(default_factory=dict)
     #: What the content rules measured on files (``per_file``: images decoded once).
     files: dict[tuple[str, bytes], Any] = field(default_factory=dict)
     #: What the layout rules found on pages kept from an earlier build (``per_page``).
@@ -295,7 +297,8 @@ def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping
     if edition.cmyk_images:
         # Converted with the edition's own output profile, the one its output intent names.
         profile = edition.press.profile if edition.press is not None else CMYK_PROFILE
-        images = cmyk_images(content.issue, source.parent, layout.templates, profile)
+        kept = options.warm.cmyk if options.warm is not None else None
+        images = cmyk_images(content.issue, source.parent, layout.templates, profile, kept)
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
     warm = options.warm
     typeset_text = typeset_issue(content.issue, warm.typeset if warm is not None else None)

@@ -302,6 +302,8 @@ class Typesetter:
                     for sheet, data in texts
                 ]
                 sheets.append(weasyprint.CSS(string=css, base_url=self._base_url, **shared))
+            for colour in profiles.values():
+                _save_profile(colour)
             self._font_config, self._profiles, self._sheets, self._digest = font_config, profiles, sheets, key
         return key
 
@@ -361,6 +363,34 @@ class Typesetter:
                 string=f"html {{ break-before: {side} }} @page :nth(1) {{ counter-reset: page {page} }}"
             )
         return self._starts[page]
+
+
+class _SavedProfile:
+    """An ICC profile whose bytes are taken once, when it is read.
+
+    LittleCMS writes a profile read from a file with its tags as they were the first time,
+    and re-encodes them the second (issue 10's print profile grows from 120 176 to 120 332
+    bytes): a session writing its kept parts again would embed another output intent than
+    the one its photos were converted with, and than a cold build's.
+    """
+
+    def __init__(self, profile: Any) -> None:
+        self._profile = profile
+        self._bytes: bytes = bytes(profile.tobytes())
+
+    def tobytes(self) -> bytes:
+        """The profile's bytes, the same at every write."""
+        return self._bytes
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._profile, name)
+
+
+def _save_profile(colour: Any) -> None:
+    """Make WeasyPrint's colour profile (``@color-profile``) give the same bytes each write."""
+    inner = getattr(colour, "_profile", None)
+    if inner is not None and not isinstance(inner, _SavedProfile):
+        colour._profile = _SavedProfile(inner)
 
 
 def _versions() -> str:

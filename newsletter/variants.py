@@ -6,6 +6,7 @@ the press, finishes the PDF (marks, slug, overprint, no annotations: ``press.py`
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -51,7 +52,11 @@ def finisher(variant: Variant, issue: Issue) -> Any:
 
 
 def cmyk_images(
-    issue: Issue, image_base: Path, layout_dir: Path, profile: str = CMYK_PROFILE
+    issue: Issue,
+    image_base: Path,
+    layout_dir: Path,
+    profile: str = CMYK_PROFILE,
+    kept: dict[bytes, str] | None = None,
 ) -> dict[str, str]:
     """Convert every figure image to a CMYK JPEG for the output profile; name -> data: URL.
 
@@ -61,24 +66,38 @@ def cmyk_images(
     and the ``print-intent`` rule can check it is the output intent's. The result is a
     ``data:`` URL because WeasyPrint names an image by the MD5 of its URL: a file in a
     temporary folder would make every build's bytes different.
+
+    ``kept`` holds conversions already made, by the digest of the image and the profile (a
+    warm process converts only the images that changed); on return, this issue's only.
     """
-    srgb = ImageCms.createProfile("sRGB")
     profile_bytes = (layout_dir / profile).read_bytes()
-    cmyk = ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes))
-    transform = ImageCms.buildTransform(
-        srgb, cmyk, "RGB", "CMYK", renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC
-    )
+    before = dict(kept) if kept is not None else {}
+    done: dict[bytes, str] = {}
+    transform: Any = None
     converted: dict[str, str] = {}
     for _, figure in figures(issue):
         if figure.image in converted:
             continue
-        with Image.open(image_base / figure.image) as img:
-            rgb = img.convert("RGB")
-        cmyk_image = ImageCms.applyTransform(rgb, transform)
-        assert cmyk_image is not None  # None only when converting in place
-        buffer = io.BytesIO()
-        cmyk_image.save(buffer, "JPEG", quality=92, icc_profile=profile_bytes)
-        converted[figure.image] = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode(
-            "ascii"
-        )
+        data = (image_base / figure.image).read_bytes()
+        key = hashlib.blake2b(data + b"\0" + profile_bytes, digest_size=16).digest()
+        if key not in before:
+            if transform is None:
+                transform = ImageCms.buildTransform(
+                    ImageCms.createProfile("sRGB"),
+                    ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes)),
+                    "RGB",
+                    "CMYK",
+                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                )
+            with Image.open(io.BytesIO(data)) as img:
+                rgb = img.convert("RGB")
+            cmyk_image = ImageCms.applyTransform(rgb, transform)
+            assert cmyk_image is not None  # None only when converting in place
+            buffer = io.BytesIO()
+            cmyk_image.save(buffer, "JPEG", quality=92, icc_profile=profile_bytes)
+            before[key] = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        done[key] = converted[figure.image] = before[key]
+    if kept is not None:
+        kept.clear()
+        kept.update(done)
     return converted

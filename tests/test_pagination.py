@@ -428,3 +428,18 @@ def test_a_session_follows_a_font_replaced_in_the_layout(minimal: Path, tmp_path
     assert warm.result is not None and warm.result.pdf is not None
     cold = build_issue(minimal, tmp_path / "cold", layout=layout)
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes() != old
+
+
+@pytest.mark.parametrize("edition", ["print", "archive"])
+def test_a_warm_rebuild_of_the_other_editions_gives_the_bytes_of_a_cold_build(
+    edition: str, minimal: Path, tmp_path: Path
+) -> None:
+    """Written again from kept parts: the same output intent (the ICC profile's bytes), the
+    same CMYK photos, marks, tags and XMP as a cold build."""
+    session = Session(minimal, variant=edition, out_dir=tmp_path / "warm")
+    assert session.rebuild().result is not None
+    edit(minimal, "A paragraph that refers", "An edited paragraph that refers")
+    warm = session.rebuild()
+    assert warm.result is not None and warm.result.pdf is not None, warm.findings
+    cold = build_issue(minimal, tmp_path / "cold", variant=edition)
+    assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
