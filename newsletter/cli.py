@@ -308,8 +308,8 @@ def check(
     chosen = _layout(layout)
     names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
     findings: list[Finding] = []
-    # How full each page is (the first edition measured), for tools and previews: JSON only,
-    # because measuring lays the edition out once more.
+    # How full each page is (the first edition measured), for tools and previews: JSON only
+    # (measured on the pages the checks lay out).
     fills: list[Any] | None = None
     for name in names:
         if format is Format.json:
