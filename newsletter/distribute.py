@@ -27,13 +27,13 @@ from typing import Any
 
 from .build import DEFAULT_LAYOUT, atomic_write, build_issue, check_folder, output_path
 from .check import ContentContext, run_rules
-from .compose import Composer, Edition, Outgoing
+from .compose import Composer, Edition, Outgoing, issue_key
 from .editions import VARIANTS
 from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .fonts import Coverage
 from .images import check_image
 from .ledger import Entry, Ledger, SendLock
-from .load import Loaded, format_path, load_issue, sibling_paths, walk
+from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, sibling_paths, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
@@ -118,12 +118,20 @@ def edition_sources(source: Path) -> dict[str, Path]:
     (``load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
     in the language it is written in.
 
-    Raises ``IssueError`` when an edition has errors (nothing may go out in a language whose
-    edition cannot be read) or when two editions are in one language.
+    An edition that has errors counts in the language its name says (``issue-10.fr.yaml``:
+    ``fr``), so that its errors stop only the sends that need it; one whose name says none
+    raises them. Raises ``IssueError`` too when two editions are in one language.
     """
     found: dict[str, Path] = {load_issue(source).issue.language: source}
     for sibling in sibling_paths(source):
-        loaded = load_issue(sibling)
+        try:
+            loaded = load_issue(sibling)
+        except IssueError:
+            tag = _language_tag(sibling)
+            if tag is None or tag in found:
+                raise
+            found[tag] = sibling
+            continue
         language = loaded.issue.language
         if language in found:
             line, col = loaded.where(("language",))
@@ -143,6 +151,25 @@ def edition_sources(source: Path) -> dict[str, Path]:
             )
         found[language] = sibling
     return found
+
+
+def _language_tag(path: Path) -> str | None:
+    """The language a file's name says (``issue-10.fr.yaml``: ``fr``), if it says one."""
+    tag = path.name.removesuffix(".yaml").rpartition(".")[2]
+    return tag if "." in path.name.removesuffix(".yaml") and tag in ISSUE_LANGUAGES else None
+
+
+def ledger_key(sources: dict[str, Path], fallback: Issue) -> str:
+    """The issue's name in the ledger and the Message-IDs, the same whichever edition's file
+    is named on the command line: that of the edition whose file name says no language
+    (``issue-10.yaml``), else of the first language in alphabetical order (``fallback``'s,
+    the edition named, when that one cannot be read)."""
+    untagged = [path for path in sources.values() if _language_tag(path) is None]
+    chosen = untagged[0] if untagged else sources[min(sources)]
+    try:
+        return issue_key(load_issue(chosen).issue)
+    except IssueError:
+        return issue_key(fallback)
 
 
 @contextmanager
@@ -344,20 +371,22 @@ def mail_problems(loaded: Loaded) -> list[Finding]:
     return run_rules(["mail-header", "markup-depth"], context)
 
 
-def _keys_kept(ledger_path: Path, key: str, issue: Issue, posts: list[Post]) -> tuple[str, list[Post]]:
+def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Post]) -> tuple[str, list[Post]]:
     """The issue's key and the posts, with the ids a ledger already holds kept.
 
     Ids are made from names; earlier versions dropped accented letters where they now
-    transliterate them (``des-tres-humains`` became ``des-etres-humains``). A send resumed
-    with new ids would go out to every post again: where the ledger knows only the old id
-    of the issue or of a post (without an ``id:`` of its own), the old one is kept.
+    transliterate them (``des-tres-humains`` became ``des-etres-humains``), and took the
+    issue's key from the edition named on the command line (the French series for
+    ``send issue-10.fr.yaml``). A send resumed with new ids would go out to every post
+    again: where the ledger knows the issue only under another of these keys, or a post
+    (without an ``id:`` of its own) only under its old id, the old one is kept.
     """
     if not ledger_path.exists():
         return key, posts
-    old_key = f"{legacy_slug(issue.series)}-{issue.number}"
+    others = [issue_key(issue) for issue in issues] + [f"{legacy_slug(i.series)}-{i.number}" for i in issues]
     with Ledger(ledger_path, create=False) as ledger:
-        if old_key != key and not ledger.entries(key) and ledger.entries(old_key):
-            key = old_key
+        if not ledger.entries(key):
+            key = next((other for other in others if other != key and ledger.entries(other)), key)
         known = {entry.post for entry in ledger.entries(key)}
     kept = []
     for post in posts:
@@ -427,7 +456,10 @@ def plan(
         editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
     )
     composer.key, posts = _keys_kept(
-        ledger_path or default_ledger(out_dir), composer.key, editions[main_language].issue, posts
+        ledger_path or default_ledger(out_dir),
+        ledger_key(sources, editions[main_language].issue),
+        [edition.issue for edition in editions.values()],
+        posts,
     )
     references: dict[str, tuple[str, ...]] = {}
     if revision > 1:

@@ -87,10 +87,13 @@ def _as_written(located: Located, exc: ValidationError) -> Any | None:
         span = located.spans.get(data_path)
         if missing or not data_path or span is None:
             continue
+        written = located.text[span[0] : span[1]].strip()
+        if written.startswith("!"):  # a tag (`! 12`) is not part of the text: left as an error
+            continue
         parent = data
         for part in data_path[:-1]:
             parent = parent[part]
-        parent[data_path[-1]] = located.text[span[0] : span[1]].strip()
+        parent[data_path[-1]] = written
         changed = True
     return data if changed else None
 

@@ -331,12 +331,18 @@ class Typesetter:
         if start > 1:
             sheets.append(self._start(start))
         with self._refused():
-            return weasyprint.HTML(string=html, base_url=self._base_url, url_fetcher=self._fetcher).render(
+            document = weasyprint.HTML(
+                string=html, base_url=self._base_url, url_fetcher=self._fetcher
+            ).render(
                 font_config=self._font_config,
                 color_profiles=self._profiles,
                 stylesheets=sheets,
                 **self._options,
             )
+        # A whole document reads its own stylesheets, and their profiles, as it is laid out.
+        for colour in self._profiles.values():
+            _save_profile(colour)
+        return document
 
     @contextmanager
     def _refused(self) -> Iterator[None]:
@@ -383,6 +389,8 @@ class _SavedProfile:
         return self._bytes
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_profile":  # not set yet (a copy being made): no recursion
+            raise AttributeError(name)
         return getattr(self._profile, name)
 
 

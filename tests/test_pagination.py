@@ -443,3 +443,26 @@ def test_a_warm_rebuild_of_the_other_editions_gives_the_bytes_of_a_cold_build(
     assert warm.result is not None and warm.result.pdf is not None, warm.findings
     cold = build_issue(minimal, tmp_path / "cold", variant=edition)
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
+
+
+def test_a_layout_without_parts_is_laid_out_whole_and_rebuilt_warm_the_same(
+    minimal: Path, tmp_path: Path
+) -> None:
+    """A layout of one's own whose template marks no parts: one part, the whole document with
+    its own stylesheets (and their colour profile): warm and cold give the same print PDF."""
+    layout = layout_copy(tmp_path)
+    template = layout.templates / "issue.html.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8")
+        .replace("<!--newsletter:part-->", "")
+        .replace("<!--newsletter:/part-->", ""),
+        encoding="utf-8",
+    )
+    session = Session(minimal, variant="print", out_dir=tmp_path / "warm", layout=layout)
+    first = session.rebuild()
+    assert first.result is not None and first.result.laid_out >= first.result.pages
+    warm = session.rebuild()  # nothing changed: the kept document is written a second time
+    assert warm.result is not None and warm.result.pdf is not None, warm.findings
+    assert warm.result.laid_out == 0
+    cold = build_issue(minimal, tmp_path / "cold", layout=layout, variant="print")
+    assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()

@@ -128,3 +128,34 @@ def test_two_editions_in_one_language_are_refused_before_anything_goes_out(
     (finding,) = info.value.findings
     assert finding.file == folder / "issue.fr.yaml" and finding.field == "language" and finding.line
     assert "issue.yaml" in finding.message
+
+
+def test_either_file_names_the_same_send(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+    """The ledger key and the Message-IDs do not depend on which edition's file is named: a
+    send started from one and resumed from the other does not go out twice."""
+    recipients = load_recipients(_recipients(tmp_path, 3, 25, french_every=2))
+    english = plan(mail_issue, recipients, out)
+    french = plan(mail_issue.with_name("issue.fr.yaml"), recipients, out)
+    assert english.key == french.key
+    assert {o.post.key: o.message_id for o in english.outgoing} == {
+        o.post.key: o.message_id for o in french.outgoing
+    }
+
+
+def test_a_broken_edition_stops_only_the_sends_that_need_it(
+    mail_issue: Path,  # noqa: F811
+    tmp_path: Path,
+    out: Path,  # noqa: F811
+) -> None:
+    import pytest
+
+    from newsletter.errors import IssueError
+
+    folder = tmp_path / "issue"
+    shutil.copytree(mail_issue.parent, folder)
+    edit(folder / "issue.fr.yaml", "language: fr", "language: fr\nlangauge: fr")
+    english_only = load_recipients(_recipients(tmp_path, 2, 25, french_every=0))
+    assert list(plan(folder / "issue.yaml", english_only, out).editions) == ["en"]
+    with pytest.raises(IssueError) as info:
+        plan(folder / "issue.yaml", load_recipients(_recipients(tmp_path, 2, 25, french_every=2)), out)
+    assert any(f.file == folder / "issue.fr.yaml" for f in info.value.findings)

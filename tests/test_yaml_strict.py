@@ -128,3 +128,13 @@ def test_an_empty_value_where_a_text_is_expected_is_still_an_error(minimal: Path
     with pytest.raises(IssueError) as info:
         load_issue(minimal)
     assert [f.field for f in info.value.findings] == ["cover.lead"]
+
+
+def test_a_tagged_number_is_not_taken_as_text(minimal: Path) -> None:
+    """`! 12` is a tag and a number: the tag is not text, so the value stays an error."""
+    from conftest import edit
+
+    edit(minimal, "lead: A lead paragraph.", "lead: ! 12")
+    with pytest.raises(IssueError) as info:
+        load_issue(minimal)
+    assert [f.field for f in info.value.findings] == ["cover.lead"]
