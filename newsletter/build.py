@@ -134,6 +134,9 @@ class BuildOptions:
     on_layout: Callable[[tuple[str, ...]], None] | None = None
     #: Print a colour bar in the slug of an edition for the press (others have no slug).
     colour_bar: bool = False
+    #: When checking only (no ``out_dir``): the output folder whose memo of the parts may be
+    #: read, never written (a check after a build lays out each page once).
+    memo_from: Path | None = None
 
 
 def build_issue(
@@ -195,10 +198,13 @@ def check_issue(
     variant: str = "email",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
+    memo_from: Path | None = None,
 ) -> list[Finding]:
-    """Every finding of the preflight of one edition of ``source``; writes nothing that stays."""
+    """Every finding of the preflight of one edition of ``source``; writes nothing that stays.
+    ``memo_from``: an output folder whose memo of the parts may be read (see ``BuildOptions``)."""
     try:
-        return run(source, BuildOptions(variant, layout, None, False, time_limit, strict)).findings
+        options = BuildOptions(variant, layout, None, False, time_limit, strict, memo_from=memo_from)
+        return run(source, options).findings
     except IssueError as failed:
         return failed.findings
 
@@ -379,23 +385,26 @@ def _layout(
     return context, paginated
 
 
-def memo_path(source: Path, options: BuildOptions) -> Path | None:
+def memo_path(source: Path, folder: Path | None, edition: str) -> Path | None:
     """Where the parts' outcomes are kept between builds: beside the PDF, hidden."""
-    if options.out_dir is None:
-        return None
-    return options.out_dir / f".{source.stem}-{options.edition}.pages.json"
+    return folder / f".{source.stem}-{edition}.pages.json" if folder is not None else None
 
 
 def _read_memo(source: Path, options: BuildOptions) -> Memo:
-    """The outcomes of the previous build's parts; none when there is no file or it cannot
-    be read (a cache: a build without it lays out every part, and is the same)."""
-    path = memo_path(source, options)
-    try:
-        if path is None or path.stat().st_size > MAX_MEMO_BYTES:
-            return Memo()
-        return Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
-        return Memo()
+    """The outcomes of the previous build's parts (beside the PDF, else in ``memo_from``);
+    none when there is no file or it cannot be read (a cache: a build without it lays out
+    every part, and is the same)."""
+    for folder in (options.out_dir, options.memo_from):
+        path = memo_path(source, folder, options.edition)
+        try:
+            if path is None or not path.is_file() or path.stat().st_size > MAX_MEMO_BYTES:
+                continue
+            memo = Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
+            continue
+        if memo.outcomes:
+            return memo
+    return Memo()
 
 
 #: A memo file larger than this was not written by a build (issue 10's is 2 KB).
@@ -403,7 +412,7 @@ MAX_MEMO_BYTES = 5_000_000
 
 
 def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:
-    path = memo_path(source, options)
+    path = memo_path(source, options.out_dir, options.edition)
     if path is not None:
         with _environment(path.parent):
             atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))

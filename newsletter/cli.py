@@ -297,6 +297,15 @@ def check(
     ] = Format.text,
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The folder of the last build: what it remembers of the layout is read (never written), so that each page is laid out once.",
+            metavar="FOLDER",
+        ),
+    ] = Path("out"),
 ) -> None:
     """Check an issue as an editor or a printer would, without writing anything.
 
@@ -317,11 +326,13 @@ def check(
             from .proofs import checked_and_measured
 
             found, measured = checked_and_measured(
-                issue, BuildOptions(name, chosen, None, False, time_limit, strict)
+                issue, BuildOptions(name, chosen, None, False, time_limit, strict, memo_from=out)
             )
             fills = measured if fills is None else fills
         else:
-            found = check_issue(issue, chosen, variant=name, time_limit=time_limit, strict=strict)
+            found = check_issue(
+                issue, chosen, variant=name, time_limit=time_limit, strict=strict, memo_from=out
+            )
         findings += [f for f in found if f not in findings]
     if format is Format.json:
         pages = [fill.as_dict() for fill in fills] if fills is not None else None

@@ -466,3 +466,18 @@ def test_a_layout_without_parts_is_laid_out_whole_and_rebuilt_warm_the_same(
     assert warm.result.laid_out == 0
     cold = build_issue(minimal, tmp_path / "cold", layout=layout, variant="print")
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
+
+
+def test_a_check_after_a_build_reads_its_memo_and_writes_nothing(minimal: Path, tmp_path: Path) -> None:
+    """`check` is told the last build's folder: it lays out each page once and leaves the
+    memo as it was; the findings are those of a check without it."""
+    from newsletter.build import BuildOptions, check_issue, run
+
+    out = tmp_path / "out"
+    built = build_issue(minimal, out)
+    memo = out / ".issue-email.pages.json"
+    before = memo.read_bytes()
+    checked = run(minimal, BuildOptions(memo_from=out))
+    assert checked.laid_out == checked.pages == built.pages and checked.pdf is None
+    assert memo.read_bytes() == before
+    assert [str(f) for f in check_issue(minimal, memo_from=out)] == [str(f) for f in check_issue(minimal)]
