@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .fonts import Coverage
 from .images import check_image
 from .ledger import Entry, Ledger, SendLock
-from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, sibling_paths, walk
+from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, sibling_paths, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
@@ -112,7 +113,7 @@ class Plan:
         return "\n".join(lines)
 
 
-def edition_sources(source: Path) -> dict[str, Path]:
+def edition_sources(source: Path, load: Callable[[Path], Loaded] = load_issue) -> dict[str, Path]:
     """Language -> issue file: the issue itself first (its language is the fallback), then its
     editions in the other languages beside it, found as the checks find them
     (``load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
@@ -120,12 +121,13 @@ def edition_sources(source: Path) -> dict[str, Path]:
 
     An edition that has errors counts in the language its name says (``issue-10.fr.yaml``:
     ``fr``), so that its errors stop only the sends that need it; one whose name says none
-    raises them. Raises ``IssueError`` too when two editions are in one language.
+    raises them. Raises ``IssueError`` too when two editions are in one language. ``load``
+    reads an issue file (``plan`` reads each once for all it does).
     """
-    found: dict[str, Path] = {load_issue(source).issue.language: source}
+    found: dict[str, Path] = {load(source).issue.language: source}
     for sibling in sibling_paths(source):
         try:
-            loaded = load_issue(sibling)
+            loaded = load(sibling)
         except IssueError:
             tag = _language_tag(sibling)
             if tag is None or tag in found:
@@ -159,7 +161,7 @@ def _language_tag(path: Path) -> str | None:
     return tag if "." in path.name.removesuffix(".yaml") and tag in ISSUE_LANGUAGES else None
 
 
-def ledger_key(sources: dict[str, Path], fallback: Issue) -> str:
+def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path], Loaded] = load_issue) -> str:
     """The issue's name in the ledger and the Message-IDs, the same whichever edition's file
     is named on the command line: that of the edition whose file name says no language
     (``issue-10.yaml``), else of the first language in alphabetical order (``fallback``'s,
@@ -167,7 +169,7 @@ def ledger_key(sources: dict[str, Path], fallback: Issue) -> str:
     untagged = [path for path in sources.values() if _language_tag(path) is None]
     chosen = untagged[0] if untagged else sources[min(sources)]
     try:
-        return issue_key(load_issue(chosen).issue)
+        return issue_key(load(chosen).issue)
     except IssueError:
         return issue_key(fallback)
 
@@ -203,7 +205,9 @@ def check_output_folder(folder: Path) -> None:
         ) from None
 
 
-def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) -> Edition:
+def email_edition(
+    source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT, load: Callable[[Path], Loaded] = load_issue
+) -> Edition:
     """The email edition of ``source``, rebuilt only when an input changed.
 
     A stamp beside the PDF records a digest of every input (the issue, its images, the
@@ -213,7 +217,7 @@ def email_edition(source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT) 
     """
     pdf = output_path(source, out_dir, "email")
     stamp = pdf.with_suffix(".pdf.json")
-    loaded = load_issue(source)
+    loaded = load(source)
     digest = _inputs_digest(loaded, layout)
     recorded = _read_stamp(stamp) if pdf.is_file() else None
     if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
@@ -442,14 +446,18 @@ def plan(
                 )
             ]
         )
-    sources = edition_sources(source)
+    # Each issue file is read once, for everything below.
+    load = partial(load_kept, kept={})
+    sources = edition_sources(source, load)
     main_language = next(iter(sources))
     needed = {post.language or main_language for post in posts} | {main_language}
-    problems = [f for lang in sources if lang in needed for f in mail_problems(load_issue(sources[lang]))]
+    problems = [f for lang in sources if lang in needed for f in mail_problems(load(sources[lang]))]
     if problems:
         raise IssueError(problems)
     check_output_folder(out_dir)
-    editions = {lang: email_edition(sources[lang], out_dir, layout) for lang in sources if lang in needed}
+    editions = {
+        lang: email_edition(sources[lang], out_dir, layout, load) for lang in sources if lang in needed
+    }
     # The issue's own language first: it is the fallback.
     editions = {main_language: editions[main_language], **editions}
     composer = Composer(
@@ -457,7 +465,7 @@ def plan(
     )
     composer.key, posts = _keys_kept(
         ledger_path or default_ledger(out_dir),
-        ledger_key(sources, editions[main_language].issue),
+        ledger_key(sources, editions[main_language].issue, load),
         [edition.issue for edition in editions.values()],
         posts,
     )

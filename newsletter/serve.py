@@ -41,6 +41,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, replace
 from email.message import Message
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -383,9 +384,11 @@ def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
     or reused when nothing changed). Raises ``IssueError`` when an edition has errors."""
     from .compose import Composer
     from .distribute import edition_sources, email_edition
+    from .load import load_kept
 
-    sources = edition_sources(source)
-    editions = {language: email_edition(path, out_dir, layout) for language, path in sources.items()}
+    load = partial(load_kept, kept={})  # each issue file read once
+    sources = edition_sources(source, load)
+    editions = {language: email_edition(path, out_dir, layout, load) for language, path in sources.items()}
     composer = Composer(editions, PREVIEW_SENDER, None, layout)
     views = []
     for language in editions:
