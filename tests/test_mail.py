@@ -178,6 +178,21 @@ def _recipients(tmp_path: Path, count: int, port: int, french_every: int = 10, e
     return path
 
 
+def send_args(issue: Path, recipients: Path, out: Path, ca_file: Path) -> list[str]:
+    """The arguments of a confirmed ``newsletter send`` to the test server (its CA trusted)."""
+    return [
+        "send",
+        str(issue),
+        "--to",
+        str(recipients),
+        "--out",
+        str(out),
+        "--ca-file",
+        str(ca_file),
+        "--yes",
+    ]
+
+
 def _settings(port: int, ca_file: Path | None) -> Settings:
     return Settings("127.0.0.1", port, "starttls", ca_file, timeout=10)
 
@@ -281,20 +296,7 @@ def test_killed_half_way_resumes_without_loss(
     recipients_file = _recipients(tmp_path, 30, port, french_every=0)
     plan(mail_issue, load_recipients(recipients_file), out)  # build the edition once
     ledger = out / "mail" / "ledger.sqlite"
-    command = [
-        sys.executable,
-        "-m",
-        "newsletter",
-        "send",
-        str(mail_issue),
-        "--to",
-        str(recipients_file),
-        "--out",
-        str(out),
-        "--ca-file",
-        str(ca_file),
-        "--yes",
-    ]
+    command = [sys.executable, "-m", "newsletter", *send_args(mail_issue, recipients_file, out, ca_file)]
     proc = subprocess.Popen(
         command,
         env={**os.environ, "PYTHONPATH": str(ROOT)},

@@ -33,6 +33,7 @@ from test_mail import (  # noqa: F401 - fixtures
     ca_file,
     mail_issue,
     out,
+    send_args,
     server,
 )
 from typer.testing import CliRunner, Result
@@ -130,17 +131,7 @@ def test_a_disk_filling_under_the_ledger_stops_the_send_and_loses_nothing(
 ) -> None:
     handler, port, _ = server
     recipients = _recipients(tmp_path, 30, port, french_every=0)
-    command = [
-        "send",
-        str(mail_issue),
-        "--to",
-        str(recipients),
-        "--out",
-        str(out),
-        "--ca-file",
-        str(ca_file),
-        "--yes",
-    ]
+    command = send_args(mail_issue, recipients, out, ca_file)
     ledger = out / "mail" / "ledger.sqlite"
     started = time.monotonic()
     full = _child(command, limit=150_000)

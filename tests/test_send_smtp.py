@@ -29,6 +29,7 @@ from test_mail import (  # noqa: F401 - fixtures
     ca_file,
     mail_issue,
     out,
+    send_args,
     server,
 )
 from typer.testing import CliRunner, Result
@@ -69,20 +70,7 @@ def test_two_sends_at_once_on_one_ledger_send_each_post_once(
     faults.gate = threading.Event()  # the first send waits on its first reply until the second has run
     posts = 30
     recipients = _recipients(tmp_path, posts, port, french_every=0)
-    command = [
-        sys.executable,
-        "-m",
-        "newsletter",
-        "send",
-        str(mail_issue),
-        "--to",
-        str(recipients),
-        "--out",
-        str(out),
-        "--ca-file",
-        str(ca_file),
-        "--yes",
-    ]
+    command = [sys.executable, "-m", "newsletter", *send_args(mail_issue, recipients, out, ca_file)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     first = subprocess.Popen(
         command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
