@@ -6,12 +6,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: issue10 test lint format bench clean
+.PHONY: issue10 test lint format bench clean constraints
 
-$(STAMP): pyproject.toml
+# constraints.txt: the exact versions, the same on Python 3.11, 3.12 and 3.13 (same PDF bytes).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,dev]"
 	touch $(STAMP)
 
 issue10: $(STAMP)
@@ -33,6 +34,11 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_build.py
+
+# After a change of dependencies: pip install the new ones into .venv, then write their versions.
+constraints: $(STAMP)
+	{ sed -n '/^#/p' constraints.txt; $(BIN)/pip freeze --all --exclude-editable | grep -v '^pip=='; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 clean:
 	rm -rf $(VENV) out

@@ -36,7 +36,7 @@ from .laidout import pages as laid_out_pages
 from .load import Loaded, load_issue, load_kept
 from .model import Issue
 from .paginate import Memo, Paginated, paginate
-from .render import Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
 from .typeset import (
     FETCH_HINT,
     BuildTimeout,
@@ -50,9 +50,6 @@ from .typeset import (
 from .typography import typeset_issue
 from .variants import CMYK_PROFILE, cmyk_images, finisher
 
-PROJECT = Path(__file__).resolve().parent.parent
-#: The layout shipped with the project.
-DEFAULT_LAYOUT = Layout(templates=PROJECT / "layouts", fonts=PROJECT / "fonts")
 TMP_PREFIX = ".newsletter-tmp-"
 
 
@@ -211,6 +208,7 @@ def check_issue(
 
 def run(source: Path, options: BuildOptions) -> BuildResult:
     """The pipeline for one edition: every stage, each checked before the next starts."""
+    options.layout.require()
     edition = VARIANTS[options.edition]
     if options.colour_bar and edition.press is not None:
         edition = replace(edition, press=replace(edition.press, colour_bar=True))

@@ -64,16 +64,11 @@ LayoutOpt = Annotated[
 
 def _layout(folder: Path | None) -> Any:
     """The layout to use: the project's, or ``folder`` with the project's fonts."""
-    from .build import DEFAULT_LAYOUT
-    from .render import Layout
+    from .render import DEFAULT_LAYOUT, Layout
 
-    if folder is None:
-        return DEFAULT_LAYOUT
-    if not folder.is_dir():
-        raise EnvironmentFault(
-            "no such layout folder", folder, "name a folder holding issue.html.j2 and labels.yaml"
-        )
-    return Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
+    layout = DEFAULT_LAYOUT if folder is None else Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
+    layout.require()
+    return layout
 
 
 def _positive(value: float) -> float:

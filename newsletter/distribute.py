@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .build import DEFAULT_LAYOUT, atomic_write, build_issue, check_folder, output_path
+from .build import atomic_write, build_issue, check_folder, output_path
 from .check import ContentContext, run_rules
 from .compose import Composer, Edition, Outgoing, issue_key
 from .editions import VARIANTS
@@ -38,7 +38,7 @@ from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, s
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
-from .render import Layout
+from .render import DEFAULT_LAYOUT, Layout
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
 
@@ -322,7 +322,13 @@ def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
     for path, image in sorted(set(images), key=lambda pair: str(pair[1])):
         digest.update(image.name.encode() + b"\0" + _checked(image, loaded, path) + b"\0")
     for folder in (layout.templates, layout.fonts, PACKAGE):
-        for file in sorted(p for p in folder.rglob("*") if "__pycache__" not in p.parts):
+        # The package's files/ are the default layout and fonts (links in a checkout).
+        shipped = folder / "files" if folder == PACKAGE else None
+        for file in sorted(
+            p
+            for p in folder.rglob("*")
+            if "__pycache__" not in p.parts and (shipped is None or not p.is_relative_to(shipped))
+        ):
             if file.is_symlink() or file.is_file():
                 digest.update(str(file.relative_to(folder)).encode() + b"\0" + _layout_file(file) + b"\0")
     return digest.hexdigest()

@@ -30,10 +30,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, Warm, atomic_write, run
+from .build import BuildOptions, BuildResult, Warm, atomic_write, run
 from .errors import EnvironmentFault, Finding, IssueError, error
 from .model import Figure, Fit, Issue, walk
-from .render import Layout
+from .render import DEFAULT_LAYOUT, Layout
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
 

@@ -8,11 +8,35 @@ glyph into an error the editor can act on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from fontTools.ttLib import TTFont
+
+#: The logger of fontTools' ``head`` table, which says when it reads a font's dates.
+_HEAD_LOGGER = "fontTools.ttLib.tables._h_e_a_d"
+
+
+class _LatoDates(logging.Filter):
+    """Drops fontTools' "'created' timestamp seems very low; regarding as unix timestamp".
+
+    Lato's files store ``head.created`` as a Unix time; fontTools reads it right and says so
+    at every read (each subset font of a build, without HarfBuzz's subsetter: two dozen lines
+    an editor cannot act on). Every other warning of that logger still passes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "timestamp seems very low" not in str(record.msg)
+
+
+def quiet_font_dates() -> None:
+    """Silence fontTools' note about Lato's dates (once per process, however often called)."""
+    logger = logging.getLogger(_HEAD_LOGGER)
+    if not any(isinstance(f, _LatoDates) for f in logger.filters):
+        logger.addFilter(_LatoDates())
+
 
 #: Never printed as glyphs of their own.
 _LAYOUT_CHARACTERS = frozenset(map(ord, "\n\t\u00ad\u200b"))

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import logging
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,9 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 
 from .editions import Press
+from .fonts import quiet_font_dates
 from .model import Issue
+from .shipped import FONTS
 
 MM = 72 / 25.4
 #: Length of each crop mark (mm).
@@ -44,7 +45,7 @@ SLUG_SIZE = 6.0
 #: Side of one patch of the colour bar (mm).
 PATCH = 5.0
 #: The slug font: the layout's sans-serif, Regular (``fonts/``).
-SLUG_FONT = Path(__file__).resolve().parent.parent / "fonts" / "lato" / "Lato-Regular.ttf"
+SLUG_FONT = FONTS / "lato" / "Lato-Regular.ttf"
 #: Smallest slug the marks fit in (mm beyond the bleed).
 MIN_SLUG_MM = 5.0
 
@@ -211,9 +212,8 @@ def slug_font(lines: list[bytes], path: Path = SLUG_FONT) -> SlugFont:
     """The slug font subset to the characters of ``lines`` (WinAnsi bytes)."""
     codes = sorted(set(b"".join(lines)) | {ord(" ")})
     chars = {bytes([c]).decode("cp1252", "replace") for c in codes}
-    # recalcTimestamp off: the font keeps the date of its file, not the build's. Lato's
-    # ``head.created`` is stored as a Unix time, which fontTools warns about on every read.
-    logging.getLogger("fontTools.ttLib.tables._h_e_a_d").setLevel(logging.ERROR)
+    # recalcTimestamp off: the font keeps the date of its file, not the build's.
+    quiet_font_dates()
     font = TTFont(path, recalcTimestamp=False)
     # A line of plain text: no ligatures, kerning or hinting to keep. Removing the layout
     # tables before subsetting, unread, also makes it twenty times faster (no rules to load).

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import DEFAULT_LAYOUT, BuildOptions, check_folder, prepare_folder, staged_folder
+from .build import BuildOptions, check_folder, prepare_folder, staged_folder
 from .check.copyfit import PageFill
 from .errors import Finding
 from .proofs import prove
+from .render import DEFAULT_LAYOUT
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -20,9 +20,10 @@ import jinja2.bccache
 import jinja2.nodes
 from markupsafe import Markup
 
-from .errors import IssueError, error
+from .errors import EnvironmentFault, IssueError, error
 from .markup import Inline, breakable_addresses
 from .model import Issue, figures
+from .shipped import FONTS, LAYOUTS, layout_problem
 from .typography import format_date, format_range, typeset_labels
 from .yamlsafe import read_yaml
 
@@ -43,6 +44,25 @@ class Layout:
     def labels_file(self) -> Path:
         """The per-language table of the words the layout prints."""
         return self.templates / "labels.yaml"
+
+    def require(self) -> None:
+        """Raise ``EnvironmentFault`` (exit 4), naming the folder looked for, when the layout's
+        templates or fonts are not there: an installation's fault, not the issue's."""
+        problem = layout_problem(self.templates, self.fonts)
+        if problem is not None:
+            folder, why = problem
+            shipped = folder in (LAYOUTS, FONTS)
+            raise EnvironmentFault(
+                why,
+                folder,
+                "the installation lost the files it ships: reinstall newsletter"
+                if shipped
+                else "name a layout folder holding issue.html.j2, labels.yaml and newsletter.css",
+            )
+
+
+#: The layout the package ships (``layouts/`` and ``fonts/`` at the top of the repository).
+DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).

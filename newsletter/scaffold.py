@@ -29,14 +29,17 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from .build import DEFAULT_LAYOUT, PROJECT
 from .errors import EnvironmentFault, FieldPath
 from .load import Loaded, load_issue, sibling_paths
 from .model import Contact, Contents, Figure, Paragraph, Section, figures
+from .render import DEFAULT_LAYOUT
+from .schema import schema_text
+from .shipped import SCHEMA
 from .typography import LANGUAGES
 
 #: Where the JSON Schema of the issue format is shipped (``newsletter schema`` writes it).
-SCHEMA_FILE = PROJECT / "docs" / "issue.schema.json"
+#: The schema's name beside issues kept outside the project's checkout (a wheel install).
+SCHEMA_NAME = "issue.schema.json"
 #: Months between two issues of a quarterly.
 MONTHS_APART = 3
 #: Stand-in for an external address still to be found.
@@ -117,14 +120,20 @@ def next_issue(previous: Path) -> list[NewFile]:
     images included; nothing is written. Raises ``IssueError`` when an edition does not load."""
     editions = [previous, *sibling_paths(previous)]
     loaded = [load_issue(path) for path in editions]
+    DEFAULT_LAYOUT.require()
     images: dict[str, NewFile] = {}
     files = []
+    schemas: dict[Path, NewFile] = {}
     for edition in loaded:
         target = next_path(edition.path, edition.issue.number)
         plan = _Plan(edition, target, images)
         data = plan.blank_issue()
-        files.append(NewFile(target, _issue_text(data, edition, target).encode("utf-8")))
-    return [*images.values(), *files]
+        reference = schema_reference(target)
+        local = target.parent / reference
+        if reference == SCHEMA_NAME and not (local.exists() or local.is_symlink()):
+            schemas[local] = NewFile(local, schema_text().encode("utf-8"))
+        files.append(NewFile(target, _issue_text(data, edition, target, reference).encode("utf-8")))
+    return [*images.values(), *schemas.values(), *files]
 
 
 def start_next_issue(previous: Path) -> list[Path]:
@@ -361,7 +370,7 @@ _HEADER = {
 }
 
 
-def _issue_text(data: dict[str, Any], edition: Loaded, target: Path) -> str:
+def _issue_text(data: dict[str, Any], edition: Loaded, target: Path, schema: str) -> str:
     """The YAML of the next issue, after a header: the schema for the editor's editor, and
     what to do."""
     body = yaml.dump(
@@ -370,16 +379,19 @@ def _issue_text(data: dict[str, Any], edition: Loaded, target: Path) -> str:
     header = _HEADER.get(edition.issue.language, _HEADER["en"]).format(
         number=data["number"], previous=edition.path.name, old=edition.issue.number, name=target
     )
-    return f"# yaml-language-server: $schema={schema_reference(target)}\n{header}\n{body}"
+    return f"# yaml-language-server: $schema={schema}\n{header}\n{body}"
 
 
 def schema_reference(issue: Path) -> str:
-    """How the issue at ``issue`` names the schema: a relative path inside the project (it
-    moves with the checkout), else an absolute one."""
+    """How the issue at ``issue`` names the schema, always relatively (it moves with the
+    folder): the project's ``docs/issue.schema.json`` for an issue inside the project's
+    checkout; else ``issue.schema.json`` beside the issue, which ``new`` writes there when it
+    is missing (an absolute path into an installed package would break at its next upgrade)."""
     folder = issue.parent.resolve()
-    if folder.is_relative_to(PROJECT):
-        return Path(os.path.relpath(SCHEMA_FILE, folder)).as_posix()
-    return SCHEMA_FILE.as_posix()
+    # The folder that holds docs/: a checkout's top, or the package's own files in a wheel.
+    if folder.is_relative_to(SCHEMA.parent.parent):
+        return Path(os.path.relpath(SCHEMA, folder)).as_posix()
+    return SCHEMA_NAME
 
 
 def _write_new(new: NewFile) -> None:

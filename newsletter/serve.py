@@ -45,11 +45,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .build import DEFAULT_LAYOUT
 from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
 from .errors import EnvironmentFault, Finding
-from .render import Layout
+from .render import DEFAULT_LAYOUT, Layout
 from .session import Rebuilt, Session
 
 if TYPE_CHECKING:

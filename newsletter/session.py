@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import DEFAULT_LAYOUT, BuildOptions, BuildResult, Warm, run
+from .build import BuildOptions, BuildResult, Warm, run
 from .errors import Finding, IssueError
-from .render import Layout
+from .render import DEFAULT_LAYOUT, Layout
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,24 @@ it), the import is made again with the search on.
 The modules that use WeasyPrint (``typeset.py``, ``laidout.py``) import this one before it
 (``from . import weasy``, then ``# isort: split``), so that this is the first import of it
 in the process.
+
+It also keeps the font subsets fontTools makes where HarfBuzz has no subsetter (``_SubsetMemo``)
+and silences fontTools' note on Lato's dates: a build without ``libharfbuzz-subset0`` prints
+what a build with it prints, and writes again as fast once warm.
 """
 
 from __future__ import annotations
 
 import ctypes.util
+import functools
+import hashlib
+import os
 import sys
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
+
+from .fonts import quiet_font_dates
 
 
 def _import() -> Any:
@@ -38,6 +49,54 @@ def _import() -> Any:
     return weasyprint
 
 
+class _SubsetMemo:
+    """fontTools' subsets, kept by what makes them, for WeasyPrint's ``Font._fonttools_subset``.
+
+    Where HarfBuzz has no subsetter (``libharfbuzz-subset0`` missing), WeasyPrint subsets
+    every font of every PDF it writes with fontTools: about 1.3 s of each build of issue 10,
+    as long as the rest of the write. The same fonts with the same glyphs give the same
+    subset bytes (the date in them comes from ``SOURCE_DATE_EPOCH``, which the build sets),
+    so a process that writes again (the live preview, ``check`` after ``build``, ``--variant
+    all``'s workers, the tests) takes the subset it made before. Without the variable set the
+    subset carries the clock's date, and nothing is kept. At most ``limit`` subsets are kept,
+    the oldest used dropped first.
+    """
+
+    def __init__(self, subset: Callable[..., None], limit: int = 64) -> None:
+        self._subset = subset
+        self._limit = limit
+        self._kept: OrderedDict[bytes, bytes] = OrderedDict()
+
+    def __get__(self, font: Any, owner: type | None = None) -> Any:
+        # Bound as the method it replaces: ``font._fonttools_subset(to_unicode, hinting)``.
+        return self if font is None else functools.partial(self, font)
+
+    def __call__(self, font: Any, to_unicode: Mapping[int, Any], hinting: bool) -> None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch is None:
+            self._subset(font, to_unicode, hinting)
+            return
+        key = hashlib.sha256(font.file_content)
+        key.update(
+            repr((font.index, sorted(to_unicode), bool(hinting), sorted(font.missing), epoch)).encode()
+        )
+        digest = key.digest()
+        kept = self._kept.get(digest)
+        if kept is not None:
+            self._kept.move_to_end(digest)
+            font.file_content = kept
+            return
+        self._subset(font, to_unicode, hinting)
+        self._kept[digest] = font.file_content
+        while len(self._kept) > self._limit:
+            self._kept.popitem(last=False)
+
+
 weasyprint = _import()
+# WeasyPrint subsets the fonts with fontTools where HarfBuzz has no subsetter.
+quiet_font_dates()
+_font = weasyprint.pdf.fonts.Font
+if not isinstance(_font.__dict__["_fonttools_subset"], _SubsetMemo):
+    _font._fonttools_subset = _SubsetMemo(_font._fonttools_subset)
 
 __all__ = ["weasyprint"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
+from systools import TOOLS, require
 
 from newsletter.build import BuildResult, build_all, build_issue
 from newsletter.check import OutputContext, run_checks
@@ -17,13 +20,53 @@ from newsletter.editions import VARIANTS
 from newsletter.errors import Finding
 from newsletter.fonts import font_coverage
 from newsletter.load import load_issue
-from newsletter.render import Layout
+from newsletter.render import DEFAULT_LAYOUT, Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
 ISSUE_10_FR = ROOT / "issues" / "issue-10.fr.yaml"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"tool(*names): the test needs these system tools ({', '.join(TOOLS)}); see systools.py"
+    )
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a test whose system tool is missing, naming the package; fail it under CI."""
+    require(*(name for mark in item.iter_markers("tool") for name in mark.args))
+
+
+#: What the output rules say of a clean print edition: nothing where Ghostscript measures the
+#: ink; where it is missing, that the ink was not measured (the edition still builds).
+CLEAN_PRINT: list[str] = (
+    []
+    if TOOLS["ghostscript"].present()
+    else ["ink-unmeasured: the ink coverage was not measured: Ghostscript (gs) is not installed"]
+)
+
+_NEEDS = re.compile(r"needs (.+?) \(Debian package ([^)]+)\)")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say which groups of tests did not run for want of a system tool, and how to get them."""
+    wanted: Counter[tuple[str, str]] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        for name, package in _NEEDS.findall(reason):
+            wanted[(name, package)] += 1
+    if not wanted:
+        return
+    terminalreporter.section("not run: system tools missing")
+    for (name, package), count in sorted(wanted.items()):
+        terminalreporter.line(f"{count:4} tests need {name}: apt-get install {package}")
+    packages = " ".join(sorted({package for _, package in wanted}))
+    terminalreporter.line(
+        f"all of them: sudo apt-get install {packages} (or run .ci/run, which installs them)"
+    )
 
 
 @dataclass
@@ -87,7 +130,7 @@ def output_findings(pdf: Path, source: Path, edition: str = "email") -> list[Fin
     """The output rules' findings on a written PDF, opened afresh (tests spoil it between calls)."""
     with pikepdf.open(pdf) as opened:
         context = OutputContext(
-            load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS[edition], pdf, opened
+            load_issue(source), font_coverage(DEFAULT_LAYOUT.fonts), VARIANTS[edition], pdf, opened
         )
         return run_checks("output", context)
 
@@ -103,10 +146,10 @@ def layout_copy(tmp_path: Path, css_after: str = "", css_before: str = "") -> La
     """A writable copy of the project's layout, its stylesheet with ``css_before`` put first
     and ``css_after`` last (the folder is ``tmp_path/layout``)."""
     templates = tmp_path / "layout"
-    shutil.copytree(ROOT / "layouts", templates)
+    shutil.copytree(DEFAULT_LAYOUT.templates, templates)
     sheet = templates / "newsletter.css"
     sheet.write_text(css_before + sheet.read_text(encoding="utf-8") + "\n" + css_after, encoding="utf-8")
-    return Layout(templates=templates, fonts=ROOT / "fonts")
+    return Layout(templates=templates, fonts=DEFAULT_LAYOUT.fonts)
 
 
 def check_fixtures(tmp_path: Path) -> Path:

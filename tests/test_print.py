@@ -8,7 +8,6 @@ second. Separations are read at 20 dpi: enough to find every plate and every mar
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-from conftest import ISSUE_10, edit, layout_copy, output_findings, spoil
+from conftest import CLEAN_PRINT, ISSUE_10, edit, layout_copy, output_findings, spoil
 from PIL import Image
 
 from newsletter import inks
@@ -27,11 +26,6 @@ from newsletter.errors import EnvironmentFault
 
 MM = 72 / 25.4
 DPI = 20
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("gs") is None and not os.environ.get("CI"),
-    reason="Ghostscript not installed (CI installs it)",
-)
 
 
 def _print_pdf(editions: dict[str, BuildResult]) -> Path:
@@ -146,6 +140,7 @@ def test_no_annotations_and_black_text_overprints(editions: dict[str, BuildResul
         assert black_runs > 10 and coloured_runs > 0
 
 
+@pytest.mark.tool("ghostscript")
 def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
     """With ``--colour-bar`` the top slug carries solid, tint and overprint patches; without,
     nothing."""
@@ -180,6 +175,7 @@ def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
 # ---------- the outside check: Ghostscript reads the edition and its plates
 
 
+@pytest.mark.tool("ghostscript")
 def test_issue_10_separates_into_four_plates_within_the_ink_limit(editions: dict[str, BuildResult]) -> None:
     press = VARIANTS["print"].press
     assert press is not None
@@ -312,6 +308,7 @@ SPOILS: dict[str, tuple[Callable[[pikepdf.Pdf], None], str]] = {
 }
 
 
+@pytest.mark.tool("ghostscript")
 @pytest.mark.parametrize("spoiled", sorted(SPOILS))
 def test_print_rule_fires_and_ghostscript_reads_the_spoiled_pdf(
     spoiled: str, editions: dict[str, BuildResult], tmp_path: Path
@@ -350,7 +347,7 @@ def test_clean_print_edition_passes_every_print_rule(
 ) -> None:
     pdf_path = tmp_path / "print.pdf"
     shutil.copy(_print_pdf(editions), pdf_path)
-    assert output_findings(pdf_path, ISSUE_10, "print") == []
+    assert [f"{f.rule}: {f.message}" for f in output_findings(pdf_path, ISSUE_10, "print")] == CLEAN_PRINT
 
 
 # ---------- layout rules: hairlines, small text in several inks, image resolution

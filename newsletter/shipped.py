@@ -1,0 +1,50 @@
+"""The files the package ships beside its code: the editorial office's layout, its fonts
+(with their licences) and the issue format's documentation and schema.
+
+The repository keeps one copy of each at its top (``layouts/``, ``fonts/``, ``docs/``), where
+the office edits them. ``newsletter/files/`` links to them, and a wheel carries the files
+themselves under the same names (package data: ``pip`` copies what the links point at). So
+they are found the same way, from this module's place, in a checkout, an editable install and
+an installed wheel, whatever the current folder. ``--layout`` names another layout folder;
+the fonts are always these.
+
+This module imports nothing of the pipeline: ``new``, ``schema`` and ``--help`` use it
+without loading WeasyPrint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: ``newsletter/files``: links in a checkout, the files themselves in a wheel.
+FILES = Path(__file__).resolve().parent / "files"
+#: The default layout: templates, stylesheets, labels, colour profiles.
+LAYOUTS = (FILES / "layouts").resolve()
+#: The only fonts a PDF uses, each family in its folder with its licence.
+FONTS = (FILES / "fonts").resolve()
+#: The JSON Schema of the issue format, for the editors' YAML language server.
+SCHEMA = (FILES / "docs" / "issue.schema.json").resolve()
+#: The issue format, for editors.
+FORMAT_DOC = (FILES / "docs" / "issue-format.md").resolve()
+
+#: What a layout folder must hold, and what its fonts folder must hold, to be used at all.
+LAYOUT_FILES = ("issue.html.j2", "labels.yaml", "newsletter.css")
+FONT_PATTERNS = ("*.ttf", "*.otf")
+
+
+def layout_problem(templates: Path, fonts: Path) -> tuple[Path, str] | None:
+    """What keeps a layout from being used, as the folder looked for and why; None if nothing.
+
+    An installation that lost its layout or fonts would otherwise fail far downstream: every
+    character of the issue "cannot be printed" by no fonts, or a template is not found.
+    """
+    if not templates.is_dir():
+        return templates, "no such layout folder"
+    missing = [name for name in LAYOUT_FILES if not (templates / name).is_file()]
+    if missing:
+        return templates, f"the layout folder has no {', '.join(missing)}"
+    if not fonts.is_dir():
+        return fonts, "no such fonts folder"
+    if not any(next(fonts.rglob(pattern), None) for pattern in FONT_PATTERNS):
+        return fonts, "the fonts folder holds no font (*.ttf, *.otf)"
+    return None
