@@ -448,13 +448,12 @@ def send(
 
     Builds the email edition (or reuses it when up to date) and refuses to send one that fails its checks. Prints what it will send (posts by language and group, editions and their sizes, notices) and asks before sending; without a terminal, --yes is needed. Try it first with --test ADDRESS. Every message is recorded in a ledger before and after it is handed to the server: run the same command again to resume, and only what is not confirmed sent goes out. One send at a time per ledger. Credentials come from NEWSLETTER_SMTP_USER and NEWSLETTER_SMTP_PASSWORD, or the system keyring.
     """
-    import re
-
     from .distribute import UsageError, check_output_folder, default_ledger, deliver, plan, send_test_messages
     from .distribute import dry_run as write_dry_run
+    from .headers import address_problem
     from .ledger import Ledger, SendLock
     from .mail import Settings, credentials, report
-    from .recipients import ADDRESS_PATTERN, load_recipients
+    from .recipients import load_recipients
     from .transport import tls_context
 
     _require(issue)
@@ -463,7 +462,7 @@ def send(
         _require(ca_file, "CA certificate file")
     if ssl_mode not in (None, "starttls", "ssl"):
         _usage(f"--security must be starttls or ssl, not {ssl_mode!r}")
-    if test is not None and not re.fullmatch(ADDRESS_PATTERN, test):
+    if test is not None and address_problem(test):
         _usage(f"--test needs an email address such as you@example.org, not {test!r}")
     if test is not None and dry_run:
         _usage("--test sends one real message per language; --dry-run sends nothing: give one of them")

@@ -19,14 +19,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 from pathlib import Path
 
 from .errors import IssueError, error
 from .headers import HINT as HEADER_HINT
-from .headers import header_problem
+from .headers import UnsafeHeader, checked_bytes, header_problem, set_header
 from .model import Issue
 from .recipients import Post, slug
 from .render import Layout, jinja_env, labels_for
@@ -99,7 +100,8 @@ class Composer:
         self.editions = editions
         self.sender = sender
         self.revision = revision
-        self._from = formataddr((sender_name or "", sender))
+        # An Address, not formataddr's text: an encoded name's comma stays in the name.
+        self._from = Address(sender_name or "", addr_spec=sender)
         self._domain = sender.rsplit("@", 1)[1]
         self._layout = layout
         self._bodies: dict[str, _Body] = {}
@@ -136,7 +138,7 @@ class Composer:
         subject = body.subject
         if self.revision > 1:
             subject = body.correction + subject
-        headers = {
+        headers: dict[str, str | Address] = {
             "Subject": subject,
             "From": self._from,
             "To": ", ".join(item.post.addresses),
@@ -155,7 +157,7 @@ class Composer:
         subject = body.test + (body.correction if self.revision > 1 else "")
         revision = f".r{self.revision}" if self.revision > 1 else ""
         message_id = f"<newsletter.{self.key}{revision}.test-{language}-{time.time_ns()}@{self._domain}>"
-        headers = {
+        headers: dict[str, str | Address] = {
             "Subject": subject + body.subject,
             "From": self._from,
             "To": address,
@@ -180,13 +182,13 @@ class Composer:
         """The subject of the ``language`` edition's messages (before any correction mark)."""
         return self._body(language).subject
 
-    def _assemble(self, headers: dict[str, str], body: _Body) -> bytes:
+    def _assemble(self, headers: dict[str, str | Address], body: _Body) -> bytes:
         message = EmailMessage(policy=POLICY)
         for name, value in headers.items():
             if value:
-                message[name] = value
+                set_header(message, name, value)  # refused unless safe as decoded (headers.py)
         message["Date"] = formatdate(localtime=False)
-        head = message.as_bytes(policy=POLICY)  # the headers and the blank line that ends them
+        head = checked_bytes(message)  # the headers and the blank line that ends them
         return head[:-2] + body.data
 
     def _body(self, language: str) -> _Body:
@@ -212,31 +214,40 @@ class Composer:
         subject = str(labels["mail_subject"]).format(
             series=issue.series, issue=labels["issue"], number=issue.number, title=issue.title
         )
-        problem = header_problem(subject, "a mail's subject")
-        if problem:
-            # The issue's own fields are checked before (``header_problems``): what is left is
-            # the layout's word for "issue".
-            raise IssueError(
-                [
-                    error(
-                        self._layout.labels_file,
-                        problem,
-                        field=f"{edition.language}.issue",
-                        rule="mail-header",
-                        hint=HEADER_HINT,
-                    )
-                ]
-            )
-        message = EmailMessage(policy=POLICY)
-        message.set_content(env.get_template("mail.txt.j2").render(**data))
-        message.add_alternative(env.get_template("mail.html.j2").render(**data), subtype="html")
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=edition.pdf.name)
-        message["Content-Language"] = edition.language  # after set_content, which drops Content-* headers
         words = {
             key: str(labels[f"mail_{key}"]) if isinstance(labels.get(f"mail_{key}"), str) else default
             for key, default in _WORDS.get(edition.language, _WORDS["en"]).items()
         }
-        return _Body(subject, words["correction"], words["test"], message.as_bytes(policy=POLICY))
+        # The issue's own fields are checked before (``header_problems``): what is left is the
+        # layout's words, located in its labels file. A subject unsafe only as a whole (an
+        # encoded word split across the series and the title) is refused by ``set_header``.
+        label_words = [(key, str(labels[key])) for key in ("mail_subject", "issue")]
+        for key, text in label_words + [(f"mail_{key}", word) for key, word in words.items()]:
+            problem = header_problem(text, "a mail's subject")
+            if problem:
+                raise IssueError(
+                    [
+                        error(
+                            self._layout.labels_file,
+                            problem,
+                            field=f"{edition.language}.{key}",
+                            rule="mail-header",
+                            hint=HEADER_HINT,
+                        )
+                    ]
+                )
+        message = EmailMessage(policy=POLICY)
+        message.set_content(env.get_template("mail.txt.j2").render(**data))
+        message.add_alternative(env.get_template("mail.html.j2").render(**data), subtype="html")
+        # The PDF is named after the issue's file, whose name was checked (``file_name_problem``).
+        name = edition.pdf.name
+        problem = header_problem(name, "the name of the attached PDF")
+        if problem:
+            raise UnsafeHeader("Content-Disposition", name, problem)
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
+        message["Content-Language"] = edition.language  # after set_content, which drops Content-* headers
+        body = checked_bytes(message, read_back=True)
+        return _Body(subject, words["correction"], words["test"], body)
 
 
 def _weight(item: Outgoing) -> int:

@@ -4,8 +4,11 @@ Read with the same strict YAML reader as issues and validated the same way: ever
 with ``file:line:col``, all at once. See ``docs/recipients-format.md``.
 
 Names that reach a mail header or the reports (``sender_name``, a post's ``name``) refuse the
-characters ``headers.py`` refuses. An address written in two posts is a warning, located at
-its second place, and receives one copy per send (``RecipientList.unique``).
+characters ``headers.py`` refuses, as written and once their encoded words (``=?...?=``) are
+decoded. Addresses are checked by ``email-validator``'s rules of syntax (never by DNS), so
+that ``a@b..example`` is refused here, at its line, not by the server. An address written
+in two posts is a warning, located at its second place, and receives one copy per send
+(``RecipientList.unique``).
 """
 
 from __future__ import annotations
@@ -19,12 +22,21 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from .errors import Finding
-from .headers import header_problem
+from .headers import ADDRESS_PATTERN, address_problem, header_problem
 from .load import read_model
 
-#: An address any server takes: ASCII only, so that no message needs SMTPUTF8.
-ADDRESS_PATTERN = r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
-Address = Annotated[str, StringConstraints(pattern=ADDRESS_PATTERN, max_length=254)]
+
+def _valid_address(value: str) -> str:
+    # After the pattern: its message ("expected an email address ...") comes first.
+    problem = address_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+Address = Annotated[
+    str, StringConstraints(pattern=ADDRESS_PATTERN, max_length=254), AfterValidator(_valid_address)
+]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 

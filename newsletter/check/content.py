@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from ..errors import FieldPath, did_you_mean
 from ..headers import HINT as HEADER_HINT
-from ..headers import header_problems
+from ..headers import file_name_problem, header_problems
 from ..images import MAX_IMAGE_BYTES, check_image, resolve_image
 from ..markup import PAGE_WORDS, Inline
 from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
@@ -286,6 +286,10 @@ def _verify(ctx: ContentContext) -> Iterator[Hit]:
 def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
     for path, message in header_problems(ctx.issue):
         yield Hit(message, path)
+    # The email edition's PDF, attached to the mail, is named after the file.
+    problem = file_name_problem(ctx.loaded.path)
+    if problem:
+        yield Hit(problem)
 
 
 @rule("markup-depth", "content", "error", "write the emphasis once, not nested in itself")
