@@ -190,11 +190,11 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     file (it may have been swapped in between), and read no further than the limit.
     """
 
-    def refuse(message: str, hint: str) -> IssueError:
-        return IssueError([error(path, message, line=1, col=1, hint=hint)])
+    def refuse(message: str, hint: str, line: int | None = None) -> IssueError:
+        return IssueError([error(path, message, line=line, col=line, hint=hint)])
 
     unreadable = "check that the file exists and can be read"
-    ordinary = "save the issue as an ordinary text file (a symlink to one is fine)"
+    ordinary = "put an ordinary text file in its place (a symlink to one is fine)"
     try:
         info = os.stat(path)
     except OSError as exc:
@@ -203,7 +203,7 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise refuse(f"cannot read the file: it is {_kind(info.st_mode)}, not a regular file", ordinary)
     if info.st_size > max_bytes:
         raise refuse(
-            f"the file is larger than the limit of {max_bytes} bytes ({info.st_size} bytes)", YAML_HINT
+            f"the file is larger than the limit of {max_bytes} bytes ({info.st_size} bytes)", YAML_HINT, 1
         )
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
@@ -220,7 +220,7 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
     finally:
         os.close(fd)
     if len(raw) > max_bytes:  # it grew after the stat
-        raise refuse(f"the file is larger than the limit of {max_bytes} bytes", YAML_HINT)
+        raise refuse(f"the file is larger than the limit of {max_bytes} bytes", YAML_HINT, 1)
     return raw
 
 

@@ -440,7 +440,7 @@ def test_a_kept_issue_swapped_for_a_non_file_is_refused_at_once(
         _within(10, lambda: load_kept(minimal, kept))
     assert time.perf_counter() - started < 2
     assert said in str(failed.value)
-    assert f"{minimal}:1:1:" in str(failed.value)
+    assert str(failed.value).startswith(f"{minimal}:")
 
 
 def test_the_preview_shows_a_swapped_issue_as_an_error_and_recovers(tmp_path: Path) -> None:
