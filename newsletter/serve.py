@@ -530,6 +530,7 @@ class Guard:
 
     def __init__(self, app: ASGIApp, port: int, token: str) -> None:
         self.app = app
+        self.port = port
         self.hosts = own_hosts(port)
         self._token = token.encode("ascii")
 
@@ -540,7 +541,7 @@ class Guard:
         headers = Headers(scope=scope)
         hosts = headers.getlist("host")
         if len(hosts) != 1 or hosts[0].lower() not in self.hosts:
-            return "this preview answers only at the address it printed (http://127.0.0.1:PORT/)"
+            return f"this preview answers only at the address it printed (http://{HOST}:{self.port}/)"
         method = scope.get("method", "GET")
         navigating = headers.get("sec-fetch-mode") == "navigate" and method in SAFE_METHODS
         if headers.get("sec-fetch-site") in {"cross-site", "same-site"} and not navigating:
@@ -732,7 +733,7 @@ def make_app(
         Route("/fit", fit, methods=["POST"]),
         Route("/view", view),
         Route("/events", events),
-        # Any text: the number is judged by the route (``{number:int}`` took 5000 digits).
+        # Any text: the route judges the number (``{number:int}`` failed with 500 on 5000 digits).
         Route("/pages/{number}.png", page),
         Route("/mail", mail),
         Mount("/static", StaticFiles(directory=WEB), name="static"),
