@@ -53,10 +53,11 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(url)
+            # Conditions are functions: Playwright evals a bare expression, which the page's CSP forbids.
             page.wait_for_function(
-                "document.querySelectorAll('img.page-image').length === 12", timeout=120_000
+                "() => document.querySelectorAll('img.page-image').length === 12", timeout=120_000
             )
-            page.wait_for_function("window.__view.status === 'ready'", timeout=120_000)
+            page.wait_for_function("() => window.__view.status === 'ready'", timeout=120_000)
             time.sleep(1)
             times = []
             for round_ in range(args.rounds):
@@ -65,7 +66,7 @@ def main() -> None:
                 views = page.evaluate("window.__views.length")
                 saved = time.time() * 1000
                 issue.write_text(text.replace(old, new, 1) if round_ % 2 == 0 else text, encoding="utf-8")
-                page.wait_for_function(f"window.__swaps.length > {swaps}", timeout=60_000)
+                page.wait_for_function(f"() => window.__swaps.length > {swaps}", timeout=60_000)
                 first = page.evaluate(f"window.__swaps[{swaps}]")
                 elapsed = (first["at"] - saved) / 1000
                 times.append(elapsed)
@@ -80,7 +81,8 @@ def main() -> None:
                 )
                 # Let the rest of the rebuild finish before the next save.
                 page.wait_for_function(
-                    "window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=60_000
+                    "() => window.__view.status === 'ready' && window.__view.stale.length === 0",
+                    timeout=60_000,
                 )
                 time.sleep(0.5)
             browser.close()

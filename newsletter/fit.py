@@ -34,6 +34,7 @@ from .build import BuildOptions, BuildResult, Warm, atomic_write, run
 from .errors import EnvironmentFault, Finding, IssueError, error
 from .model import Figure, Fit, Issue, walk
 from .render import DEFAULT_LAYOUT, Layout
+from .yamlsafe import read_limited
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
 
@@ -216,8 +217,9 @@ def fit_issue(
 
 def _read(source: Path) -> str:
     try:
-        return source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        # A regular file within the size limit, read without blocking (``read_limited``).
+        return read_limited(source).decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise EnvironmentFault(
             f"cannot read the issue: {exc}", source, "name a readable issue file"
         ) from None

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import FieldPath, Finding, IssueError, did_you_mean, error
 from .model import LINK_KINDS, Issue, walk
-from .yamlsafe import Located, read_yaml
+from .yamlsafe import Located, read_limited, read_yaml
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,12 @@ def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
     holds now (a warm process reads again only the files that changed)."""
     previous = kept.get(path)
     if previous is not None:
+        # Read as the strict reader reads it (a regular file, within the size limit): the
+        # file may have been swapped for a pipe or a device while a preview runs.
+        raw = read_limited(path)
         try:
-            text: str | None = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            text: str | None = raw.decode("utf-8").removeprefix("\ufeff")
+        except UnicodeDecodeError:
             text = None
         if text == previous.located.text:
             return previous

@@ -19,6 +19,12 @@ The same server shows the message a post receives in each language (``/mail``, c
 
 A broken save (YAML that does not parse, a check that fails) keeps the last good pages and
 shows the located errors over them; the next good save clears them.
+
+Every page the editor's browser opens can send requests to 127.0.0.1, so ``Guard`` stands in
+front of the whole application: it answers only requests addressed to this server by name
+(``Host``: against DNS rebinding), runs a request that changes something (the fit, which
+writes the issue) only with the token the page was given and from the page's own origin,
+and adds headers that keep the page's script, styles and images its own.
 """
 
 from __future__ import annotations
@@ -28,9 +34,11 @@ import contextlib
 import email
 import errno
 import hashlib
+import hmac
 import io
 import json
 import re
+import secrets
 import socket
 import sys
 import tempfile
@@ -56,6 +64,8 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
+    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import Message as AsgiMessage
 
 #: Only this machine: the preview shows unpublished work and runs no authentication.
 HOST = "127.0.0.1"
@@ -71,6 +81,32 @@ WATCH_STEP_MS = 20
 #: The sender the mail preview is composed with (the recipients file names the real one).
 PREVIEW_SENDER = "editors@example.org"
 _SECTION_FIELD = re.compile(r"^sections\[(\d+)\]")
+#: The most event streams open at once (a tab holds one): a page that opens more is refused
+#: (503) and cannot tie up the server.
+MAX_STREAMS = 16
+#: The header with which the page's own script proves a request that changes something comes
+#: from it: it carries the token the page was given. A form or a "simple" request of another
+#: site cannot set a header, and no other site can read the page to learn the token.
+TOKEN_HEADER = "X-Newsletter-Token"
+#: Where ``index.html`` receives the token of this server's run.
+TOKEN_PLACEHOLDER = "__NEWSLETTER_TOKEN__"
+#: Methods that change nothing; any other needs the token.
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+#: A page number as an address writes it: no sign, no leading zero, no 5000 digits.
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+#: Sent with every answer: nothing is guessed to be HTML or script, the page runs only its own
+#: script and styles and shows only its own images, is never framed, and never tells other
+#: sites where the editor was; the page images are not shown by other sites' pages.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode("ascii")),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-resource-policy", b"same-origin"),
+)
 
 Status = Literal["starting", "building", "ready", "error"]
 
@@ -333,26 +369,35 @@ class Hub:
     def _stopped(self) -> bool:
         return self.stopping.is_set() or self._halted()
 
-    async def events(self) -> AsyncIterator[str]:
-        """The server-sent events of one browser: the current view, then each new one."""
+    def subscribe(self) -> asyncio.Queue[View] | None:
+        """A new browser's queue, holding the current view; None when ``MAX_STREAMS`` are open.
+        The caller gives it back with ``unsubscribe`` when its stream ends."""
+        if len(self._listeners) >= MAX_STREAMS:
+            return None
         queue: asyncio.Queue[View] = asyncio.Queue()
         queue.put_nowait(self.view)
         self._listeners.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[View]) -> None:
+        """The browser of ``queue`` is gone: its place is free."""
+        self._listeners.discard(queue)
+
+    async def events(self, queue: asyncio.Queue[View]) -> AsyncIterator[str]:
+        """The server-sent events of one browser (its ``subscribe`` queue): the current view,
+        then each new one."""
         quiet = 0.0
-        try:
-            while not self._stopped():
-                try:
-                    view = await asyncio.wait_for(queue.get(), timeout=STOP_POLL_SECONDS)
-                except TimeoutError:
-                    quiet += STOP_POLL_SECONDS
-                    if quiet >= KEEPALIVE_SECONDS:
-                        quiet = 0.0
-                        yield ": keep-alive\n\n"
-                    continue
-                quiet = 0.0
-                yield f"event: view\ndata: {json.dumps(view.as_dict(), ensure_ascii=False)}\n\n"
-        finally:
-            self._listeners.discard(queue)
+        while not self._stopped():
+            try:
+                view = await asyncio.wait_for(queue.get(), timeout=STOP_POLL_SECONDS)
+            except TimeoutError:
+                quiet += STOP_POLL_SECONDS
+                if quiet >= KEEPALIVE_SECONDS:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+                continue
+            quiet = 0.0
+            yield f"event: view\ndata: {json.dumps(view.as_dict(), ensure_ascii=False)}\n\n"
 
 
 @dataclass(frozen=True)
@@ -461,17 +506,91 @@ def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset",
     return None
 
 
+def own_hosts(port: int) -> frozenset[str]:
+    """The ``Host`` values of this server: its loopback names with its port."""
+    names = ("127.0.0.1", "localhost", "[::1]")
+    # A browser leaves the port out when it is HTTP's own.
+    return frozenset({f"{name}:{port}" for name in names} | (set(names) if port == 80 else set()))
+
+
+class Guard:
+    """ASGI middleware in front of the whole preview (event streams included).
+
+    - A ``Host`` other than this server's (``own_hosts``) is refused before any route runs:
+      a page of another site that rebinds its name to 127.0.0.1 sends its own name.
+    - A browser that says the request comes from another site (``Sec-Fetch-Site``) is refused,
+      unless the editor follows a link to the page.
+    - A request that may change something (any method but GET and HEAD) runs only with this
+      run's token in ``TOKEN_HEADER`` (compared in constant time) and, when the browser names
+      its origin, from this server's own (``Origin: null`` or another site: refused).
+
+    Every answer, refusals included, carries ``SECURITY_HEADERS``.
+    """
+
+    def __init__(self, app: ASGIApp, port: int, token: str) -> None:
+        self.app = app
+        self.port = port
+        self.hosts = own_hosts(port)
+        self._token = token.encode("ascii")
+
+    def refusal(self, scope: Scope) -> str | None:
+        """Why the request of ``scope`` is refused, or None."""
+        from starlette.datastructures import Headers
+
+        headers = Headers(scope=scope)
+        hosts = headers.getlist("host")
+        if len(hosts) != 1 or hosts[0].lower() not in self.hosts:
+            return f"this preview answers only at the address it printed (http://{HOST}:{self.port}/)"
+        method = scope.get("method", "GET")
+        navigating = headers.get("sec-fetch-mode") == "navigate" and method in SAFE_METHODS
+        if headers.get("sec-fetch-site") in {"cross-site", "same-site"} and not navigating:
+            return "a request from another site's page"
+        if method in SAFE_METHODS:
+            return None
+        origin = headers.get("origin")
+        if origin is not None and origin.lower() != f"http://{hosts[0].lower()}":
+            return "a request from another site's page"
+        # Headers are Latin-1 on the wire; anything else is simply not the token.
+        given = headers.get(TOKEN_HEADER, "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, self._token):
+            return "a request without the page's token: reload the page (the preview was restarted?)"
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in {"http", "websocket"}:
+            await self.app(scope, receive, send)  # lifespan
+            return
+
+        async def secured(message: AsgiMessage) -> None:
+            if message["type"] == "http.response.start":
+                own = {name for name, _ in SECURITY_HEADERS}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in own]
+                message = {**message, "headers": [*kept, *SECURITY_HEADERS]}
+            await send(message)
+
+        refused = self.refusal(scope)
+        if refused is None:
+            await self.app(scope, receive, secured)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
+        else:
+            from starlette.responses import PlainTextResponse
+
+            await PlainTextResponse(f"refused: {refused}\n", status_code=403)(scope, receive, secured)
+
+
 def make_app(
     options: ServeOptions,
     work: Path,
     on_ready: Callable[[], None] | None = None,
     halted: Callable[[], bool] = lambda: False,
-) -> Starlette:
+) -> Guard:
     """The web application: the page, its assets, the page images, the event stream, the mail
-    preview and the fit button (``newsletter fit --write``). Builds the edition when it starts and after every save."""
+    preview and the fit button (``newsletter fit --write``), behind ``Guard`` (the server's
+    port is ``options.port``). Builds the edition when it starts and after every save."""
     import anyio.to_thread
     from starlette.applications import Starlette
-    from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+    from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
@@ -479,6 +598,23 @@ def make_app(
     mail_cache: dict[str, Any] = {}
     # One thread builds: a rebuild, the mail's editions and fit never lay out at once.
     builder = anyio.CapacityLimiter(1)
+    # Made anew for each run: a page of an earlier run (or of another site) does not have it.
+    token = secrets.token_urlsafe(32)
+    fitting: set[str] = set()  # "fit" while one runs
+
+    class EventStream(StreamingResponse):
+        """An event stream that gives its place back however it ends (even unstarted)."""
+
+        def __init__(self, queue: asyncio.Queue[View]) -> None:
+            headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            super().__init__(hub.events(queue), media_type="text/event-stream", headers=headers)
+            self.queue = queue
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                hub.unsubscribe(self.queue)
 
     async def watch(engine: Engine) -> None:
         import watchfiles
@@ -525,21 +661,28 @@ def make_app(
                     task.result()
 
     async def index(request: Request) -> Response:
-        return FileResponse(WEB / "index.html", headers={"Cache-Control": "no-cache"})
+        # The page carries this run's token (for its script); never kept by the browser, so
+        # that a page of an earlier run does not come back from the cache with an old one.
+        html = (WEB / "index.html").read_text(encoding="utf-8").replace(TOKEN_PLACEHOLDER, token)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     async def view(request: Request) -> Response:
         return JSONResponse(hub.view.as_dict())
 
     async def events(request: Request) -> Response:
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(hub.events(), media_type="text/event-stream", headers=headers)
+        queue = hub.subscribe()
+        if queue is None:
+            return PlainTextResponse(
+                f"more than {MAX_STREAMS} previews are open: close one", 503, headers={"Retry-After": "10"}
+            )
+        return EventStream(queue)
 
     async def page(request: Request) -> Response:
-        number = int(request.path_params["number"])
-        png = hub.rendered.images.get(number)
+        written = request.path_params["number"]
+        png = hub.rendered.images.get(int(written)) if _PAGE_NUMBER.fullmatch(written) else None
         if png is None:
             return Response("no such page", status_code=404, media_type="text/plain")
-        version = hub.rendered.versions.get(number)
+        version = hub.rendered.versions.get(int(written))
         # A versioned address never shows other pixels: the browser may keep it for good.
         cache = (
             "public, max-age=31536000, immutable" if request.query_params.get("v") == version else "no-cache"
@@ -567,26 +710,34 @@ def make_app(
         def fit_and_write() -> Any:
             return fit_issue(options.issue, options.layout, options.variant, write=True)
 
+        # Checked and marked with no wait in between: on the one event loop, no other request
+        # runs in the meantime.
+        if fitting:
+            return JSONResponse({"report": "a fit is already running", "changed": False}, 409)
+        fitting.add("fit")
         try:
-            fitting = await anyio.to_thread.run_sync(fit_and_write, limiter=builder)
+            done = await anyio.to_thread.run_sync(fit_and_write, limiter=builder)
         except IssueError as failed:
             return JSONResponse({"report": format_findings(failed.findings), "changed": False})
         except EnvironmentFault as fault:
             return JSONResponse({"report": f"error: {fault}", "changed": False})
+        finally:
+            fitting.discard("fit")
         # The issue file is written: the watcher sees it and the pages follow.
-        written = "\nwritten into the issue: the pages follow" if fitting.changed else ""
-        return JSONResponse({"report": fitting.describe() + written, "changed": fitting.changed})
+        written = "\nwritten into the issue: the pages follow" if done.changed else ""
+        return JSONResponse({"report": done.describe() + written, "changed": done.changed})
 
     routes = [
         Route("/", index),
         Route("/fit", fit, methods=["POST"]),
         Route("/view", view),
         Route("/events", events),
-        Route("/pages/{number:int}.png", page),
+        # Any text: the route judges the number (``{number:int}`` failed with 500 on 5000 digits).
+        Route("/pages/{number}.png", page),
         Route("/mail", mail),
         Mount("/static", StaticFiles(directory=WEB), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Guard(Starlette(routes=routes, lifespan=lifespan), options.port, token)
 
 
 def _server(options: ServeOptions, work: Path, on_ready: Callable[[], None] | None) -> uvicorn.Server:
@@ -608,6 +759,7 @@ def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> Non
     """Serve the preview until interrupted (Ctrl-C). ``EnvironmentFault`` when the port is taken."""
     sock = bind(options.port)
     port = sock.getsockname()[1]
+    options = replace(options, port=port)  # the port taken (--port 0), as the guard expects it
     with tempfile.TemporaryDirectory(prefix="newsletter-serve-") as work:
         server = _server(options, Path(work), lambda: announce("first build done; watching for saves"))
         announce(f"serving {options.issue} ({options.variant}) at http://{HOST}:{port}/ - Ctrl-C to stop")
@@ -622,6 +774,7 @@ def serving(options: ServeOptions, timeout: float = 120.0) -> Iterator[str]:
     """Run the preview in a thread of this process (tests, benchmarks) and yield its address
     once the first build is shown; stopped on leaving the block."""
     sock = bind(options.port)
+    options = replace(options, port=sock.getsockname()[1])  # the port taken, for the guard
     ready = threading.Event()
     with tempfile.TemporaryDirectory(prefix="newsletter-serve-") as work:
         server = _server(options, Path(work), ready.set)

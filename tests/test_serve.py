@@ -36,6 +36,8 @@ CHROMIUM_ARGS = [
 ]
 #: Seconds a rebuild may take on a busy 2-core machine before a test gives up.
 WAIT_MS = 60_000
+# Conditions are written as functions ("() => ..."): Playwright evaluates a bare expression
+# with eval, which the page's Content-Security-Policy forbids.
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,7 @@ def page(browser: Any, served: str) -> Iterator[Any]:
     tab.on("request", lambda request: fetched.append(request.url) if "/pages/" in request.url else None)
     tab.fetched = fetched
     tab.goto(served)
-    tab.wait_for_function("document.querySelectorAll('img.page-image').length === 12", timeout=WAIT_MS)
+    tab.wait_for_function("() => document.querySelectorAll('img.page-image').length === 12", timeout=WAIT_MS)
     _wait_loaded(tab)
     yield tab
     tab.close()
@@ -121,7 +123,7 @@ def test_an_edit_replaces_only_the_changed_pages_image(page: Any, issue_folder: 
         timeout=WAIT_MS,
     )
     page.wait_for_function(
-        "window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=WAIT_MS
+        "() => window.__view.status === 'ready' && window.__view.stale.length === 0", timeout=WAIT_MS
     )
     _wait_loaded(page)
     after = _versions(page)
@@ -147,7 +149,7 @@ def test_a_broken_save_shows_the_located_error_over_the_last_pages_then_recovers
     assert page.locator("img.page-image").count() == 12
     issue.write_text(good, encoding="utf-8")
     page.wait_for_selector("#errors", state="hidden", timeout=WAIT_MS)
-    page.wait_for_function("window.__view.status === 'ready'", timeout=WAIT_MS)
+    page.wait_for_function("() => window.__view.status === 'ready'", timeout=WAIT_MS)
     assert page.locator("img.page-image").count() == 12
 
 
@@ -234,18 +236,36 @@ def test_the_fit_button_fits_the_pages_and_the_view_follows(browser: Any, tmp_pa
     issue = folder / "spill.yaml"
     with serving(ServeOptions(issue, port=0)) as url:
         tab = browser.new_page()
+        # The page runs under its Content-Security-Policy: anything it blocks is logged here.
+        problems: list[str] = []
+        tab.on(
+            "console",
+            lambda message: (
+                problems.append(f"{message.text} ({message.location.get('url')})")
+                if message.type == "error"
+                else None
+            ),
+        )
+        tab.on("pageerror", lambda error: problems.append(str(error)))
         try:
             tab.goto(url)
-            tab.wait_for_function("document.querySelectorAll('img.page-image').length === 4", timeout=WAIT_MS)
+            tab.wait_for_function(
+                "() => document.querySelectorAll('img.page-image').length === 4", timeout=WAIT_MS
+            )
+            # The fit is sent with the token the page was given, from the page's own origin.
             tab.click("#fit-button")
             tab.wait_for_function(
-                "document.getElementById('fit-report').textContent.includes('pages: 4 -> 3')", timeout=WAIT_MS
+                "() => document.getElementById('fit-report').textContent.includes('pages: 4 -> 3')",
+                timeout=WAIT_MS,
             )
             # fit wrote the issue; the watcher saw it and the view follows with three pages.
-            tab.wait_for_function("document.querySelectorAll('img.page-image').length === 3", timeout=WAIT_MS)
+            tab.wait_for_function(
+                "() => document.querySelectorAll('img.page-image').length === 3", timeout=WAIT_MS
+            )
         finally:
             tab.close()
     assert "    new_page: false\n" in issue.read_text(encoding="utf-8")
+    assert [p for p in problems if "favicon" not in p] == []
 
 
 def test_findings_go_beside_the_page_where_their_text_prints() -> None:
@@ -279,3 +299,66 @@ def test_which_saves_rebuild(tmp_path: Path) -> None:
     assert watched_kind(tmp_path / "issue-10.fr.yaml", options) == "mail"
     assert watched_kind(tmp_path / ".issue-10.yaml.swp", options) is None
     assert watched_kind(tmp_path / ".newsletter-tmp-1-x.pdf", options) is None
+
+
+FOREIGN_PAGE = """<!DOCTYPE html><html><body>
+<form id="form" method="post" action="{url}/fit" enctype="text/plain"><input name="a" value="b"></form>
+<script>
+(async () => {{
+  const tries = [
+    ["{url}/fit", {{ method: "POST", mode: "no-cors", body: "x", headers: {{ "Content-Type": "text/plain" }} }}],
+    ["{url}/fit", {{ method: "POST", headers: {{ "X-Newsletter-Token": "a guess" }} }}],
+    ["{url}/view", {{}}],
+  ];
+  const results = [];
+  for (const [address, init] of tries) {{
+    try {{ const answer = await fetch(address, init); results.push(answer.type + " " + answer.status); }}
+    catch (error) {{ results.push("failed"); }}
+  }}
+  window.__results = results;
+}})();
+</script></body></html>"""
+
+
+def test_another_sites_page_can_neither_fit_nor_read(browser: Any, tmp_path: Path) -> None:
+    """The attack itself: a page of another origin (another port of this machine) in the
+    editor's browser posts the fit as a form and with fetch, and reads the view."""
+    import http.server
+    import threading
+
+    folder = tmp_path / "copyfit"
+    shutil.copytree(FIXTURES / "copyfit", folder)
+    issue = folder / "spill.yaml"
+    before = issue.read_bytes()
+    with serving(ServeOptions(issue, port=0)) as url:
+        page_html = FOREIGN_PAGE.format(url=url).encode("utf-8")
+
+        class Foreign(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(page_html)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        foreign = http.server.HTTPServer((HOST, 0), Foreign)
+        threading.Thread(target=foreign.serve_forever, daemon=True).start()
+        tab = browser.new_page()
+        try:
+            tab.goto(f"http://{HOST}:{foreign.server_address[1]}/")
+            tab.wait_for_function("Array.isArray(window.__results)", timeout=WAIT_MS)
+            # Each fails in the browser: the no-cors post is answered without a resource policy
+            # that lets another site have it, the header's preflight is refused, no CORS.
+            assert tab.evaluate("window.__results") == ["failed", "failed", "failed"]
+            with tab.expect_navigation(timeout=WAIT_MS):
+                tab.evaluate("document.getElementById('form').submit()")
+            assert tab.url == f"{url}/fit"
+            assert "refused" in tab.inner_text("body")
+        finally:
+            tab.close()
+            foreign.shutdown()
+            foreign.server_close()
+    # The real fit would have written `new_page: false` into this issue.
+    assert issue.read_bytes() == before

@@ -8,6 +8,10 @@ window.__swaps = [];
 window.__views = [];
 window.__view = null;
 
+// This server run's token, delivered with the page: the server runs a request that changes
+// something (the fit writes the issue) only with it, so that another site's page cannot.
+const TOKEN = document.querySelector('meta[name="newsletter-token"]').content;
+
 const pages = new Map(); // page number -> {figure, img, caption, side}
 let pageCount = -1;
 
@@ -129,8 +133,14 @@ async function fit() {
   panel.hidden = false;
   const report = document.getElementById("fit-report");
   report.textContent = "trying the fittings the layout allows (a layout each: this takes a while)...";
-  const answer = await (await fetch("/fit", { method: "POST" })).json();
-  report.textContent = answer.report;
+  const response = await fetch("/fit", { method: "POST", headers: { "X-Newsletter-Token": TOKEN } });
+  if (response.status === 403) {
+    report.textContent = "refused: reload the page (the preview was restarted since it was opened)";
+  } else if (response.status === 409) {
+    report.textContent = "a fit is already running (from this page or another): wait for it to end";
+  } else {
+    report.textContent = (await response.json()).report;
+  }
 }
 
 document.getElementById("mail-button").addEventListener("click", showMail);
