@@ -20,12 +20,12 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, ISSUE_10, edit
+from systools import CHROMIUM, require
 from typer.testing import CliRunner
 
 from newsletter.cli import EXIT_ENVIRONMENT, app
 from newsletter.serve import HOST, ServeOptions, serving
 
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -43,8 +43,7 @@ WAIT_MS = 60_000
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One headless Chromium for the module."""
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (.ci/run installs Debian's chromium)")
+    require("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
