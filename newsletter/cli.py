@@ -614,7 +614,7 @@ def status(
     """
     from .compose import issue_key
     from .distribute import default_ledger
-    from .ledger import Ledger
+    from .ledger import SCHEMA_VERSION, Ledger
     from .load import load_issue
     from .mail import UNKNOWN_WORDS
 
@@ -624,9 +624,14 @@ def status(
     if not path.exists():
         typer.echo(f"nothing sent yet for {key} (no ledger at {path})")
         return
-    with Ledger(path, create=False) as book:
+    with Ledger(path, create=False, read_only=True) as book:  # status never writes
         entries = book.entries(key)
         tests = book.tests(key)
+        schema = book.schema
+    if schema < SCHEMA_VERSION:
+        typer.echo(
+            f"(a ledger of an older version, schema {schema}: read as it is; the next send migrates it)"
+        )
     for test in tests:
         when = _when(test.sent)
         which = f" revision {test.revision}" if test.revision > 1 else ""

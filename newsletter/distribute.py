@@ -388,7 +388,7 @@ def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Pos
     if not ledger_path.exists():
         return key, posts
     others = [issue_key(issue) for issue in issues] + [f"{legacy_slug(i.series)}-{i.number}" for i in issues]
-    with Ledger(ledger_path, create=False) as ledger:
+    with Ledger(ledger_path, create=False, read_only=True) as ledger:
         if not ledger.entries(key):
             key = next((other for other in others if other != key and ledger.entries(other)), key)
         known = {entry.post for entry in ledger.entries(key)}
