@@ -414,7 +414,7 @@ def send(
         float,
         typer.Option(
             "--timeout",
-            help="Wait at most this many seconds for each reply of the server.",
+            help="Wait at most this many seconds for each whole reply of the server, and five times this for each message.",
             metavar="SECONDS",
             callback=_positive,
         ),

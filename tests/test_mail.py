@@ -47,6 +47,7 @@ class Faults:
     hang: float = 0.0  # keep the message, then say nothing for this long
     gate: threading.Event | None = None  # keep the message, reply once the gate opens
     delay: float = 0.0
+    drip: float = 0.0  # keep the message, then a byte of its reply every `drip` s, the line never ended
 
 
 class Handler:
@@ -85,6 +86,12 @@ class Handler:
             await asyncio.sleep(0.01)
         if self.faults.hang:
             await asyncio.sleep(self.faults.hang)  # the message is kept; the client times out first
+        started = time.monotonic()
+        while self.faults.drip and time.monotonic() - started < 30:
+            if server.transport is None or server.transport.is_closing():
+                break  # the client went
+            server.transport.write(b"2")
+            await asyncio.sleep(self.faults.drip)
         return "250 OK"
 
     def ids(self) -> Counter[str]:
