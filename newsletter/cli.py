@@ -448,6 +448,13 @@ def send(
             "--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE"
         ),
     ] = None,
+    retry_refused: Annotated[
+        bool,
+        typer.Option(
+            "--retry-refused",
+            help="Send again to the posts whose server refused the message for good (a 5xx reply) in an earlier run; without it they are skipped.",
+        ),
+    ] = False,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
@@ -513,9 +520,15 @@ def send(
                 pass  # a ledger that cannot be read stops the send before anything is built
             the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
             with Ledger(book) as open_book:
-                typer.echo(_printable(the_plan.summary(open_book)))
-                sent = {e.post for e in open_book.entries(the_plan.key, revision) if e.state == "sent"}
-            waiting = sum(o.post.key not in sent for o in the_plan.outgoing)
+                typer.echo(_printable(the_plan.summary(open_book, retry_refused)))
+                sent, refused = the_plan.settled(open_book, retry_refused)
+            waiting = sum(o.post.key not in sent | refused for o in the_plan.outgoing)
+            if not waiting and refused:
+                typer.echo(
+                    f"nothing to send: the {len(refused)} posts that do not have it refused it for good "
+                    "(a 5xx reply); add --retry-refused to send to them again"
+                )
+                raise typer.Exit(EXIT_CONTENT)
             if not waiting:
                 typer.echo("every post of this send has it already; nothing to send")
                 return
@@ -536,10 +549,13 @@ def send(
                     progress=lambda _o: bar.update(1),
                     max_failures=max_failures,
                     lock=False,
+                    retry_refused=retry_refused,
                 )
     except UsageError as exc:
         _usage(str(exc))
-    resume = _resume_command(issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file)
+    resume = _resume_command(
+        issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file, retry_refused
+    )
     typer.echo(_printable(report(run, resume)))
     if run.fault is not None:
         typer.echo(f"error: {run.fault}", err=True)
@@ -574,8 +590,10 @@ def _resume_command(
     port: int | None,
     security: str | None,
     ca_file: Path | None,
+    retry_refused: bool = False,
 ) -> str:
-    """The command that resumes this send, with the options that make it the same send."""
+    """The command that resumes this send, with the options that make it the same send, and
+    ``--yes``: it was confirmed when it started."""
     import shlex
 
     words = ["newsletter", "send", str(issue), "--to", str(to)]
@@ -591,6 +609,7 @@ def _resume_command(
         ("--ca-file", ca_file),
     ]
     words += [word for name, value in options if value is not None for word in (name, str(value))]
+    words += ["--retry-refused"] * retry_refused + ["--yes"]
     return " ".join(shlex.quote(word) for word in words)
 
 
@@ -659,6 +678,8 @@ def status(
                 )
             if e.refused:
                 notes.append(f"refused: {e.refused}")
+            if e.state == "failed":
+                notes.append("refused for good: `send` tries it again only with --retry-refused")
             for note in notes:
                 typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} ({_printable(note)})")
         count = {s: sum(e.state == s for e in rows) for s in ("sent", "deferred", "failed", "pending")}

@@ -65,22 +65,36 @@ class Plan:
     #: What the summary must say besides the counts: duplicate addresses, posts left out.
     notes: list[str] = field(default_factory=list)
 
-    def summary(self, ledger: Ledger | None = None) -> str:
+    def settled(self, ledger: Ledger, retry_refused: bool = False) -> tuple[set[str], set[str]]:
+        """The posts of this send confirmed sent, and those refused for good (a 5xx) that a
+        send skips (none with ``retry_refused``)."""
+        entries = ledger.entries(self.key, self.revision)
+        sent = {e.post for e in entries if e.state == "sent"}
+        refused = set() if retry_refused else {e.post for e in entries if e.state == "failed"}
+        return sent, refused
+
+    def summary(self, ledger: Ledger | None = None, retry_refused: bool = False) -> str:
         """What the send will do, for the editor to confirm: posts by language and group,
         language fallbacks, notices, the size of each edition, test sends, the ledger's state."""
         lines = []
         already: set[str] = set()
+        refused: set[str] = set()
         tests: dict[str, str] = {}
         if ledger is not None:
-            already = {e.post for e in ledger.entries(self.key, self.revision) if e.state == "sent"}
+            already, refused = self.settled(ledger, retry_refused)
             for test in ledger.tests(self.key):
                 if test.revision == self.revision and test.reply.startswith("250"):
                     tests[test.language] = test.address
         what = f"{self.key}" + (f", correction (revision {self.revision})" if self.revision > 1 else "")
-        to_send = [o for o in self.outgoing if o.post.key not in already]
+        to_send = [o for o in self.outgoing if o.post.key not in already | refused]
+        before = ([f"{len(already)} sent before"] if already else []) + (
+            [f"{len(refused)} refused for good before, sent again only with --retry-refused"]
+            if refused
+            else []
+        )
         lines.append(
             f"{what}: {len(self.outgoing)} posts, {len(to_send)} to send now"
-            + (f" ({len(already)} sent before)" if already else "")
+            + (f" ({'; '.join(before)})" if before else "")
         )
         by_language = Counter(o.language for o in to_send)
         lines.append("  by language: " + ", ".join(f"{lang} {n}" for lang, n in sorted(by_language.items())))
@@ -559,12 +573,14 @@ def deliver(
     max_failures: int = DEFAULT_MAX_FAILURES,
     transport: Transport | None = None,
     lock: bool = True,
+    retry_refused: bool = False,
 ) -> Run:
     """Send the plan's messages, recording each in the ledger at ``ledger_path``.
 
     Takes the ledger's lock unless the caller holds it (``lock=False``); connects with
     ``settings`` unless given a ``transport``. Raises ``MailError`` before anything is sent
-    when the server cannot be reached or a message is over its SIZE.
+    when the server cannot be reached or a message is over its SIZE. ``retry_refused``: send
+    again to the posts refused for good (a 5xx) in an earlier run.
     """
     if lock:
         with SendLock(ledger_path, the_plan.key):
@@ -578,6 +594,7 @@ def deliver(
                 max_failures,
                 transport,
                 lock=False,
+                retry_refused=retry_refused,
             )
     with Ledger(ledger_path) as ledger:
         return send(
@@ -589,6 +606,7 @@ def deliver(
             retry=retry,
             progress=progress,
             max_failures=max_failures,
+            retry_refused=retry_refused,
         )
 
 

@@ -279,12 +279,15 @@ def test_faults_nothing_lost_duplicates_only_where_unknown(
     for key in ("post-000", "post-001", "post-004", "post-005", "post-006", "post-007"):
         assert ids[key] in received
 
-    # A second run sends only what is not confirmed sent: the deferred, the failed, and the
-    # unknown once more (which may so arrive twice, and is reported so).
+    # A second run sends only what is not confirmed sent: the deferred, the failed (told to
+    # retry the refused), and the unknown once more (which may so arrive twice, and is reported so).
     faults.defer.clear()
     faults.reject.clear()
     before = len(handler.received)
-    again = {o.post: o for o in deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST).outcomes}
+    again = {
+        o.post: o
+        for o in deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST, retry_refused=True).outcomes
+    }
     assert {k for k, o in again.items() if not o.skipped} == {"post-002", "post-003", "post-004"}
     assert again["post-004"].state == "sent" and again["post-004"].resent_after_unknown
     assert len(handler.received) == before + 3
