@@ -1,16 +1,22 @@
-"""Resuming: the printed resume command runs as printed (``--yes``); a post refused for good
-(5xx) is not sent again without ``--retry-refused``; a post deferred (4xx) is tried again at
-once, without the first run's waits."""
+"""Resuming and correcting: the printed resume command runs as printed (``--yes``); a post
+refused for good (5xx) is not sent again without ``--retry-refused``; a post deferred (4xx) is
+tried again at once, without the first run's waits; a second correction of one language
+reaches that language's posts; a dry run on a full disk leaves nothing half-written."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
 # ruff: noqa: F811
 
 from __future__ import annotations
 
+import errno
+import os
 import shlex
+import shutil
 import time
 from pathlib import Path
 
+import pytest
+from conftest import edit
 from test_mail import (  # noqa: F401 - fixtures
     Faults,
     Handler,
@@ -113,4 +119,76 @@ def test_a_deferred_post_is_tried_again_on_resume_without_the_waits(
     assert set(handler.ids().values()) == {1}
     print(
         f"\n[figure] 452 on resume: first run {first:.2f} s (waits 0.2+0.4+0.8 s), the resume {elapsed:.2f} s"
+    )
+
+
+def test_a_dry_run_on_a_full_disk_leaves_no_half_written_message(
+    mail_issue: Path, tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipients = _recipients(tmp_path, 4, 1, french_every=0)
+    real_write = os.write
+    writes: list[int] = []
+
+    def full(fd: int, data: bytes) -> int:
+        writes.append(fd)
+        if len(writes) < 3:
+            return real_write(fd, data)
+        if len(writes) == 3:  # the third message: half of it fits
+            return real_write(fd, bytes(data)[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", full)
+    result = _cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
+    monkeypatch.undo()
+    folder = out / "mail" / "test-series-7"
+    assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
+    assert f"error: {folder / 'post-002.eml'}: cannot write: No space left on device" in result.output
+    assert "fix: free some space or choose another folder with --out" in result.output
+    assert "nothing was sent" in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["post-000.eml", "post-001.eml"], "no .eml.tmp left"
+    again = _cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
+    assert again.exit_code == 0, again.output
+    assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*.tmp"))
+
+
+def test_a_second_correction_of_one_language_reaches_its_posts(
+    server: Server, mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path
+) -> None:
+    handler, port, _ = server
+    folder = tmp_path / "issue"
+    shutil.copytree(mail_issue.parent, folder)
+    issue = folder / "issue.yaml"
+    recipients = _recipients(tmp_path, 4, port, french_every=2)  # posts 0 and 2 French, 1 and 3 English
+    assert _cli(*send_args(issue, recipients, out, ca_file)).exit_code == 0
+
+    def correction(revision: int) -> tuple[Result, dict[str, str]]:
+        handler.received.clear()
+        result = _cli(*send_args(issue, recipients, out, ca_file), "--revision", revision)
+        assert result.exit_code == 0, result.output
+        return result, {m["To"].split("@")[0]: m["References"] for m in handler.received}
+
+    edit(issue, "A paragraph.", "A corrected paragraph.")
+    english, got = correction(2)
+    assert sorted(got) == ["post001", "post003"]
+    assert "2 posts get the fr edition, unchanged since revision 1: no correction for them" in english.output
+
+    edit(folder / "issue.fr.yaml", "Un paragraphe.", "Un paragraphe corrigé.")
+    french, got = correction(3)  # was: "their editions are unchanged" (exit 2)
+    assert got == {
+        "post000": "<newsletter.test-series-7.post-000@example.org>",
+        "post002": "<newsletter.test-series-7.post-002@example.org>",
+    }, "the French posts, referring to the revision they had"
+    assert "2 posts get the en edition, unchanged since revision 2: no correction for them" in french.output
+
+    edit(folder / "issue.fr.yaml", "Un paragraphe corrigé.", "Un paragraphe corrigé deux fois.")
+    again, got = correction(4)
+    assert got["post000"] == (
+        "<newsletter.test-series-7.post-000@example.org> <newsletter.test-series-7.r3.post-000@example.org>"
+    )
+    assert sorted(got) == ["post000", "post002"]
+    assert "2 posts get the en edition, unchanged since revision 2" in again.output
+    status = _cli("status", issue, "--out", out)
+    assert (
+        "test-series-7 revision 3: sent 2" in status.output
+        and "test-series-7 revision 4: sent 2" in status.output
     )
