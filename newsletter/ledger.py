@@ -193,7 +193,7 @@ class Ledger:
         self._db = self._read_only_connection()
         try:
             with self._guard("read"):
-                #: The schema version found (before any migration).
+                #: The file's schema version (the current one once a send has migrated it).
                 self.schema, self._tables = self._recognise()
                 problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
                 if problems != ["ok"]:
