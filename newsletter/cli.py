@@ -409,7 +409,7 @@ def send(
         float,
         typer.Option(
             "--timeout",
-            help="Wait at most this many seconds for each reply of the server.",
+            help="Wait at most this many seconds for each whole reply of the server, and five times this for each message.",
             metavar="SECONDS",
             callback=_positive,
         ),
@@ -443,6 +443,13 @@ def send(
             "--ca-file", help="Trust this CA certificate, e.g. for your own mail server.", metavar="FILE"
         ),
     ] = None,
+    retry_refused: Annotated[
+        bool,
+        typer.Option(
+            "--retry-refused",
+            help="Send again to the posts whose server refused the message for good (a 5xx reply) in an earlier run; without it they are skipped.",
+        ),
+    ] = False,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
@@ -507,9 +514,15 @@ def send(
                 pass  # a ledger that cannot be read stops the send before anything is built
             the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
             with Ledger(book) as open_book:
-                typer.echo(_printable(the_plan.summary(open_book)))
-                sent = {e.post for e in open_book.entries(the_plan.key, revision) if e.state == "sent"}
-            waiting = sum(o.post.key not in sent for o in the_plan.outgoing)
+                typer.echo(_printable(the_plan.summary(open_book, retry_refused)))
+                sent, refused = the_plan.settled(open_book, retry_refused)
+            waiting = sum(o.post.key not in sent | refused for o in the_plan.outgoing)
+            if not waiting and refused:
+                typer.echo(
+                    f"nothing to send: the {len(refused)} posts that do not have it refused it for good "
+                    "(a 5xx reply); add --retry-refused to send to them again"
+                )
+                raise typer.Exit(EXIT_CONTENT)
             if not waiting:
                 typer.echo("every post of this send has it already; nothing to send")
                 return
@@ -530,10 +543,13 @@ def send(
                     progress=lambda _o: bar.update(1),
                     max_failures=max_failures,
                     lock=False,
+                    retry_refused=retry_refused,
                 )
     except UsageError as exc:
         _usage(str(exc))
-    resume = _resume_command(issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file)
+    resume = _resume_command(
+        issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file, retry_refused
+    )
     typer.echo(_printable(report(run, resume)))
     if run.fault is not None:
         typer.echo(f"error: {run.fault}", err=True)
@@ -568,8 +584,10 @@ def _resume_command(
     port: int | None,
     security: str | None,
     ca_file: Path | None,
+    retry_refused: bool = False,
 ) -> str:
-    """The command that resumes this send, with the options that make it the same send."""
+    """The command that resumes this send, with the options that make it the same send, and
+    ``--yes``: it was confirmed when it started."""
     import shlex
 
     words = ["newsletter", "send", str(issue), "--to", str(to)]
@@ -585,6 +603,7 @@ def _resume_command(
         ("--ca-file", ca_file),
     ]
     words += [word for name, value in options if value is not None for word in (name, str(value))]
+    words += ["--retry-refused"] * retry_refused + ["--yes"]
     return " ".join(shlex.quote(word) for word in words)
 
 
@@ -608,7 +627,7 @@ def status(
     """
     from .compose import issue_key
     from .distribute import default_ledger
-    from .ledger import Ledger
+    from .ledger import SCHEMA_VERSION, Ledger
     from .load import load_issue
     from .mail import UNKNOWN_WORDS
 
@@ -618,9 +637,14 @@ def status(
     if not path.exists():
         typer.echo(f"nothing sent yet for {key} (no ledger at {path})")
         return
-    with Ledger(path, create=False) as book:
+    with Ledger(path, create=False, read_only=True) as book:  # status never writes
         entries = book.entries(key)
         tests = book.tests(key)
+        schema = book.schema
+    if schema < SCHEMA_VERSION:
+        typer.echo(
+            f"(a ledger of an older version, schema {schema}: read as it is; the next send migrates it)"
+        )
     for test in tests:
         when = _when(test.sent)
         which = f" revision {test.revision}" if test.revision > 1 else ""
@@ -648,6 +672,8 @@ def status(
                 )
             if e.refused:
                 notes.append(f"refused: {e.refused}")
+            if e.state == "failed":
+                notes.append("refused for good: `send` tries it again only with --retry-refused")
             for note in notes:
                 typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} ({_printable(note)})")
         count = {s: sum(e.state == s for e in rows) for s in ("sent", "deferred", "failed", "pending")}

@@ -13,6 +13,7 @@ file under the size limit.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -65,22 +66,36 @@ class Plan:
     #: What the summary must say besides the counts: duplicate addresses, posts left out.
     notes: list[str] = field(default_factory=list)
 
-    def summary(self, ledger: Ledger | None = None) -> str:
+    def settled(self, ledger: Ledger, retry_refused: bool = False) -> tuple[set[str], set[str]]:
+        """The posts of this send confirmed sent, and those refused for good (a 5xx) that a
+        send skips (none with ``retry_refused``)."""
+        entries = ledger.entries(self.key, self.revision)
+        sent = {e.post for e in entries if e.state == "sent"}
+        refused = set() if retry_refused else {e.post for e in entries if e.state == "failed"}
+        return sent, refused
+
+    def summary(self, ledger: Ledger | None = None, retry_refused: bool = False) -> str:
         """What the send will do, for the editor to confirm: posts by language and group,
         language fallbacks, notices, the size of each edition, test sends, the ledger's state."""
         lines = []
         already: set[str] = set()
+        refused: set[str] = set()
         tests: dict[str, str] = {}
         if ledger is not None:
-            already = {e.post for e in ledger.entries(self.key, self.revision) if e.state == "sent"}
+            already, refused = self.settled(ledger, retry_refused)
             for test in ledger.tests(self.key):
                 if test.revision == self.revision and test.reply.startswith("250"):
                     tests[test.language] = test.address
         what = f"{self.key}" + (f", correction (revision {self.revision})" if self.revision > 1 else "")
-        to_send = [o for o in self.outgoing if o.post.key not in already]
+        to_send = [o for o in self.outgoing if o.post.key not in already | refused]
+        before = ([f"{len(already)} sent before"] if already else []) + (
+            [f"{len(refused)} refused for good before, sent again only with --retry-refused"]
+            if refused
+            else []
+        )
         lines.append(
             f"{what}: {len(self.outgoing)} posts, {len(to_send)} to send now"
-            + (f" ({len(already)} sent before)" if already else "")
+            + (f" ({'; '.join(before)})" if before else "")
         )
         by_language = Counter(o.language for o in to_send)
         lines.append("  by language: " + ", ".join(f"{lang} {n}" for lang, n in sorted(by_language.items())))
@@ -394,7 +409,7 @@ def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Pos
     if not ledger_path.exists():
         return key, posts
     others = [issue_key(issue) for issue in issues] + [f"{legacy_slug(i.series)}-{i.number}" for i in issues]
-    with Ledger(ledger_path, create=False) as ledger:
+    with Ledger(ledger_path, create=False, read_only=True) as ledger:
         if not ledger.entries(key):
             key = next((other for other in others if other != key and ledger.entries(other)), key)
         known = {entry.post for entry in ledger.entries(key)}
@@ -408,18 +423,27 @@ def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Pos
 
 
 def previous_revision(ledger_path: Path, key: str, revision: int) -> dict[str, Entry]:
-    """For a correction (``revision`` > 1): the entry of each post that had revision
-    ``revision - 1`` (sent, or possibly arrived). Raises ``UsageError`` when none had it."""
+    """For a correction (``revision`` > 1): the entry of the latest revision before it that
+    each post had (sent, or possibly arrived).
+
+    Corrections go by language: after two of the French edition, the French posts have had
+    revision 3 and the English ones still revision 1, which a correction of the English
+    edition then corrects. Raises ``UsageError`` when no post had ``revision - 1``.
+    """
     if not ledger_path.exists():
         raise UsageError(f"no ledger at {ledger_path}: nothing was sent, so there is nothing to correct")
-    with Ledger(ledger_path, create=False) as ledger:
-        previous = [e for e in ledger.entries(key, revision - 1) if e.state == "sent" or e.outcome_unknown]
-    if not previous:
+    with Ledger(ledger_path, create=False, read_only=True) as ledger:
+        had = [
+            e
+            for e in ledger.entries(key)
+            if e.revision < revision and (e.state == "sent" or e.outcome_unknown)
+        ]
+    if not any(e.revision == revision - 1 for e in had):
         raise UsageError(
             f"no post has had revision {revision - 1} of {key}: nothing to correct"
             + (" (send the issue first, without --revision)" if revision == 2 else "")
         )
-    return {e.post: e for e in previous}
+    return {e.post: e for e in had}  # by revision: each post's latest is kept
 
 
 def plan(
@@ -499,29 +523,31 @@ def _corrected(
 ) -> tuple[list[Post], dict[str, tuple[str, ...]]]:
     """The posts a correction goes to, and the Message-IDs each one's correction refers to.
 
-    A post that did not have the previous revision gets none (``send`` without --revision
-    sends it the issue as it is now); nor does one whose edition is byte-identical to the PDF
-    it had (a correction of the English edition is no news to the French posts).
+    ``previous`` holds each post's latest revision. A post that had none gets no correction
+    (``send`` without --revision sends it the issue as it is now); nor does one whose edition
+    is byte-identical to the PDF it had last (a correction of the English edition is no news
+    to the French posts).
     """
     digests = {lang: _sha256(edition.pdf) for lang, edition in editions.items()}
-    chosen, unchanged, absent = [], Counter[str](), 0
+    chosen, unchanged, absent = [], Counter[tuple[str, int]](), 0
     for post in posts:
         entry = previous.get(post.key)
         language = next(composer.outgoing([post])).language
         if entry is None:
             absent += 1
         elif entry.pdf_sha256 == digests[language]:
-            unchanged[language] += 1
+            unchanged[language, entry.revision] += 1
         else:
             chosen.append(post)
     if absent:
+        had = "revision 1" if revision == 2 else f"any revision before {revision}"
         notes.append(
-            f"{absent} posts have not had revision {revision - 1} and get no correction; "
+            f"{absent} posts have not had {had} and get no correction; "
             "`send` without --revision sends them the issue as it is now"
         )
-    for language, count in sorted(unchanged.items()):
+    for (language, since), count in sorted(unchanged.items()):
         notes.append(
-            f"{count} posts get the {language} edition, unchanged since revision {revision - 1}: no correction for them"
+            f"{count} posts get the {language} edition, unchanged since revision {since}: no correction for them"
         )
     if not chosen:
         why = (
@@ -535,19 +561,39 @@ def _corrected(
 
 
 def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
-    """Write every message as ``.eml`` under ``out/mail/<issue>/``, one at a time; no server,
-    no ledger."""
+    """Write every message as ``.eml`` under ``out/mail/<issue>/``, one at a time, each whole
+    or not at all; no server, no ledger."""
     folder = out_dir / "mail" / the_plan.key
     written = []
     with _writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
         for item in the_plan.outgoing:
             path = folder / f"{item.post.key}.eml"
-            tmp = path.with_suffix(".eml.tmp")
-            tmp.write_bytes(the_plan.composer.wire(item))
-            os.replace(tmp, path)
+            _write_whole(path, the_plan.composer.wire(item))
             written.append(path)
     return written
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """``data`` at ``path``, whole or not at all: written beside it as ``.eml.tmp``, then
+    renamed; the temporary file removed when writing fails (a full disk), and the error
+    naming the message's file. No fsync: a dry run's messages are for reading, not keeping."""
+    tmp = path.with_suffix(".eml.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:
+            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
+        raise
 
 
 def default_ledger(out_dir: Path) -> Path:
@@ -565,12 +611,14 @@ def deliver(
     max_failures: int = DEFAULT_MAX_FAILURES,
     transport: Transport | None = None,
     lock: bool = True,
+    retry_refused: bool = False,
 ) -> Run:
     """Send the plan's messages, recording each in the ledger at ``ledger_path``.
 
     Takes the ledger's lock unless the caller holds it (``lock=False``); connects with
     ``settings`` unless given a ``transport``. Raises ``MailError`` before anything is sent
-    when the server cannot be reached or a message is over its SIZE.
+    when the server cannot be reached or a message is over its SIZE. ``retry_refused``: send
+    again to the posts refused for good (a 5xx) in an earlier run.
     """
     if lock:
         with SendLock(ledger_path, the_plan.key):
@@ -584,6 +632,7 @@ def deliver(
                 max_failures,
                 transport,
                 lock=False,
+                retry_refused=retry_refused,
             )
     with Ledger(ledger_path) as ledger:
         return send(
@@ -595,6 +644,7 @@ def deliver(
             retry=retry,
             progress=progress,
             max_failures=max_failures,
+            retry_refused=retry_refused,
         )
 
 

@@ -9,13 +9,22 @@ body handed over whose reply never came). SQLite commits each change durably (WA
 same Message-ID.
 
 The ledger is never rebuilt: a ledger that cannot be read stops the send and names the file,
-because an empty ledger would send to every post again. One send at a time may write it:
-``SendLock`` holds an ``flock`` on ``<ledger>.lock`` for the whole run, which the kernel
-releases when the process ends, however it ends.
+because an empty ledger would send to every post again. Nor is it guessed at: a file is
+written only once it is known to be a ledger (our ``application_id``, or, in a ledger made
+before we set one, our tables), so a ``--ledger`` naming another program's database is
+refused untouched; a row whose state is none of ours is an error naming it, never "not sent".
+Reading (``status``, planning a send) opens it read-only and writes nothing, not even
+SQLite's side files.
+
+One send at a time may write it, however it is reached: ``SendLock`` holds an ``flock`` for
+the whole run on a lock file named by the ledger's device and inode (a symlink or a hard link
+to the ledger meets the same lock), which the kernel releases when the process ends, however
+it ends.
 
 Schema versions (``PRAGMA user_version``): 0 is the first ledger (one row per issue and post);
 2 adds revisions (errata), re-send counts, the attached PDF's digest and the test sends.
-A version-0 ledger is migrated in one transaction, every row kept as revision 1.
+A version-0 ledger is migrated in one transaction, every row kept as revision 1, by the next
+send; read-only, it is read as it is.
 """
 
 from __future__ import annotations
@@ -24,17 +33,25 @@ import datetime as dt
 import fcntl
 import os
 import sqlite3
+import stat
+import tempfile
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self, get_args
 
 from .errors import EnvironmentFault
 
 State = Literal["pending", "sending", "sent", "deferred", "failed", "unknown"]
+#: Every state this tool writes; any other is an error naming its row.
+STATES: tuple[State, ...] = get_args(State)
 SCHEMA_VERSION = 2
+#: ``PRAGMA application_id`` of a ledger ("NLlg"): how a ledger file is told from another
+#: program's SQLite database before anything is written to it.
+APPLICATION_ID = 0x4E4C6C67
 
 _MESSAGES = """
 CREATE TABLE messages (
@@ -77,6 +94,13 @@ _COLUMNS = (
 )
 #: The columns of a version-0 ledger, all kept by the migration.
 _V0_COLUMNS = "issue, post, name, message_id, language, addresses, state, attempts, unknown_outcomes, reply, refused, updated"
+#: A version-0 row read as an ``Entry`` (read-only, before the migration): revision 1, no re-sends.
+_V0_AS_ENTRY = (
+    "issue, 1, post, name, message_id, language, addresses, state, attempts, unknown_outcomes, 0, reply, "
+    "refused, updated, '', ''"
+)
+#: The tables a ledger may hold (the first had only ``messages``).
+_OUR_TABLES = {"messages", "tests"}
 
 NEVER_REBUILT = (
     "the ledger is never rebuilt: a new one would send the issue to every post again; restore it from a "
@@ -90,6 +114,11 @@ class LedgerError(EnvironmentFault):
 
 class LedgerBusy(EnvironmentFault):
     """Another send holds the ledger."""
+
+
+NOT_OURS = (
+    "name the send ledger with --ledger (<out>/mail/ledger.sqlite by default); this file was left untouched"
+)
 
 
 @dataclass(frozen=True)
@@ -142,13 +171,16 @@ class Ledger:
     """An open ledger file. Use as a context manager.
 
     Every failure of SQLite (a garbage file, a folder, a full disk) is a ``LedgerError``
-    naming the file.
+    naming the file, and so is a file that is not a ledger (another program's database) or a
+    row in a state this tool does not write. ``read_only``: opened so that nothing is written
+    (``status``, planning); an older schema is then read as it is (``schema`` says which).
     """
 
-    def __init__(self, path: Path, create: bool = True) -> None:
+    def __init__(self, path: Path, create: bool = True, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         if not path.exists() and not path.is_symlink():
-            if not create:
+            if not create or read_only:
                 raise LedgerError("no ledger here", path)
             _create(path)
         elif not path.is_file():
@@ -156,17 +188,27 @@ class Ledger:
         elif path.stat().st_size == 0:
             # We never make an empty ledger (see ``_create``): an empty file is a damaged one.
             raise LedgerError("the ledger is empty (0 bytes): it was damaged", path, NEVER_REBUILT)
-        with self._guard("open"):
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        # Looked at read-only first: nothing is written to a file before it is known to be a
+        # ledger, sound, and in states we know.
+        self._db = self._read_only_connection()
         try:
             with self._guard("read"):
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=FULL")
+                #: The file's schema version (the current one once a send has migrated it).
+                self.schema, self._tables = self._recognise()
                 problems = [row[0] for row in self._db.execute("PRAGMA quick_check").fetchall()]
                 if problems != ["ok"]:
                     raise LedgerError(
                         f"the ledger is damaged ({'; '.join(problems[:3])})", path, NEVER_REBUILT
                     )
+                self._check_states()
+            if read_only:
+                return
+            self._db.close()
+            with self._guard("open"):
+                self._db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            with self._guard("read"):
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
                 self._migrate()
         except BaseException:
             self._db.close()
@@ -198,8 +240,98 @@ class Ledger:
         except OSError as exc:
             raise LedgerError(f"cannot {action} the ledger: {exc.strerror or exc}", self.path) from None
 
+    def _read_only_connection(self) -> sqlite3.Connection:
+        """A connection that cannot write, and makes no file beside the ledger.
+
+        ``mode=ro`` alone still makes the ``-wal`` and ``-shm`` files of a WAL database when
+        they are not there, and leaves them. When there is no ``-wal``, everything committed is
+        in the file itself, read as ``immutable`` (no side files, no locks); when there is one
+        (a send running, or killed), through it, as SQLite reads a WAL database.
+        """
+        real = self.path.resolve()  # SQLite keeps the side files beside the symlink's target
+        uri = f"file:{urllib.parse.quote(str(real))}?mode=ro"
+        if not real.with_name(real.name + "-wal").exists():
+            uri += "&immutable=1"
+        with self._guard("open"):
+            return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+
+    def _recognise(self) -> tuple[int, set[str]]:
+        """The schema version and tables of a file that is a ledger; ``LedgerError`` for another
+        program's database (its application id, or, without one, tables that are not ours)."""
+        db = self._db
+        application = db.execute("PRAGMA application_id").fetchone()[0]
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            row[0]
+            for row in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        }
+        if application not in (0, APPLICATION_ID):
+            raise LedgerError(
+                f"this is not a send ledger: its application id ({application:#x}) is another program's",
+                self.path,
+                NOT_OURS,
+            )
+        if application == 0:
+            # A ledger made before the application id was set: known by its tables.
+            columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+            wanted = {name.strip() for name in _V0_COLUMNS.split(",")}
+            if not tables or not tables <= _OUR_TABLES or not wanted <= columns:
+                held = ", ".join(sorted(tables)) or "none"
+                raise LedgerError(
+                    f"this is not a send ledger (its tables: {held}); refusing to write to it",
+                    self.path,
+                    NOT_OURS,
+                )
+        if version > SCHEMA_VERSION:
+            raise LedgerError(
+                f"the ledger was written by a newer version of the tool (schema {version}, this one knows "
+                f"{SCHEMA_VERSION})",
+                self.path,
+                "update the newsletter tool",
+            )
+        return version, tables
+
+    @property
+    def _columns(self) -> str:
+        return _COLUMNS if self.schema >= SCHEMA_VERSION else _V0_AS_ENTRY
+
+    @property
+    def _revision(self) -> str:
+        """The revision of a row in SQL: a version-0 row is revision 1."""
+        return "revision" if self.schema >= SCHEMA_VERSION else "1"
+
+    def _check_states(self) -> None:
+        """Every row in a state we write: an unknown one is never taken for "not sent"."""
+        marks = ", ".join("?" * len(STATES))
+        row = self._db.execute(
+            f"SELECT issue, {self._revision}, post, state FROM messages WHERE state NOT IN ({marks}) "
+            "ORDER BY 1, 2, 3 LIMIT 1",
+            STATES,
+        ).fetchone()
+        if row is not None:
+            raise self._unknown_state(*row)
+
+    def _unknown_state(self, issue: str, revision: int, post: str, state: object) -> LedgerError:
+        return LedgerError(
+            f"the post {post!r} of {issue} revision {revision} is in the state {state!r}, which this tool "
+            f"never writes ({', '.join(STATES)}): whether it has the message is unknown",
+            self.path,
+            "the ledger was edited or damaged: restore it from a backup, or set that row's state by hand "
+            "to what is known (`sent` only if the post surely has the message); nothing is sent meanwhile",
+        )
+
+    def _entry(self, row: Any) -> Entry:
+        """A row as an ``Entry``; its state checked (a row may change after the open's check)."""
+        if row[7] not in STATES:
+            raise self._unknown_state(row[0], row[1], row[2], row[7])
+        return Entry(*row)
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if self.read_only:  # pragma: no cover - a bug of the caller
+            raise LedgerError("the ledger was opened read-only", self.path)
         with self._guard("write"):
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -216,68 +348,59 @@ class Ledger:
                 raise
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if version > SCHEMA_VERSION:
-            raise LedgerError(
-                f"the ledger was written by a newer version of the tool (schema {version}, this one knows "
-                f"{SCHEMA_VERSION})",
-                self.path,
-                "update the newsletter tool",
-            )
-        if version == SCHEMA_VERSION:
+        """Bring an older ledger to ``SCHEMA_VERSION`` in one transaction, every row kept; set the
+        application id of a ledger made before it was set."""
+        application = self._db.execute("PRAGMA application_id").fetchone()[0]
+        if self.schema == SCHEMA_VERSION:
+            if application != APPLICATION_ID:
+                with self._write() as db:
+                    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             return
         with self._write() as db:
-            if "messages" in tables:
-                count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
-                db.execute("ALTER TABLE messages RENAME TO messages_v0")
-                db.execute(_MESSAGES)
-                db.execute(
-                    f"INSERT INTO messages ({_V0_COLUMNS}, revision) SELECT {_V0_COLUMNS}, 1 FROM messages_v0"
-                )
-                kept = db.execute("SELECT count(*) FROM messages").fetchone()[0]
-                if kept != count:  # pragma: no cover - SQLite copies every row or fails
-                    raise sqlite3.DatabaseError(f"migration kept {kept} of {count} rows")
-                db.execute("DROP TABLE messages_v0")
-            else:
-                db.execute(_MESSAGES)
-            db.execute(_TESTS)
+            count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+            db.execute("ALTER TABLE messages RENAME TO messages_v0")
+            db.execute(_MESSAGES)
+            db.execute(
+                f"INSERT INTO messages ({_V0_COLUMNS}, revision) SELECT {_V0_COLUMNS}, 1 FROM messages_v0"
+            )
+            kept = db.execute("SELECT count(*) FROM messages").fetchone()[0]
+            if kept != count:  # pragma: no cover - SQLite copies every row or fails
+                raise sqlite3.DatabaseError(f"migration kept {kept} of {count} rows")
+            db.execute("DROP TABLE messages_v0")
+            if "tests" not in self._tables:
+                db.execute(_TESTS)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    def _one(self, issue: str, revision: int, post: str) -> Entry:
-        with self._guard("read"):
-            row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?",
-                (issue, revision, post),
-            ).fetchone()
-        if row is None:
-            raise LedgerError(f"no entry for {post!r} of {issue} revision {revision}", self.path)
-        return Entry(*row)
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        self.schema, self._tables = SCHEMA_VERSION, self._tables | _OUR_TABLES
 
     # -- reading
 
     def entries(self, issue: str, revision: int | None = None) -> list[Entry]:
         """Every entry of ``issue`` (of one revision, when given), by revision and post."""
         where, args = (
-            ("issue = ?", (issue,)) if revision is None else ("issue = ? AND revision = ?", (issue, revision))
+            ("issue = ?", (issue,))
+            if revision is None
+            else (f"issue = ? AND {self._revision} = ?", (issue, revision))
         )
         with self._guard("read"):
             rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE {where} ORDER BY revision, post", args
+                f"SELECT {self._columns} FROM messages WHERE {where} ORDER BY 2, 3", args
             ).fetchall()
-        return [Entry(*row) for row in rows]
+        return [self._entry(row) for row in rows]
 
     def get(self, issue: str, post: str, revision: int = 1) -> Entry | None:
         """The post's entry, if any."""
         with self._guard("read"):
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM messages WHERE issue = ? AND revision = ? AND post = ?",
+                f"SELECT {self._columns} FROM messages WHERE issue = ? AND {self._revision} = ? AND post = ?",
                 (issue, revision, post),
             ).fetchone()
-        return Entry(*row) if row else None
+        return self._entry(row) if row else None
 
     def tests(self, issue: str) -> list[TestSend]:
-        """The test sends of ``issue``, oldest first."""
+        """The test sends of ``issue``, oldest first (a version-0 ledger has none)."""
+        if "tests" not in self._tables:
+            return []
         with self._guard("read"):
             rows = self._db.execute(
                 "SELECT issue, revision, language, address, message_id, reply, sent FROM tests WHERE issue = ? ORDER BY sent",
@@ -395,6 +518,7 @@ def _create(path: Path) -> None:
             db.execute(_MESSAGES)
             db.execute(_TESTS)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         finally:
             db.close()
         try:
@@ -412,51 +536,139 @@ def _create(path: Path) -> None:
         ) from None
 
 
-class SendLock:
-    """One send at a time on a ledger: an exclusive ``flock`` on ``<ledger>.lock``.
+def lock_folder() -> Path:
+    """The folder of the user's send locks: ``$XDG_RUNTIME_DIR/newsletter-locks``, else
+    ``<temporary folder>/newsletter-locks-<uid>``.
 
-    The lock file says who holds it (pid, since when, which issue); the lock itself is the
-    kernel's, released when the holder ends, even by SIGKILL, so it is never left stuck.
+    One folder for every ledger, so that every name of a ledger (a symlink, a hard link in
+    another folder) meets the same lock file there.
+    """
+    runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
+        return Path(runtime) / "newsletter-locks"
+    return Path(tempfile.gettempdir()) / f"newsletter-locks-{os.getuid()}"
+
+
+def _private_folder(folder: Path) -> None:
+    """Make ``folder`` (mode 0700), or check that it is the user's own, that only they can
+    write in: in a shared temporary folder, another user could otherwise hold or swap our locks."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+    except OSError as exc:
+        raise LedgerError(
+            f"cannot make the folder of the send locks: {exc.strerror or exc}",
+            folder,
+            "free some space in the temporary folder, or set XDG_RUNTIME_DIR to a folder of yours",
+        ) from None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
+        raise LedgerError(
+            "the folder of the send locks is not a folder of yours that only you can write in",
+            folder,
+            "remove it (it holds only lock files) and run the command again",
+        )
+
+
+class SendLock:
+    """One send at a time on a ledger, however it is reached: an exclusive ``flock`` on a lock
+    file named by the ledger's device and inode, in the user's folder of send locks
+    (``lock_folder``).
+
+    Keyed on the file, not on its name: the ledger, a symlink to it and a hard link to it meet
+    the same lock. Not an ``flock`` on the ledger itself: SQLite owns that file's locks (POSIX
+    locks, which this process closing any other descriptor of the file would drop). A ledger
+    that does not exist yet is made first (whole, see ``_create``), so that it has an inode.
+
+    The lock file says who holds it (pid, since when, what, through which name); the lock is
+    the kernel's, released when its holder ends, even by SIGKILL, so it is never left stuck.
+    Its holder removes the file when done; a taker checks that the file it locked is still the
+    one at that name, so a lock file removed meanwhile is never held by two.
     """
 
     def __init__(self, ledger: Path, what: str) -> None:
-        self.path = ledger.with_name(ledger.name + ".lock")
+        self.ledger = ledger
+        #: The lock file, once the ledger's inode is known.
+        self.path: Path | None = None
         self._what = what
         self._fd: int | None = None
 
     def __enter__(self) -> Self:
-        ledger = self.path.with_suffix("")
+        ledger = self.ledger
         if (ledger.exists() or ledger.is_symlink()) and not ledger.is_file():
-            # Before making a lock file beside it: nothing is left behind when we refuse.
+            # Before making anything: nothing is left behind when we refuse.
             raise LedgerError("the ledger is not a file (a folder?)", ledger, NEVER_REBUILT)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise LedgerError(
-                f"cannot make the ledger's lock file: {exc.strerror or exc}",
-                self.path,
-                "choose a folder that can be written with --out or --ledger",
-            ) from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 400).decode("utf-8", "replace").strip() or "a process that has just started"
+        if not ledger.exists():
+            _create(ledger)
+        folder = lock_folder()
+        _private_folder(folder)
+        for _ in range(10):
+            device, inode = self._identity()
+            self.path = folder / f"ledger-{device}-{inode}.lock"
+            fd = self._take(self.path)
+            if self._identity() == (device, inode):
+                break
+            # The ledger was replaced while we took its lock (restored from a backup): lock the new one.
             os.close(fd)
-            raise LedgerBusy(
-                f"another send is running on this ledger: {holder}",
-                self.path.with_suffix(""),
-                "wait for it to end (`newsletter status` shows where it stands), or stop that process; "
-                "then run this command again",
-            ) from None
+        else:  # pragma: no cover - a ledger replaced ten times in a row
+            raise LedgerError("the ledger keeps being replaced: cannot lock it", ledger)
         since = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {since}, sending {self._what}\n".encode(), 0)
+        os.pwrite(
+            fd, f"pid {os.getpid()}, since {since}, sending {self._what} (ledger {ledger})\n".encode(), 0
+        )
         self._fd = fd
         return self
 
+    def _identity(self) -> tuple[int, int]:
+        """The ledger's device and inode, through every symlink."""
+        try:
+            info = os.stat(self.ledger)
+        except OSError as exc:
+            raise LedgerError(f"cannot read the ledger: {exc.strerror or exc}", self.ledger) from None
+        return info.st_dev, info.st_ino
+
+    def _take(self, path: Path) -> int:
+        """An open descriptor of the lock file at ``path``, exclusively locked; ``LedgerBusy``
+        naming the holder when another process holds it."""
+        while True:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+            except OSError as exc:
+                raise LedgerError(
+                    f"cannot make the ledger's lock file: {exc.strerror or exc}",
+                    path,
+                    "remove it and try again",
+                ) from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = (
+                    os.read(fd, 400).decode("utf-8", "replace").strip() or "a process that has just started"
+                )
+                os.close(fd)
+                raise LedgerBusy(
+                    f"another send is running on this ledger: {holder}",
+                    self.ledger,
+                    "wait for it to end (`newsletter status` shows where it stands), or stop that process; "
+                    "then run this command again",
+                ) from None
+            try:
+                here = os.stat(path, follow_symlinks=False)
+            except FileNotFoundError:
+                here = None
+            held = os.fstat(fd)
+            if here is not None and (here.st_dev, here.st_ino) == (held.st_dev, held.st_ino):
+                return fd
+            os.close(fd)  # removed by its last holder after we opened it: take the one there now
+
     def __exit__(self, *exc: object) -> None:
         if self._fd is not None:
-            os.ftruncate(self._fd, 0)
-            os.close(self._fd)  # closing releases the lock
-            self._fd = None
+            assert self.path is not None
+            try:
+                # Removed while held: whoever opened it meanwhile sees it gone and takes a new one.
+                self.path.unlink(missing_ok=True)
+            except OSError:
+                pass  # left for the next holder, who takes it as it is
+            finally:
+                os.close(self._fd)  # closing releases the lock
+                self._fd = None

@@ -11,7 +11,10 @@ write in the ledger, for any transport:
   the size of each edition's message was checked against the server's SIZE;
 - a 4xx reply or a connection failure before the body was handed over is retried with
   doubling delays (bounded), the post ``deferred`` in the ledger meanwhile, so that a kill
-  during the wait leaves it simply to be sent; a 5xx reply is never retried;
+  during the wait leaves it simply to be sent; a post deferred by an earlier run is tried once
+  per run, without those waits (a mailbox full for days cost 14 s on every run);
+- a 5xx reply is never retried: the post is ``failed`` (refused for good), and later runs
+  skip it unless told to try the refused again (``--retry-refused``);
 - a body handed over without a reply (a timeout, a dropped line) is an *unknown outcome*: it
   may have arrived, so it is never retried within the run; the next run sends it once more,
   with the same Message-ID, and says it may arrive twice;
@@ -97,6 +100,8 @@ class Outcome:
     not_tried: bool = False
     #: Its body reached the server in this run (at least once).
     handed_over: bool = False
+    #: Refused for good (a 5xx reply) in an earlier run: not tried again.
+    refused_before: bool = False
 
 
 @dataclass
@@ -110,6 +115,8 @@ class Run:
     stopped: str | None = None
     #: The environment's failure that stopped it, if one did (exit 4).
     fault: EnvironmentFault | None = None
+    #: The posts refused for good in earlier runs were tried again.
+    retry_refused: bool = False
 
     @property
     def complete(self) -> bool:
@@ -145,15 +152,17 @@ def send(
     progress: Callable[[Outcome], None] | None = None,
     max_failures: int = DEFAULT_MAX_FAILURES,
     sleep: Callable[[float], None] = time.sleep,
+    retry_refused: bool = False,
 ) -> Run:
-    """Send every message not yet confirmed sent; return what became of each.
+    """Send every message not yet confirmed sent, nor refused for good in an earlier run
+    (unless ``retry_refused``); return what became of each.
 
     Raises ``MailError`` before anything is sent (or registered) when a message is larger
     than the SIZE the server announces. The transport is closed at the end.
     """
     retry = retry or Retry()
     key, revision = composer.key, composer.revision
-    run = Run(key, revision)
+    run = Run(key, revision, retry_refused=retry_refused)
     try:
         limit = transport.size_limit()
         if limit:
@@ -193,6 +202,17 @@ def send(
                 outcome = Outcome(
                     item.post.key, item.post.name, "sent", entry.reply, entry.attempts, skipped=True
                 )
+            elif entry.state == "failed" and not retry_refused:
+                # The same message to the same server: it would be refused again.
+                outcome = Outcome(
+                    item.post.key,
+                    item.post.name,
+                    "failed",
+                    entry.reply,
+                    entry.attempts,
+                    fallback_language=item.fallback,
+                    refused_before=True,
+                )
             elif run.stopped:
                 outcome = Outcome(
                     item.post.key,
@@ -211,7 +231,7 @@ def send(
                         sleep(wait)
                 last_start = time.monotonic()
                 try:
-                    outcome = _send_one(sending, item, entry.outcome_unknown)
+                    outcome = _send_one(sending, item, entry.outcome_unknown, entry.state == "deferred")
                 except _LedgerFailed as failed:
                     run.fault, run.stopped = (
                         failed.fault,
@@ -260,10 +280,10 @@ class _Sending:
     sleep: Callable[[float], None]
 
 
-def _send_one(sending: _Sending, item: Outgoing, unknown_before: bool) -> Outcome:
+def _send_one(sending: _Sending, item: Outgoing, unknown_before: bool, deferred_before: bool) -> Outcome:
     outcome = Outcome(item.post.key, item.post.name, "deferred", "", fallback_language=item.fallback)
     try:
-        return _attempts(sending, outcome, item, unknown_before)
+        return _attempts(sending, outcome, item, unknown_before, deferred_before)
     except LedgerError as exc:
         # Handed over but not recorded: the ledger still says ``sending``, an unknown outcome.
         outcome.state = "unknown" if outcome.handed_over and outcome.state != "failed" else outcome.state
@@ -271,7 +291,11 @@ def _send_one(sending: _Sending, item: Outgoing, unknown_before: bool) -> Outcom
         raise _LedgerFailed(outcome, exc) from None
 
 
-def _attempts(sending: _Sending, outcome: Outcome, item: Outgoing, unknown_before: bool) -> Outcome:
+def _attempts(
+    sending: _Sending, outcome: Outcome, item: Outgoing, unknown_before: bool, deferred_before: bool
+) -> Outcome:
+    """Hand one post's message over, retrying a temporary failure with doubling waits, only
+    in the first run that tries it: deferred by an earlier one, it is tried once, at once."""
     composer, ledger, transport, limit = sending.composer, sending.ledger, sending.transport, sending.limit
     retry, streak, sleep, digest = (
         sending.retry,
@@ -293,7 +317,8 @@ def _attempts(sending: _Sending, outcome: Outcome, item: Outgoing, unknown_befor
 
     started = time.monotonic()
     delay = retry.first_delay
-    for attempt in range(1, retry.attempts + 1):
+    attempts = 1 if deferred_before else retry.attempts
+    for attempt in range(1, attempts + 1):
         outcome.attempts = attempt
         ledger.attempt(key, revision, post)
         try:
@@ -323,7 +348,7 @@ def _attempts(sending: _Sending, outcome: Outcome, item: Outgoing, unknown_befor
             outcome.state, outcome.reply, outcome.refused = "sent", "250 accepted", refused
             ledger.mark(key, revision, post, "sent", outcome.reply, _refusals(refused), digest)
             return outcome
-        if attempt == retry.attempts or time.monotonic() - started + delay > retry.max_total:
+        if attempt == attempts or time.monotonic() - started + delay > retry.max_total:
             break
         sleep(delay)
         delay *= 2
@@ -343,7 +368,7 @@ def report(run: Run, resume: str = "run the same command again") -> str:
     outcomes = run.outcomes
     lines = [f"{'post':<40} {'state':<9} {'tries':>5}  reply"]
     for o in outcomes:
-        if o.skipped or o.not_tried:
+        if o.skipped or o.not_tried or o.refused_before:
             continue
         notes = []
         if o.state == "unknown":
@@ -355,12 +380,13 @@ def report(run: Run, resume: str = "run the same command again") -> str:
         notes.extend(f"refused {addr}: {reply}" for addr, reply in o.refused.items())
         lines.append(f"{o.name[:40]:<40} {o.state:<9} {o.attempts:>5}  {o.reply}")
         lines.extend(f"{'':<40} {'':<9} {'':>5}  ({n})" for n in notes)
-    done = [o for o in outcomes if not o.skipped and not o.not_tried]
+    done = [o for o in outcomes if not o.skipped and not o.not_tried and not o.refused_before]
     count = {
         state: sum(o.state == state for o in done) for state in ("sent", "deferred", "failed", "unknown")
     }
     already = sum(o.skipped for o in outcomes)
     not_tried = sum(o.not_tried and o.state != "sent" for o in outcomes)
+    refused_before = sum(o.refused_before for o in outcomes)
     twice = sum(o.resent_after_unknown for o in done)
     summary = (
         f"sent {count['sent']} (and {already} sent before), deferred {count['deferred']}, failed {count['failed']}, "
@@ -370,13 +396,21 @@ def report(run: Run, resume: str = "run the same command again") -> str:
         summary += f", sent again after an unknown outcome {twice}"
     if not_tried:
         summary += f", not tried {not_tried}"
+    if refused_before:
+        summary += f", refused for good before and not tried again {refused_before}"
     lines.append(summary)
     if run.stopped:
         lines.append(f"the run stopped: {run.stopped}; the {not_tried} posts not tried are pending.")
     if not run.complete:
+        refused = sum(o.state == "failed" for o in outcomes)
         lines.append(
             f"to resume: {resume} (only what is not confirmed sent goes out"
             + ("; each message whose outcome is unknown is sent once more" if count["unknown"] else "")
+            + (
+                f"; the {refused} posts refused for good (a 5xx reply) only with --retry-refused"
+                if refused and not run.retry_refused
+                else ""
+            )
             + ")"
         )
     return "\n".join(lines)

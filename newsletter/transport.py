@@ -13,20 +13,35 @@ ways:
 
 ``handing_over`` is called just before the body goes: from then on an interruption (a kill)
 is an unknown outcome, and the loop records that first.
+
+Time is bounded whatever the server does: each reply (the greeting, each command's, DATA's
+answer) must arrive whole within the timeout, however slowly its bytes come, and each message
+(its connection, if one is made, and every step) within ``POST_BUDGET`` times the timeout.
+smtplib alone bounds each read, not each reply: a server sending a byte a second held a send
+for minutes at the greeting, and for ever with no end of line.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import smtplib
+import socket
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
 from .errors import EnvironmentFault
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
+
+#: A message (with its connection, when one is made) may take at most this many timeouts.
+POST_BUDGET = 5
 
 
 class MailError(EnvironmentFault):
@@ -91,7 +106,8 @@ class Settings:
     port: int
     security: str  # "starttls" or "ssl"
     ca_file: Path | None = None
-    #: Seconds to wait for each reply (and each write): a hung server costs at most this per step.
+    #: Seconds each reply may take, whole (and each write); a message at most ``POST_BUDGET``
+    #: times this: a hung or dripping server costs at most that per message.
     timeout: float = DEFAULT_TIMEOUT
     user: str | None = None
     password: str | None = None
@@ -127,6 +143,114 @@ def _dot_stuffed(data: bytes) -> bytes:
     return data + b".\r\n"
 
 
+class _Clock:
+    """How long the conversation may still take: each step (a reply, a write, connecting) at
+    most ``timeout`` seconds, and every step of one message (or of the first connection, or the
+    goodbye) together at most ``POST_BUDGET`` times that."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._end = math.inf
+
+    def start(self) -> None:
+        """A message (or a connection, or the goodbye) begins: its time starts now."""
+        self._end = time.monotonic() + POST_BUDGET * self.timeout
+
+    @property
+    def over(self) -> bool:
+        """Whether the message's time is up."""
+        return time.monotonic() >= self._end
+
+    def left(self, deadline: float = math.inf) -> float:
+        """Seconds a step ending by ``deadline`` may still wait; ``TimeoutError`` when none."""
+        now = time.monotonic()
+        left = min(self.timeout, deadline - now, self._end - now)
+        if left <= 0:
+            raise TimeoutError("timed out")
+        return left
+
+    def next_step(self) -> float:
+        """The wait of a step that cannot be told it is over (a positive socket timeout:
+        with no time left it times out at once)."""
+        return max(0.001, min(self.timeout, self._end - time.monotonic()))
+
+
+class _Replies:
+    """What smtplib reads the server's replies from, in place of ``socket.makefile``: lines,
+    each ``recv`` waiting only the time its reply has left, so that a reply is whole by its
+    deadline however slowly it is sent. Works on any socket, plain or TLS."""
+
+    def __init__(self, sock: socket.socket, clock: _Clock) -> None:
+        self._sock = sock
+        self._clock = clock
+        self._buffer = bytearray()
+        #: When the reply being read must be whole (``time.monotonic``).
+        self.deadline = math.inf
+
+    def readline(self, limit: int = -1) -> bytes:
+        """One line (at most ``limit`` bytes), or what came before the server closed."""
+        while (end := self._buffer.find(b"\n")) < 0 and not 0 <= limit <= len(self._buffer):
+            self._sock.settimeout(self._clock.left(self.deadline))
+            chunk = self._sock.recv(8192)
+            if not chunk:
+                break
+            self._buffer += chunk
+        cut = end + 1 if end >= 0 else len(self._buffer)
+        if 0 <= limit < cut:
+            cut = limit
+        line = bytes(self._buffer[:cut])
+        del self._buffer[:cut]
+        # What smtplib does next without us (the TLS handshake after STARTTLS) waits no longer.
+        self._sock.settimeout(self._clock.next_step())
+        return line
+
+    def close(self) -> None:
+        """Nothing to close: the socket is smtplib's."""
+        self._buffer.clear()
+
+
+class _Smtp(smtplib.SMTP):
+    """smtplib's SMTP with every step bounded by a ``_Clock``: connecting, each write, each
+    reply read whole, the TLS handshakes (STARTTLS, or SMTPS in ``_SmtpSsl``)."""
+
+    def __init__(self, host: str, port: int, clock: _Clock) -> None:
+        self._clock = clock  # before connecting: the greeting is read with it
+        super().__init__(host, port, timeout=clock.timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float | None) -> socket.socket:
+        sock = socket.create_connection((host, port), self._clock.left(), self.source_address)
+        if not isinstance(self, smtplib.SMTP_SSL):
+            return sock
+        try:
+            sock.settimeout(self._clock.left())
+            return self.context.wrap_socket(sock, server_hostname=host)
+        except BaseException:
+            sock.close()
+            raise
+
+    def send(self, s: ReadableBuffer | str) -> None:
+        """Write a command or the body, within the time left (``sendall`` is bounded as a whole)."""
+        if self.sock is not None:
+            self.sock.settimeout(self._clock.left())
+        super().send(s)
+
+    def getreply(self) -> tuple[int, bytes]:
+        """A reply, whole within the timeout (and the message's time)."""
+        if self.file is None and self.sock is not None:  # a new connection, or TLS after STARTTLS
+            self.file = _Replies(self.sock, self._clock)
+        if isinstance(self.file, _Replies):
+            self.file.deadline = time.monotonic() + self._clock.timeout
+        return super().getreply()
+
+
+class _SmtpSsl(_Smtp, smtplib.SMTP_SSL):
+    """``_Smtp`` over TLS from the first byte (SMTPS)."""
+
+    def __init__(self, host: str, port: int, clock: _Clock, context: ssl.SSLContext) -> None:
+        self._clock = clock
+        smtplib.SMTP_SSL.__init__(self, host, port, timeout=clock.timeout, context=context)
+
+
 class SmtpTransport:
     """SMTP with STARTTLS or SSL, certificates verified, one connection reused.
 
@@ -137,6 +261,8 @@ class SmtpTransport:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._context = tls_context(settings.ca_file)
+        self._clock = _Clock(settings.timeout)
+        self._clock.start()
         try:
             self._smtp: smtplib.SMTP | None = self._connect()
         except Unreachable as exc:
@@ -153,11 +279,9 @@ class SmtpTransport:
         smtp: smtplib.SMTP | None = None
         try:
             if settings.security == "ssl":
-                smtp = smtplib.SMTP_SSL(
-                    settings.host, settings.port, timeout=settings.timeout, context=self._context
-                )
+                smtp = _SmtpSsl(settings.host, settings.port, self._clock, self._context)
             else:
-                smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+                smtp = _Smtp(settings.host, settings.port, self._clock)
                 smtp.ehlo()
                 if not smtp.has_extn("starttls"):
                     raise MailError(f"{where} does not offer STARTTLS; refusing to send in clear")
@@ -185,13 +309,20 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             _close(smtp)
             timeout = _timed_out(exc)
-            reason = f"no reply within {settings.timeout:g} s" if timeout else str(exc) or type(exc).__name__
+            reason = self._silence() if timeout else str(exc) or type(exc).__name__
             raise Unreachable(f"cannot reach {where}: {reason}", timeout) from None
+
+    def _silence(self) -> str:
+        """What a timeout was: one step too slow, or the whole message."""
+        if self._clock.over:
+            return f"no reply within the {POST_BUDGET * self._settings.timeout:g} s a message may take"
+        return f"no reply within {self._settings.timeout:g} s"
 
     def send(
         self, sender: str, recipients: list[str], data: bytes, handing_over: Callable[[], None]
     ) -> dict[str, str]:
         """MAIL, RCPT for each recipient, DATA; see ``Transport.send``."""
+        self._clock.start()
         if self._smtp is None:
             try:
                 self._smtp = self._connect()
@@ -229,11 +360,7 @@ class SmtpTransport:
         except (OSError, smtplib.SMTPException) as exc:
             self.close(polite=False)
             timeout = _timed_out(exc)
-            reason = (
-                f"no reply within {self._settings.timeout:g} s"
-                if timeout
-                else f"connection lost: {exc or type(exc).__name__}"
-            )
+            reason = self._silence() if timeout else f"connection lost: {exc or type(exc).__name__}"
             if handed_over:
                 raise Unknown(reason, timeout) from None
             raise Unreachable(reason, timeout) from None
@@ -253,6 +380,7 @@ class SmtpTransport:
         """QUIT (when ``polite``) and close; the next ``send`` reconnects."""
         smtp, self._smtp = self._smtp, None
         if smtp is not None and polite:
+            self._clock.start()  # the goodbye has its own time, not what the last message left
             try:
                 smtp.quit()
                 return

@@ -47,6 +47,7 @@ class Faults:
     hang: float = 0.0  # keep the message, then say nothing for this long
     gate: threading.Event | None = None  # keep the message, reply once the gate opens
     delay: float = 0.0
+    drip: float = 0.0  # keep the message, then a byte of its reply every `drip` s, the line never ended
 
 
 class Handler:
@@ -85,6 +86,12 @@ class Handler:
             await asyncio.sleep(0.01)
         if self.faults.hang:
             await asyncio.sleep(self.faults.hang)  # the message is kept; the client times out first
+        started = time.monotonic()
+        while self.faults.drip and time.monotonic() - started < 30:
+            if server.transport is None or server.transport.is_closing():
+                break  # the client went
+            server.transport.write(b"2")
+            await asyncio.sleep(self.faults.drip)
         return "250 OK"
 
     def ids(self) -> Counter[str]:
@@ -272,12 +279,15 @@ def test_faults_nothing_lost_duplicates_only_where_unknown(
     for key in ("post-000", "post-001", "post-004", "post-005", "post-006", "post-007"):
         assert ids[key] in received
 
-    # A second run sends only what is not confirmed sent: the deferred, the failed, and the
-    # unknown once more (which may so arrive twice, and is reported so).
+    # A second run sends only what is not confirmed sent: the deferred, the failed (told to
+    # retry the refused), and the unknown once more (which may so arrive twice, and is reported so).
     faults.defer.clear()
     faults.reject.clear()
     before = len(handler.received)
-    again = {o.post: o for o in deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST).outcomes}
+    again = {
+        o.post: o
+        for o in deliver(the_plan, _settings(port, ca_file), ledger, retry=FAST, retry_refused=True).outcomes
+    }
     assert {k for k, o in again.items() if not o.skipped} == {"post-002", "post-003", "post-004"}
     assert again["post-004"].state == "sent" and again["post-004"].resent_after_unknown
     assert len(handler.received) == before + 3

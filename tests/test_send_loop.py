@@ -154,7 +154,8 @@ def test_a_run_stops_after_failures_in_a_row_and_leaves_the_rest_pending(
         assert {e.state for e in rest} == {"pending"}
         assert all(e.reply.startswith("not tried: 3 timeouts") for e in rest)
     # A 4xx reply is the server answering: it never counts towards a stop; a success ends a streak.
-    script = {f"post00{i}@example.org": ["down", "ok"] for i in range(6)}
+    # (The post the first run deferred is tried once in this one: its script is one answer.)
+    script = {f"post00{i}@example.org": ["down", "ok"] if i else ["ok"] for i in range(6)}
     again = _run(the_plan, ledger, Scripted(script), max_failures=2)
     assert again.stopped is None and again.complete
 
