@@ -20,7 +20,16 @@ def _run_hidden(tmp_path: Path, ci: bool) -> subprocess.CompletedProcess[str]:
     if ci:
         env["CI"] = "true"
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_print_profile.py"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "tests/test_print_profile.py",
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -49,7 +58,9 @@ def test_under_ci_a_hidden_tool_fails_its_test(tmp_path: Path) -> None:
     assert "CI installs it (.ci/run)" in done.stdout
 
 
-def test_every_tool_is_looked_up_on_the_path_as_it_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_every_tool_is_looked_up_on_the_path_as_it_is(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     hidden = {tool.package for tool in missing(tuple(TOOLS))}
     assert {"ghostscript", "qpdf", "poppler-utils", "argyll"} <= hidden
