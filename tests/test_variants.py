@@ -52,7 +52,10 @@ def test_a_second_reader_finds_every_font_embedded_and_the_text(editions: dict[s
             # name, type, encoding, emb, sub, uni, object, ID: "emb" and "sub" read yes.
             columns = line.split()
             assert columns[-5:-3] == ["yes", "yes"], (name, line)
-            assert columns[0].split("+", 1)[-1].replace("-", "").startswith(("Lato", "NotoSerif")), (name, line)
+            assert columns[0].split("+", 1)[-1].replace("-", "").startswith(("Lato", "NotoSerif")), (
+                name,
+                line,
+            )
         cover = subprocess.run(
             ["pdftotext", "-f", "1", "-l", "1", "-layout", str(result.pdf), "-"],
             capture_output=True,
