@@ -93,9 +93,12 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     def _resolve(path: Path, url: str) -> Path:
         """The path with symlinks and ``..`` resolved (checked against the roots)."""
         try:
-            return path.resolve()
-        except (RuntimeError, OSError):  # a symlink loop
+            resolved = path.resolve()
+        except (RuntimeError, OSError):  # a symlink loop, as Python 3.11 and 3.12 say it
             raise RefusedURL(url, "cannot read file (a symlink loop)") from None
+        if resolved.is_symlink():  # the same loop, left unresolved by Python 3.13
+            raise RefusedURL(url, "cannot read file (a symlink loop)")
+        return resolved
 
     def _read_under(self, root: Path, path: Path, url: str) -> bytes:
         """The bytes of ``path``, opened from ``root`` without following any symlink."""
