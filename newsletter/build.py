@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import json
 import os
-import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -26,7 +25,6 @@ from typing import Any
 import pikepdf
 
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
-from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITIONS, VARIANTS, Variant
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
@@ -35,8 +33,10 @@ from .laidout import fingerprint, images_restored
 from .laidout import pages as laid_out_pages
 from .load import Loaded, load_issue, load_kept
 from .model import Issue
+from .pagefill import PageFill
 from .paginate import Memo, Paginated, paginate
 from .render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .safeio import atomic_write, prepare_folder, remove_stale_temporaries, write_checked, writing
 from .typeset import (
     FETCH_HINT,
     BuildTimeout,
@@ -49,8 +49,6 @@ from .typeset import (
 )
 from .typography import typeset_issue
 from .variants import CMYK_PROFILE, cmyk_images, finisher
-
-TMP_PREFIX = ".newsletter-tmp-"
 
 
 @dataclass(frozen=True)
@@ -412,7 +410,7 @@ MAX_MEMO_BYTES = 5_000_000
 def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:
     path = memo_path(source, options.out_dir, options.edition)
     if path is not None:
-        with _environment(path.parent):
+        with writing(path.parent):
             atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))
 
 
@@ -429,7 +427,7 @@ def _write(
     source, edition, issue = content.loaded.path, content.edition, content.issue
     folder = options.out_dir if options.out_dir is not None else work
     prepare_folder(folder)
-    _remove_stale_temporaries(folder)
+    remove_stale_temporaries(folder)
     target = output_path(source, folder, edition.name)
     write_options = edition.write_options(issue)
     finish = finisher(edition, issue)
@@ -443,7 +441,7 @@ def _write(
 
     with (
         _fonts_dated(calendar.timegm(issue.date.timetuple())),
-        _environment(folder),
+        writing(folder),
         images_restored(document),
     ):
         try:
@@ -462,51 +460,6 @@ def _write(
         if options.write_html and options.out_dir is not None:
             atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     return target, size
-
-
-def check_folder(folder: Path) -> None:
-    """Raise ``EnvironmentFault`` now if ``folder`` could not be made or written to later.
-
-    Nothing is created: a build that fails its checks leaves no trace.
-    """
-    hint = "name another folder with --out, or change its permissions"
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        what = (
-            "the output folder is a file"
-            if existing == folder
-            else f"{existing} is a file, so the folder cannot be made"
-        )
-        raise EnvironmentFault(what, folder, "name a folder with --out")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        what = (
-            "the output folder cannot be written to"
-            if existing == folder
-            else f"{existing} cannot be written to, so the folder cannot be made"
-        )
-        raise EnvironmentFault(what, folder, hint)
-
-
-def prepare_folder(folder: Path) -> None:
-    """Make the output folder; ``EnvironmentFault`` when it is a file or cannot be made."""
-    check_folder(folder)
-    with _environment(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-
-
-@contextmanager
-def _environment(folder: Path) -> Iterator[None]:
-    """Failures of the file system while writing (permissions, a full disk) as ``EnvironmentFault``."""
-    try:
-        yield
-    except OSError as exc:
-        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
-        reason = exc.strerror or str(exc)
-        raise EnvironmentFault(
-            f"cannot write: {reason}", where, "free some space or choose another folder with --out"
-        ) from None
 
 
 @contextmanager
@@ -537,108 +490,14 @@ def _write_pdf(
     check: Callable[[Path], None],
     keep: bool,
 ) -> int:
-    """Write through a temporary file; check it; move it over ``target`` when ``keep``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".pdf", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); an edition is meant to be shared.
-        tmp.chmod(0o644)
-        with pikepdf.open(tmp) as written:
-            pages = len(written.pages)
+    """Write the PDF through a temporary file (``safeio.write_checked``), read it back and
+    check it; it replaces ``target`` when ``keep``."""
+
+    def read_back(written: Path) -> None:
+        with pikepdf.open(written) as opened:
+            pages = len(opened.pages)
         if pages != expected_pages:
             raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
-        check(tmp)
-        size = tmp.stat().st_size
-        if keep:
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        else:
-            tmp.unlink()
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return size
+        check(written)
 
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (temporary file, fsync, rename)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def staged_folder(final: Path) -> Iterator[Path]:
-    """A temporary folder beside ``final`` that takes its place, whole, when the block
-    succeeds, and is removed when it fails: a folder of outputs (previews, differences) is
-    never half-written."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=final.parent))
-    except OSError as exc:
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}", final.parent, "choose another folder with --out"
-        ) from None
-    try:
-        yield staging
-        staging.chmod(0o755)
-        old = None
-        if final.exists():
-            old = final.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{final.name}")
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}",
-            final,
-            "free some space or choose another folder with --out",
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_temporaries(out_dir: Path) -> None:
-    """A build killed with SIGKILL cannot clean up; the next build does.
-
-    Temporary names carry the writing process's id, so a build running beside this one
-    (another variant, another editor) keeps its own.
-    """
-    for stale in out_dir.glob(f"{TMP_PREFIX}*"):
-        pid = stale.name[len(TMP_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or not _process_alive(int(pid)):
-            stale.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, left by an earlier build in this process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return write_checked(write, target, read_back, keep)

@@ -201,7 +201,8 @@ def build(
 
     Runs every check of `newsletter check` first; on any error nothing is written and the previous PDF stays as it was. Every "page N" in the text is computed from the layout and checked against the page where its target really is.
     """
-    from .build import build_issue, check_folder
+    from .build import build_issue
+    from .safeio import check_folder
 
     _require(issue)
     check_folder(out)
@@ -455,12 +456,13 @@ def send(
 
     Builds the email edition (or reuses it when up to date) and refuses to send one that fails its checks. Prints what it will send (posts by language and group, editions and their sizes, notices) and asks before sending; without a terminal, --yes is needed. Try it first with --test ADDRESS. Every message is recorded in a ledger before and after it is handed to the server: run the same command again to resume, and only what is not confirmed sent goes out. One send at a time per ledger. Credentials come from NEWSLETTER_SMTP_USER and NEWSLETTER_SMTP_PASSWORD, or the system keyring.
     """
-    from .distribute import UsageError, check_output_folder, default_ledger, deliver, plan, send_test_messages
+    from .distribute import UsageError, default_ledger, deliver, plan, send_test_messages
     from .distribute import dry_run as write_dry_run
     from .headers import address_problem
     from .ledger import Ledger, SendLock
     from .mail import Settings, credentials, report
     from .recipients import load_recipients
+    from .safeio import check_output_folder
     from .transport import tls_context
 
     _require(issue)
@@ -887,7 +889,7 @@ def schema(
     if out is None:
         typer.echo(text, nl=False)
         return
-    from .build import atomic_write, prepare_folder
+    from .safeio import atomic_write, prepare_folder
 
     if out.is_dir():
         typer.echo(

@@ -27,14 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .build import (
-    BuildOptions,
-    build_issue,
-    check_folder,
-    output_path,
-    prepare_folder,
-    staged_folder,
-)
+from .build import BuildOptions, build_issue, output_path
+from .pageimages import page_image
+from .safeio import check_folder, prepare_folder, staged_folder
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -150,8 +145,7 @@ class _Pdf:
 
     def image(self, number: int) -> Image.Image:
         if number not in self._images:
-            page = self.document[number - 1]
-            self._images[number] = page.render(scale=self.dpi / 72).to_pil().convert("RGB")
+            self._images[number] = page_image(self.document[number - 1], self.dpi)
         return self._images[number]
 
 

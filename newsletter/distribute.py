@@ -13,21 +13,16 @@ file under the size limit.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import stat
-import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .build import atomic_write, build_issue, check_folder, output_path
+from .build import build_issue, output_path
 from .check import ContentContext, run_rules
 from .compose import Composer, Edition, Outgoing, issue_key
 from .editions import VARIANTS
@@ -40,6 +35,7 @@ from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
 from .recipients import Post, RecipientList, legacy_slug
 from .render import DEFAULT_LAYOUT, Layout
+from .safeio import NotRegular, atomic_write, check_output_folder, read_regular, write_unsynced, writing
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
 
@@ -189,37 +185,6 @@ def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path],
         return issue_key(fallback)
 
 
-@contextmanager
-def _writing(folder: Path) -> Iterator[None]:
-    """Failures of the file system while writing (permissions, a full disk, /proc) as
-    ``EnvironmentFault`` naming the file."""
-    try:
-        yield
-    except OSError as exc:
-        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}",
-            where,
-            "free some space or choose another folder with --out",
-        ) from None
-
-
-def check_output_folder(folder: Path) -> None:
-    """Make the output folder and make sure it can be written, before anything is built or
-    sent: permissions (which root does not feel) are not the only reason it may not be (a
-    read-only or immutable folder, ``/proc``, ``/sys``). The probe leaves nothing behind."""
-    check_folder(folder)
-    hint = "name another folder with --out, or make this one writable"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(prefix=".newsletter-probe-", dir=folder):
-            pass
-    except OSError as exc:
-        raise EnvironmentFault(
-            f"the output folder cannot be written to ({exc.strerror or exc})", folder, hint
-        ) from None
-
-
 def email_edition(
     source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT, load: Callable[[Path], Loaded] = load_issue
 ) -> Edition:
@@ -244,7 +209,7 @@ def email_edition(
             recorded["teasers"],
             tuple(recorded["notices"]),
         )
-    with _writing(out_dir):  # a temporary file of the layout (a font) on a full disk
+    with writing(out_dir):  # a temporary file of the layout (a font) on a full disk
         result = build_issue(source, out_dir, layout, variant="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
@@ -256,7 +221,7 @@ def email_edition(
         "teasers": teasers,
         "notices": list(notices),
     }
-    with _writing(out_dir):
+    with writing(out_dir):
         atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
     return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
 
@@ -264,7 +229,7 @@ def email_edition(
 def _read_stamp(stamp: Path) -> dict[str, Any] | None:
     """The stamp's record, or None when it is missing or unreadable: a cache is rebuilt."""
     try:
-        recorded = json.loads(_read_regular(stamp, 1_000_000))
+        recorded = json.loads(read_regular(stamp, 1_000_000))
     except (OSError, ValueError):
         return None
     valid = (
@@ -278,29 +243,6 @@ def _read_stamp(stamp: Path) -> dict[str, Any] | None:
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-class _NotRegular(OSError):
-    """A path that is not a regular file (a FIFO, a device, a folder), or is too large."""
-
-
-def _read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, checked on the opened file before anything is read: a regular
-    file of at most ``max_bytes``. Opened without blocking, so a FIFO cannot hang us."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise _NotRegular(f"{path} is not a regular file")
-        if info.st_size > max_bytes:
-            raise _NotRegular(f"{path} is {info.st_size} bytes, over the limit of {max_bytes}")
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            data = handle.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise _NotRegular(f"{path} grew over the limit of {max_bytes} bytes while read")
-        return data
-    finally:
-        os.close(fd)
 
 
 def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
@@ -352,7 +294,7 @@ def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
 def _checked(image: Path, loaded: Loaded, path: tuple[str | int, ...]) -> bytes:
     """An image's bytes, read only as the regular file ``check_image`` saw."""
     try:
-        return _read_regular(image, MAX_INPUT_BYTES)
+        return read_regular(image, MAX_INPUT_BYTES)
     except OSError as exc:
         line, col = loaded.where((*path, "image"))
         raise IssueError(
@@ -372,8 +314,8 @@ def _checked(image: Path, loaded: Loaded, path: tuple[str | int, ...]) -> bytes:
 def _layout_file(file: Path) -> bytes:
     """A file of the layout, the fonts or the code: a regular file under the size limit."""
     try:
-        return _read_regular(file, MAX_INPUT_BYTES)
-    except _NotRegular as exc:
+        return read_regular(file, MAX_INPUT_BYTES)
+    except NotRegular as exc:
         raise IssueError(
             [
                 error(
@@ -565,35 +507,13 @@ def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
     or not at all; no server, no ledger."""
     folder = out_dir / "mail" / the_plan.key
     written = []
-    with _writing(folder):
+    with writing(folder):
         folder.mkdir(parents=True, exist_ok=True)
         for item in the_plan.outgoing:
             path = folder / f"{item.post.key}.eml"
-            _write_whole(path, the_plan.composer.wire(item))
+            write_unsynced(path, the_plan.composer.wire(item))
             written.append(path)
     return written
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, whole or not at all: written beside it as ``.eml.tmp``, then
-    renamed; the temporary file removed when writing fails (a full disk), and the error
-    naming the message's file. No fsync: a dry run's messages are for reading, not keeping."""
-    tmp = path.with_suffix(".eml.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:
-            raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None
-        raise
 
 
 def default_ledger(out_dir: Path) -> Path:

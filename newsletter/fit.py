@@ -30,11 +30,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .build import BuildOptions, BuildResult, Warm, atomic_write, run
+from .build import BuildOptions, BuildResult, Warm, run
 from .errors import EnvironmentFault, Finding, IssueError, error
 from .model import Figure, Fit, Issue, walk
 from .render import DEFAULT_LAYOUT, Layout
-from .yamlsafe import read_limited
+from .safeio import atomic_write, read_limited
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
 

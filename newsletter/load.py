@@ -18,7 +18,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import FieldPath, Finding, IssueError, did_you_mean, error
 from .model import LINK_KINDS, Issue, walk
-from .yamlsafe import Located, read_limited, read_yaml
+from .safeio import read_limited
+from .yamlsafe import Located, read_yaml
 
 
 @dataclass(frozen=True)

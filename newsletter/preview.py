@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import BuildOptions, check_folder, prepare_folder, staged_folder
-from .check.copyfit import PageFill
+from .build import BuildOptions
 from .errors import Finding
+from .pagefill import PageFill
+from .pageimages import opened, page_image
 from .proofs import prove
 from .render import DEFAULT_LAYOUT
+from .safeio import check_folder, prepare_folder, staged_folder
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -80,25 +82,20 @@ def make_preview(
     Raises ``IssueError`` when the issue has errors and ``EnvironmentFault`` when the folder
     cannot be written; the previous preview stays as it was then.
     """
-    import pypdfium2 as pdfium
-
     check_folder(out)
     final = preview_folder(out, source, options.edition)
     with tempfile.TemporaryDirectory(prefix="newsletter-preview-") as work:
         proof = prove(source, options, Path(work))
         prepare_folder(final.parent)
         with staged_folder(final) as staging:
-            document = pdfium.PdfDocument(str(proof.pdf))
-            try:
+            with opened(proof.pdf) as document:
                 images = []
                 for index in range(len(document)):
-                    image = document[index].render(scale=dpi / 72).to_pil().convert("RGB")
+                    image = page_image(document[index], dpi)
                     image.save(staging / _page_name(index + 1))
                     images.append(image)
                     if progress is not None:
                         progress(index + 1, len(document))
-            finally:
-                document.close()
             spread_names = []
             for left, right in spreads(len(images)):
                 name = "spread-" + "-".join(f"{p:02d}" for p in (left, right) if p is not None) + ".png"

@@ -2,8 +2,8 @@
 
 ``prove`` builds one edition of an issue into a folder of its own (through ``build.run``,
 so a proof passes every check a build does, and fails as a build fails); the build measures
-how full each page is on the pages it laid out (``check/copyfit.py``). ``preview``,
-``check --format json`` and ``diff`` use it.
+how full each page is on the pages it laid out (``pagefill.py``). ``preview`` and
+``check --format json`` use it.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .build import BuildOptions, BuildResult, output_path, run
-from .check.copyfit import PageFill
 from .errors import Finding, IssueError
+from .pagefill import PageFill
 
 
 @dataclass(frozen=True)

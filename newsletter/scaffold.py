@@ -21,7 +21,6 @@ import datetime as dt
 import io
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from .errors import EnvironmentFault, FieldPath
 from .load import Loaded, load_issue, sibling_paths
 from .model import Contact, Contents, Figure, Paragraph, Section, figures
 from .render import DEFAULT_LAYOUT
+from .safeio import write_new
 from .schema import schema_text
 from .shipped import SCHEMA
 from .typography import LANGUAGES
@@ -397,15 +397,8 @@ def schema_reference(issue: Path) -> str:
 def _write_new(new: NewFile) -> None:
     """Write ``new`` whole under its name, never over an existing file."""
     new.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".newsletter-tmp-", dir=new.path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(new.data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        # A hard link fails when the name is taken: a file made meanwhile is never replaced.
-        os.link(tmp, new.path)
+        write_new(new.path, new.data)
     except FileExistsError:
         raise EnvironmentFault(
             "was made meanwhile; `newsletter new` never overwrites a file", new.path, "run it again"
@@ -414,8 +407,6 @@ def _write_new(new: NewFile) -> None:
         raise EnvironmentFault(
             f"cannot write: {exc.strerror or exc}", new.path, "check the folder's permissions and free space"
         ) from None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -35,7 +35,6 @@ import email
 import errno
 import hashlib
 import hmac
-import io
 import json
 import re
 import secrets
@@ -53,9 +52,10 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
 from .errors import EnvironmentFault, Finding
+from .pagefill import PageFill
+from .pageimages import page_pngs
 from .render import DEFAULT_LAYOUT, Layout
 from .session import Rebuilt, Session
 
@@ -223,24 +223,6 @@ class Rendered:
     section_ids: tuple[str, ...] = ()
 
 
-def render_pages(pdf: Path, numbers: Sequence[int], dpi: float) -> dict[int, bytes]:
-    """PNG images of the pages ``numbers`` (1-based) of ``pdf``."""
-    import pypdfium2 as pdfium
-
-    document = pdfium.PdfDocument(str(pdf))
-    try:
-        images: dict[int, bytes] = {}
-        for number in numbers:
-            image = document[number - 1].render(scale=dpi / 72).to_pil().convert("RGB")
-            buffer = io.BytesIO()
-            # Fast compression: the image crosses the loopback, size hardly matters; time does.
-            image.save(buffer, format="PNG", compress_level=1)
-            images[number] = buffer.getvalue()
-        return images
-    finally:
-        document.close()
-
-
 def _version(png: bytes) -> str:
     return hashlib.blake2b(png, digest_size=6).hexdigest()
 
@@ -300,7 +282,7 @@ class Engine:
         for batch in (first[:1], first[1:], rest):
             if not batch:
                 continue
-            for number, png in render_pages(pdf, batch, self.options.dpi).items():
+            for number, png in page_pngs(pdf, batch, self.options.dpi).items():
                 images[number], versions[number] = png, _version(png)
                 pending.remove(number)
             self.rendered = Rendered(images, versions, result.fills, findings, ids)

@@ -10,9 +10,7 @@ stages can point an editor at ``file:line:col``.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,10 +26,8 @@ from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
 from .errors import FieldPath, Finding, IssueError, error, excerpt
-
-#: Largest issue or recipients file accepted. Issue 10 is about 60 KB.
-MAX_BYTES = 1_000_000
-
+from .safeio import FORMAT_HINT as YAML_HINT
+from .safeio import MAX_BYTES, read_limited
 
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str",
@@ -166,64 +162,6 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
     raise _YamlRefusal("unsupported YAML node", node)  # pragma: no cover - PyYAML has no others
 
 
-def _kind(mode: int) -> str:
-    """What a file that is not a regular file is, in an editor's words."""
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
-
-
-def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
-    """The bytes of the text file at ``path``; ``IssueError`` (located at the file) when it is
-    not a regular file, is larger than ``max_bytes`` or cannot be read.
-
-    Every command reads an issue through here, and the file may be swapped under a running
-    preview: a named pipe would block ``open()`` for good, and a symlink to ``/dev/zero``
-    would be read until memory runs out. So the file is judged by ``stat`` before it is
-    opened (a device is never opened), opened without blocking, judged again on the opened
-    file (it may have been swapped in between), and read no further than the limit.
-    """
-
-    def refuse(message: str, hint: str, line: int | None = None) -> IssueError:
-        return IssueError([error(path, message, line=line, col=line, hint=hint)])
-
-    unreadable = "check that the file exists and can be read"
-    ordinary = "put an ordinary text file in its place (a symlink to one is fine)"
-    try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise refuse(f"cannot read the file: it is {_kind(info.st_mode)}, not a regular file", ordinary)
-    if info.st_size > max_bytes:
-        raise refuse(
-            f"the file is larger than the limit of {max_bytes} bytes ({info.st_size} bytes)", YAML_HINT, 1
-        )
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):
-            raise refuse(f"cannot read the file: it is {_kind(opened.st_mode)}, not a regular file", ordinary)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    finally:
-        os.close(fd)
-    if len(raw) > max_bytes:  # it grew after the stat
-        raise refuse(f"the file is larger than the limit of {max_bytes} bytes", YAML_HINT, 1)
-    return raw
-
-
 def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
     """Read ``path`` as strict YAML; raise ``IssueError`` with ``file:line:col`` on any defect.
 
@@ -279,9 +217,6 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
     finally:
         loader.dispose()
     return Located(data=data, values=located.values, keys=located.keys, spans=located.spans, text=text)
-
-
-YAML_HINT = "see docs/issue-format.md for how an issue file is written"
 
 
 def _lone_field(text: str, line: int, col: int) -> bool:

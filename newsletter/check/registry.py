@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pikepdf
 
@@ -30,10 +30,8 @@ from ..fonts import Coverage
 from ..laidout import Page
 from ..load import Loaded, format_path, load_issue, sibling_paths
 from ..model import Issue
+from ..pagefill import PageFill, page_fill
 from ..typeset import PageRef
-
-if TYPE_CHECKING:
-    from .copyfit import PageFill
 
 Stage = Literal["content", "layout", "output"]
 STAGES: tuple[Stage, ...] = ("content", "layout", "output")
@@ -124,8 +122,6 @@ class LayoutContext(ContentContext):
     def fills(self) -> tuple[PageFill, ...]:
         """How full each page is and the sections on it, measured once for the copy-fit rule
         and the build's result."""
-        from .copyfit import page_fill  # copyfit's rules import this module
-
         return tuple(self.per_page("fill", page, lambda one: page_fill([one])[0]) for page in self.pages)
 
 
