@@ -1,5 +1,5 @@
 """The coordinator: load -> content checks -> render -> typeset -> layout checks -> write ->
-output checks -> atomic replace, for one edition (``variants.py``) or all three at once.
+output checks -> atomic replace, for one edition (``editions.py``) or all three at once.
 
 Nothing reaches ``out/`` until the laid-out document and the written file have passed their
 checks: the PDF is written to a temporary file beside its final name, synced, read back and

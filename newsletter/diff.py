@@ -1,6 +1,6 @@
 """Proofs compared: what changed between two PDFs of an issue, page by page.
 
-``compare`` reads two PDFs (an issue file is built first, see ``resolve``) and tells:
+``compare`` reads two PDFs (an issue file is built first, see ``compare_inputs``) and tells:
 
 - which pages changed, each with a PNG showing the old page, the new one and their
   difference in red, and the text added and removed on it;

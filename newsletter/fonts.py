@@ -52,16 +52,6 @@ def printable_by_family(fonts_dir: Path) -> dict[str, frozenset[int]]:
     return {family: frozenset(chars) | _LAYOUT_CHARACTERS for family, chars in covered.items()}
 
 
-def printable_characters(fonts_dir: Path) -> frozenset[int]:
-    """Code points that every bundled family can print: text that may land in any of them."""
-    return font_coverage(fonts_dir).common
-
-
-def bundled_families(fonts_dir: Path) -> frozenset[str]:
-    """Family names of the bundled fonts, without spaces (``Lato``, ``NotoSerif``)."""
-    return font_coverage(fonts_dir).families
-
-
 def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:
     """Whether a PDF ``BaseFont`` such as ``ABCDEF+Noto-Serif-Bold`` is one of ``families``."""
     name = pdf_font_name.lstrip("/").split("+", 1)[-1].replace("-", "").replace(" ", "")

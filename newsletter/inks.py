@@ -34,7 +34,6 @@ from .errors import EnvironmentFault
 PROCESS_INKS = ("Cyan", "Magenta", "Yellow", "Black")
 #: Seconds Ghostscript may take for a whole edition.
 GS_TIMEOUT = 120
-_MM = 25.4 / 72
 
 
 class RenderError(Exception):

@@ -2,7 +2,7 @@
 
 This stage checks the form of the file (YAML, fields, types) and reports every such error
 at once. What the content says (references, links, images, placeholders...) is checked by
-the rules in ``check.py``, which use the positions kept here.
+the rules in ``check/`` (``content.py``, ``siblings.py``), which use the positions kept here.
 """
 
 from __future__ import annotations

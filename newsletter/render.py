@@ -315,19 +315,6 @@ def issue_renderer(
     return render
 
 
-def render_html(
-    issue: Issue,
-    layout: Layout,
-    image_base: Path,
-    stylesheets: tuple[str, ...] = (),
-    images: dict[str, str] | None = None,
-    pages: Mapping[str, int] | None = None,
-) -> str:
-    """The issue as one HTML document, ready for WeasyPrint; page references print the
-    numbers of ``pages`` (0 where none is known). See ``issue_renderer``."""
-    return issue_renderer(issue, layout, image_base, stylesheets, images)(pages or {}).html
-
-
 def split_parts(html: str) -> tuple[str, ...]:
     """The parts of a document marked by issue.html.j2, each a document of its own: the head
     without its stylesheets (given to the layout parsed once), one part's body. Empty when

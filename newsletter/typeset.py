@@ -1,10 +1,10 @@
 """Stage 3: HTML -> laid-out ``weasyprint.Document``.
 
 Everything WeasyPrint reads goes through ``ProjectFetcher``: ``data:`` URLs and files inside
-the allowed folders (the issue's folder, ``layouts/``, ``fonts/``), nothing else. After layout,
+the allowed folders (the issue's folder, ``layouts/``, ``fonts/``), nothing else. Page
+numbers are ordinary text, settled by the layout passes (``paginate.py``); after layout,
 ``page_references`` reads what every page reference prints and where its target really lies,
-because WeasyPrint's ``target-counter()`` is known to print wrong numbers in some layouts;
-the ``page-reference`` rule of ``check.py`` fails the build on any mismatch.
+and the ``page-reference`` rule of ``check/layout.py`` fails the build on any mismatch.
 """
 
 from __future__ import annotations

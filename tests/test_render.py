@@ -8,7 +8,14 @@ from conftest import edit, layout_copy
 
 from newsletter.build import DEFAULT_LAYOUT
 from newsletter.load import load_issue
-from newsletter.render import render_html
+from newsletter.model import Issue
+from newsletter.render import Layout, issue_renderer
+
+
+def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
+    """The issue as one HTML document, every page reference printing 0."""
+    return issue_renderer(issue, layout, image_base)({}).html
+
 
 KEY_FIGURES = """      - type: key_figures
         figures:

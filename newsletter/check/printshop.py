@@ -279,7 +279,6 @@ def _print_marks(ctx: OutputContext) -> Iterator[Hit]:
 
 
 _RGB_OPERATORS = {"rg", "RG"}
-_RGB_FAMILIES = {"/DeviceRGB", "/CalRGB", "/Lab", "/CalGray"}
 
 
 def _space_problem(space: Any, depth: int = 0) -> str | None:

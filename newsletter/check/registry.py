@@ -3,7 +3,9 @@
 Each rule is one small function registered with ``@rule``; it yields ``Hit``s and the
 registry turns them into ``Finding``s with a severity, the ``file:line:col`` of the field
 (and the page, for what the layout shows), and a one-line fix hint. Rules run in three
-stages, each on a context built once, whole, when its stage starts:
+stages, each on a context made when its stage starts; what it measures is measured when a
+rule first asks, once (``fills``), and a warm process reuses what was measured on the files
+and pages an earlier build kept (``per_file``, ``per_page``):
 
 - ``content`` (``ContentContext``): on the validated issue, before layout;
 - ``layout`` (``LayoutContext``): on the laid-out pages, before anything is written;
