@@ -26,8 +26,9 @@ import pikepdf
 
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
-from .editions import EDITIONS, VARIANTS, Variant
+from .editions import EDITION_NAMES, EDITIONS, Edition
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
+from .finishing import CMYK_PROFILE, cmyk_images, finisher
 from .fonts import Coverage, font_coverage
 from .laidout import fingerprint, images_restored
 from .laidout import pages as laid_out_pages
@@ -48,7 +49,6 @@ from .typeset import (
     refuse_attachments,
 )
 from .typography import typeset_issue
-from .variants import CMYK_PROFILE, cmyk_images, finisher
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class BuildResult:
     """What a build produced, what its checks found, and how long each stage took (s)."""
 
     issue: Issue
-    variant: str
+    edition: str
     pdf: Path | None
     pages: int
     size: int
@@ -78,9 +78,9 @@ class BuildResult:
     fills: tuple[PageFill, ...] = ()
 
 
-def output_path(source: Path, out_dir: Path, variant: str) -> Path:
+def output_path(source: Path, out_dir: Path, edition: str) -> Path:
     """``out/<issue name>-<edition>.pdf``."""
-    return out_dir / f"{source.stem}-{variant}.pdf"
+    return out_dir / f"{source.stem}-{edition}.pdf"
 
 
 @dataclass
@@ -138,18 +138,18 @@ def build_issue(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variant: str = "email",
+    edition: str = "email",
     write_html: bool = False,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     colour_bar: bool = False,
 ) -> BuildResult:
-    """Build one edition of the issue at ``source`` into ``out_dir/<name>-<variant>.pdf``.
+    """Build one edition of the issue at ``source`` into ``out_dir/<name>-<edition>.pdf``.
 
     Raises ``IssueError`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
-    options = BuildOptions(variant, layout, out_dir, write_html, time_limit, strict, colour_bar=colour_bar)
+    options = BuildOptions(edition, layout, out_dir, write_html, time_limit, strict, colour_bar=colour_bar)
     return run(source, options)
 
 
@@ -157,7 +157,7 @@ def build_all(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variants: tuple[str, ...] = EDITIONS,
+    editions: tuple[str, ...] = EDITION_NAMES,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     workers: int | None = None,
@@ -176,8 +176,8 @@ def build_all(
         strict=strict,
         colour_bar=colour_bar,
     )
-    with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
-        futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in variants}
+    with ProcessPoolExecutor(max_workers=workers or min(len(editions), os.cpu_count() or 1)) as pool:
+        futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in editions}
         results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
         for name, future in futures.items():
             try:
@@ -190,7 +190,7 @@ def build_all(
 def check_issue(
     source: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variant: str = "email",
+    edition: str = "email",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     memo_from: Path | None = None,
@@ -198,7 +198,7 @@ def check_issue(
     """Every finding of the preflight of one edition of ``source``; writes nothing that stays.
     ``memo_from``: an output folder whose memo of the parts may be read (see ``BuildOptions``)."""
     try:
-        options = BuildOptions(variant, layout, None, False, time_limit, strict, memo_from=memo_from)
+        options = BuildOptions(edition, layout, None, False, time_limit, strict, memo_from=memo_from)
         return run(source, options).findings
     except IssueError as failed:
         return failed.findings
@@ -207,7 +207,7 @@ def check_issue(
 def run(source: Path, options: BuildOptions) -> BuildResult:
     """The pipeline for one edition: every stage, each checked before the next starts."""
     options.layout.require()
-    edition = VARIANTS[options.edition]
+    edition = EDITIONS[options.edition]
     if options.colour_bar and edition.press is not None:
         edition = replace(edition, press=replace(edition.press, colour_bar=True))
     timings: dict[str, float] = {}
@@ -263,7 +263,7 @@ def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
     return findings
 
 
-def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentContext:
+def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentContext:
     """Stage 1: the issue, validated, and what the content rules need (a warm process reads
     again only what changed: the fonts never, an issue file when its text changed)."""
     warm = options.warm

@@ -27,7 +27,7 @@ import typer
 
 from . import __version__
 from .defaults import DEFAULT_MAX_FAILURES, DEFAULT_SMTP_TIMEOUT, DEFAULT_TIME_LIMIT
-from .editions import EDITIONS, VARIANTS
+from .editions import EDITION_NAMES, EDITIONS
 from .errors import EnvironmentFault, Finding, IssueError, format_findings, has_errors, summary
 
 if TYPE_CHECKING:
@@ -88,8 +88,8 @@ TimeLimitOpt = Annotated[
 ]
 
 
-#: Which PDF to make: one edition of ``editions.VARIANTS``, or all of them.
-Edition = enum.Enum("Edition", {name: name for name in (*EDITIONS, "all")}, type=str)  # type: ignore[misc]
+#: Which PDF to make: one edition of ``editions.EDITIONS``, or all of them.
+EditionChoice = enum.Enum("EditionChoice", {name: name for name in (*EDITION_NAMES, "all")}, type=str)  # type: ignore[misc]
 
 
 class Format(str, enum.Enum):
@@ -165,11 +165,11 @@ def _require(path: Path, what: str = "issue file") -> None:
         raise typer.Exit(EXIT_USAGE)
 
 
-VariantOpt = Annotated[
-    Edition,
+EditionOpt = Annotated[
+    EditionChoice,
     typer.Option(
         "--variant",
-        help="; ".join(f"{v.name}: {v.purpose}" for v in VARIANTS.values())
+        help="; ".join(f"{v.name}: {v.purpose}" for v in EDITIONS.values())
         + "; all: every edition, in parallel.",
     ),
 ]
@@ -179,7 +179,7 @@ VariantOpt = Annotated[
 @_reported
 def build(
     issue: IssueArg,
-    variant: VariantOpt = Edition["email"],
+    edition: EditionOpt = EditionChoice["email"],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder the PDF is written to.", metavar="FOLDER")
     ] = Path("out"),
@@ -207,14 +207,14 @@ def build(
     _require(issue)
     check_folder(out)
     chosen = _layout(layout)
-    if variant is Edition["all"]:
+    if edition is EditionChoice["all"]:
         _build_all(issue, out, strict, time_limit, html, chosen, colour_bar)
         return
     result = build_issue(
         issue,
         out,
         chosen,
-        variant=variant.value,
+        edition=edition.value,
         write_html=html,
         time_limit=time_limit,
         strict=strict,
@@ -274,10 +274,10 @@ def _report(issue: Path, result: BuildResult, notices: bool = True) -> None:
     typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")
 
 
-CheckVariantOpt = Annotated[
-    Edition,
+CheckEditionOpt = Annotated[
+    EditionChoice,
     typer.Option(
-        "--variant", help=f"The edition to check: {', '.join(EDITIONS)} (all checks every edition)."
+        "--variant", help=f"The edition to check: {', '.join(EDITION_NAMES)} (all checks every edition)."
     ),
 ]
 
@@ -286,7 +286,7 @@ CheckVariantOpt = Annotated[
 @_reported
 def check(
     issue: IssueArg,
-    variant: CheckVariantOpt = Edition["email"],
+    edition: CheckEditionOpt = EditionChoice["email"],
     strict: StrictOpt = False,
     format: Annotated[
         Format, typer.Option("--format", help="text for people, json for tools.")
@@ -311,7 +311,7 @@ def check(
 
     _require(issue)
     chosen = _layout(layout)
-    names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
+    names = list(EDITION_NAMES) if edition is EditionChoice["all"] else [edition.value]
     findings: list[Finding] = []
     # How full each page is (the first edition measured), for tools and previews: JSON only
     # (measured on the pages the checks lay out).
@@ -327,7 +327,7 @@ def check(
             fills = measured if fills is None else fills
         else:
             found = check_issue(
-                issue, chosen, variant=name, time_limit=time_limit, strict=strict, memo_from=out
+                issue, chosen, edition=name, time_limit=time_limit, strict=strict, memo_from=out
             )
         findings += [f for f in found if f not in findings]
     if format is Format.json:
@@ -757,7 +757,7 @@ def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None
 @_reported
 def preview(
     issue: IssueArg,
-    variant: VariantOpt = Edition["email"],
+    edition: EditionOpt = EditionChoice["email"],
     out: Annotated[
         Path,
         typer.Option(
@@ -782,7 +782,7 @@ def preview(
 
     _require(issue)
     chosen = _layout(layout)
-    names = list(EDITIONS) if variant is Edition["all"] else [variant.value]
+    names = list(EDITION_NAMES) if edition is EditionChoice["all"] else [edition.value]
     for name in names:
         step, end = _progress(f"{name}: rendering pages")
         try:
@@ -820,10 +820,10 @@ def diff_proofs(
             metavar="NEW",
         ),
     ] = None,
-    variant: Annotated[
-        Edition,
-        typer.Option("--variant", help=f"The edition an issue file is built as: {', '.join(EDITIONS)}."),
-    ] = Edition["email"],
+    edition: Annotated[
+        EditionChoice,
+        typer.Option("--variant", help=f"The edition an issue file is built as: {', '.join(EDITION_NAMES)}."),
+    ] = EditionChoice["email"],
     out: Annotated[
         Path,
         typer.Option(
@@ -846,9 +846,9 @@ def diff_proofs(
     from .build import BuildOptions
     from .diff import UnreadableInput, compare_inputs, describe
 
-    if variant is Edition["all"]:
+    if edition is EditionChoice["all"]:
         raise _diff_refused("compare one edition at a time: --variant email, print or archive")
-    options = BuildOptions(variant.value, _layout(layout), time_limit=time_limit)
+    options = BuildOptions(edition.value, _layout(layout), time_limit=time_limit)
     try:
         difference = compare_inputs(old, new, options, out)
     except UnreadableInput as exc:
@@ -907,8 +907,10 @@ def schema(
 
 
 #: One edition (``serve`` and ``fit`` look at one edition at a time).
-OneEdition = enum.Enum("OneEdition", {name: name for name in EDITIONS}, type=str)  # type: ignore[misc]
-OneEditionOpt = Annotated[OneEdition, typer.Option("--variant", help=f"The edition: {', '.join(EDITIONS)}.")]
+OneEdition = enum.Enum("OneEdition", {name: name for name in EDITION_NAMES}, type=str)  # type: ignore[misc]
+OneEditionOpt = Annotated[
+    OneEdition, typer.Option("--variant", help=f"The edition: {', '.join(EDITION_NAMES)}.")
+]
 
 
 @app.command()
@@ -919,7 +921,7 @@ def serve(
         int,
         typer.Option("--port", help="Port on 127.0.0.1 (0: any free port).", metavar="N", min=0, max=65535),
     ] = 8000,
-    variant: OneEditionOpt = OneEdition["email"],
+    edition: OneEditionOpt = OneEdition["email"],
     time_limit: TimeLimitOpt = DEFAULT_TIME_LIMIT,
     layout: LayoutOpt = None,
 ) -> None:
@@ -933,7 +935,7 @@ def serve(
     _require(issue)
     try:
         run_server(
-            ServeOptions(issue, variant.value, _layout(layout), port, time_limit=time_limit), typer.echo
+            ServeOptions(issue, edition.value, _layout(layout), port, time_limit=time_limit), typer.echo
         )
     except KeyboardInterrupt:
         pass  # uvicorn has shut down cleanly and passes the Ctrl-C on
@@ -948,7 +950,7 @@ def fit(
         bool,
         typer.Option("--write", help="Write the chosen settings into the issue (comments and layout kept)."),
     ] = False,
-    variant: OneEditionOpt = OneEdition["email"],
+    edition: OneEditionOpt = OneEdition["email"],
     layout: LayoutOpt = None,
 ) -> None:
     """Fit the sections that end badly to their pages, as a typesetter would: shows what it would change.
@@ -959,7 +961,7 @@ def fit(
 
     _require(issue)
     fitting = fit_issue(
-        issue, _layout(layout), variant.value, write, lambda step: typer.echo(f"trying {step}", err=True)
+        issue, _layout(layout), edition.value, write, lambda step: typer.echo(f"trying {step}", err=True)
     )
     typer.echo(fitting.describe())
     if fitting.changed:

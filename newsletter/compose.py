@@ -45,7 +45,7 @@ _WORDS = {
 
 
 @dataclass(frozen=True)
-class Edition:
+class LanguageVersion:
     """An email edition ready to go: its issue, its PDF, where its teasers point, and the
     notices of its checks (stand-in images, passages to verify)."""
 
@@ -63,7 +63,7 @@ class Outgoing:
 
     post: Post
     language: str
-    #: The post asked for a language that has no edition: it gets the issue's.
+    #: The post asked for a language the issue is not written in: it gets the issue's.
     fallback: bool
     message_id: str
     recipients: tuple[str, ...]
@@ -87,17 +87,17 @@ class _Body:
 
 
 class Composer:
-    """Makes the messages of one send: editions by language, the first being the fallback."""
+    """Makes the messages of one send: languages by language, the first being the fallback."""
 
     def __init__(
         self,
-        editions: dict[str, Edition],
+        languages: dict[str, LanguageVersion],
         sender: str,
         sender_name: str | None,
         layout: Layout,
         revision: int = 1,
     ) -> None:
-        self.editions = editions
+        self.languages = languages
         self.sender = sender
         self.revision = revision
         # An Address, not formataddr's text: an encoded name's comma stays in the name.
@@ -105,7 +105,7 @@ class Composer:
         self._domain = sender.rsplit("@", 1)[1]
         self._layout = layout
         self._bodies: dict[str, _Body] = {}
-        main = next(iter(editions.values()))
+        main = next(iter(languages.values()))
         self.key = issue_key(main.issue)
         self.main_language = main.language
 
@@ -119,10 +119,10 @@ class Composer:
     def outgoing(
         self, posts: Iterable[Post], references: dict[str, tuple[str, ...]] | None = None
     ) -> Iterator[Outgoing]:
-        """One ``Outgoing`` per post, in the post's language when that edition exists."""
+        """One ``Outgoing`` per post, in the post's language when the issue is written in it."""
         for post in posts:
             wanted = post.language or self.main_language
-            language = wanted if wanted in self.editions else self.main_language
+            language = wanted if wanted in self.languages else self.main_language
             yield Outgoing(
                 post,
                 language,
@@ -149,7 +149,7 @@ class Composer:
         return self._assemble(headers, body)
 
     def test_wire(self, language: str, address: str) -> tuple[str, bytes]:
-        """A test message of the ``language`` edition for ``address``: its Message-ID and bytes.
+        """A test message in ``language`` for ``address``: its Message-ID and bytes.
 
         Marked as a test in its subject, with a Message-ID of its own that no post's message has.
         """
@@ -179,7 +179,7 @@ class Composer:
         return {language: self.size(item) for language, item in heaviest.items()}
 
     def subject(self, language: str) -> str:
-        """The subject of the ``language`` edition's messages (before any correction mark)."""
+        """The subject of the messages in ``language`` (before any correction mark)."""
         return self._body(language).subject
 
     def _assemble(self, headers: dict[str, str | Address], body: _Body) -> bytes:
@@ -193,21 +193,21 @@ class Composer:
 
     def _body(self, language: str) -> _Body:
         if language not in self._bodies:
-            self._bodies[language] = self._make_body(self.editions[language])
+            self._bodies[language] = self._make_body(self.languages[language])
         return self._bodies[language]
 
-    def _make_body(self, edition: Edition) -> _Body:
-        labels = labels_for(self._layout, edition.language)
+    def _make_body(self, version: LanguageVersion) -> _Body:
+        labels = labels_for(self._layout, version.language)
         env = jinja_env(self._layout, labels)
         # The mail reads like the PDF: its text typeset by the rules of its language.
-        issue = typeset_issue(edition.issue)
-        teasers = [(t.text, edition.teaser_pages.get(t.target)) for t in issue.cover.teasers]
-        pdf = edition.pdf.read_bytes()
+        issue = typeset_issue(version.issue)
+        teasers = [(t.text, version.teaser_pages.get(t.target)) for t in issue.cover.teasers]
+        pdf = version.pdf.read_bytes()
         data = {
             "issue": issue,
             "labels": labels,
             "teasers": teasers,
-            "pages": edition.pages,
+            "pages": version.pages,
             "size_kb": round(len(pdf) / 1024),
             "revision": self.revision,
         }
@@ -216,7 +216,7 @@ class Composer:
         )
         words = {
             key: str(labels[f"mail_{key}"]) if isinstance(labels.get(f"mail_{key}"), str) else default
-            for key, default in _WORDS.get(edition.language, _WORDS["en"]).items()
+            for key, default in _WORDS.get(version.language, _WORDS["en"]).items()
         }
         # The issue's own fields are checked before (``header_problems``): what is left is the
         # layout's words, located in its labels file. A subject unsafe only as a whole (an
@@ -230,7 +230,7 @@ class Composer:
                         error(
                             self._layout.labels_file,
                             problem,
-                            field=f"{edition.language}.{key}",
+                            field=f"{version.language}.{key}",
                             rule="mail-header",
                             hint=HEADER_HINT,
                         )
@@ -240,12 +240,12 @@ class Composer:
         message.set_content(env.get_template("mail.txt.j2").render(**data))
         message.add_alternative(env.get_template("mail.html.j2").render(**data), subtype="html")
         # The PDF is named after the issue's file, whose name was checked (``file_name_problem``).
-        name = edition.pdf.name
+        name = version.pdf.name
         problem = header_problem(name, "the name of the attached PDF")
         if problem:
             raise UnsafeHeader("Content-Disposition", name, problem)
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
-        message["Content-Language"] = edition.language  # after set_content, which drops Content-* headers
+        message["Content-Language"] = version.language  # after set_content, which drops Content-* headers
         body = checked_bytes(message, read_back=True)
         return _Body(subject, words["correction"], words["test"], body)
 

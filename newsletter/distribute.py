@@ -1,9 +1,9 @@
 """The coordinator of sending: email editions (built, or reused when up to date) -> messages
 -> the posts (or ``.eml`` files for a dry run, or one test message per language).
 
-An issue's edition in another language is the file beside it named ``<name>.<lang>.yaml``
-(``issue-10.fr.yaml`` for ``issue-10.yaml``); a post asking for a language that has no
-edition gets the issue's own language, and the summary and the report say so.
+The issue in another language is the file beside it named ``<name>.<lang>.yaml``
+(``issue-10.fr.yaml`` for ``issue-10.yaml``); a post asking for a language the issue is not
+written in gets the issue's own language, and the summary and the report say so.
 
 Nothing is read whole before it is checked: the issue and its siblings through the strict
 YAML reader (size-bounded), every image by ``images.check_image`` (kind, size, pixels), every
@@ -24,8 +24,8 @@ from typing import Any
 
 from .build import build_issue, output_path
 from .check import ContentContext, run_rules
-from .compose import Composer, Edition, Outgoing, issue_key
-from .editions import VARIANTS
+from .compose import Composer, LanguageVersion, Outgoing, issue_key
+from .editions import EDITIONS
 from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .fonts import Coverage
 from .images import check_image
@@ -51,11 +51,12 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Plan:
-    """What a send would do: the editions, and one message per post, composed when sent."""
+    """What a send would do: the email PDF of each language, and one message per post, composed
+    when sent."""
 
     key: str
     revision: int
-    editions: dict[str, Edition]
+    languages: dict[str, LanguageVersion]
     composer: Composer
     outgoing: list[Outgoing]
     recipients: RecipientList
@@ -103,36 +104,36 @@ class Plan:
                 f"  language fallback: {n} posts ask for {wanted!r}, which has no edition: they get {got!r}"
             )
         sizes = self.composer.largest(self.outgoing)
-        for lang, edition in self.editions.items():
-            pdf_kb = edition.pdf.stat().st_size / 1024
+        for lang, version in self.languages.items():
+            pdf_kb = version.pdf.stat().st_size / 1024
             tested = (
                 f"; test sent to {tests[lang]}" if lang in tests else "; no test send yet (--test ADDRESS)"
             )
             lines.append(
-                f"  edition {lang}: {edition.pdf.name}, {edition.pages} pages, {pdf_kb:.0f} KB; "
+                f"  edition {lang}: {version.pdf.name}, {version.pages} pages, {pdf_kb:.0f} KB; "
                 f"message {sizes.get(lang, 0) / 1024:.0f} KB{tested}"
             )
-            if edition.notices:
+            if version.notices:
                 # By rule, as a count: the list is `check`'s (issue 10 in French has twenty).
                 rules = Counter(
-                    n.rsplit("[", 1)[-1].rstrip("]") if n.endswith("]") else "notice" for n in edition.notices
+                    n.rsplit("[", 1)[-1].rstrip("]") if n.endswith("]") else "notice" for n in version.notices
                 )
                 counts = ", ".join(f"{count} {rule}" for rule, count in sorted(rules.items()))
-                source = edition.notices[0].split(":", 1)[0]
+                source = version.notices[0].split(":", 1)[0]
                 lines.append(f"    notices: {counts} (`newsletter check {source}` lists them)")
         lines.extend(f"  note: {note}" for note in self.notes)
         return "\n".join(lines)
 
 
-def edition_sources(source: Path, load: Callable[[Path], Loaded] = load_issue) -> dict[str, Path]:
+def language_sources(source: Path, load: Callable[[Path], Loaded] = load_issue) -> dict[str, Path]:
     """Language -> issue file: the issue itself first (its language is the fallback), then its
-    editions in the other languages beside it, found as the checks find them
+    languages beside it, found as the checks find them
     (``load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
     in the language it is written in.
 
-    An edition that has errors counts in the language its name says (``issue-10.fr.yaml``:
+    A language's file that has errors counts in the language its name says (``issue-10.fr.yaml``:
     ``fr``), so that its errors stop only the sends that need it; one whose name says none
-    raises them. Raises ``IssueError`` too when two editions are in one language. ``load``
+    raises them. Raises ``IssueError`` too when two files are in one language. ``load``
     reads an issue file (``plan`` reads each once for all it does).
     """
     found: dict[str, Path] = {load(source).issue.language: source}
@@ -173,10 +174,10 @@ def _language_tag(path: Path) -> str | None:
 
 
 def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path], Loaded] = load_issue) -> str:
-    """The issue's name in the ledger and the Message-IDs, the same whichever edition's file
-    is named on the command line: that of the edition whose file name says no language
+    """The issue's name in the ledger and the Message-IDs, the same whichever language's file
+    is named on the command line: that of the file whose name says no language
     (``issue-10.yaml``), else of the first language in alphabetical order (``fallback``'s,
-    the edition named, when that one cannot be read)."""
+    the language named, when that one cannot be read)."""
     untagged = [path for path in sources.values() if _language_tag(path) is None]
     chosen = untagged[0] if untagged else sources[min(sources)]
     try:
@@ -187,7 +188,7 @@ def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path],
 
 def email_edition(
     source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT, load: Callable[[Path], Loaded] = load_issue
-) -> Edition:
+) -> LanguageVersion:
     """The email edition of ``source``, rebuilt only when an input changed.
 
     A stamp beside the PDF records a digest of every input (the issue, its images, the
@@ -201,7 +202,7 @@ def email_edition(
     digest = _inputs_digest(loaded, layout)
     recorded = _read_stamp(stamp) if pdf.is_file() else None
     if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
-        return Edition(
+        return LanguageVersion(
             loaded.issue.language,
             loaded.issue,
             pdf,
@@ -210,7 +211,7 @@ def email_edition(
             tuple(recorded["notices"]),
         )
     with writing(out_dir):  # a temporary file of the layout (a font) on a full disk
-        result = build_issue(source, out_dir, layout, variant="email")
+        result = build_issue(source, out_dir, layout, edition="email")
     assert result.pdf is not None
     teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
     notices = tuple(str(f) for f in result.findings if f.severity == "notice")
@@ -223,7 +224,7 @@ def email_edition(
     }
     with writing(out_dir):
         atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
-    return Edition(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
+    return LanguageVersion(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
 
 
 def _read_stamp(stamp: Path) -> dict[str, Any] | None:
@@ -334,7 +335,7 @@ def mail_problems(loaded: Loaded) -> list[Finding]:
     """What stops an issue from being mailed, at its place: a character that breaks a mail
     header in a field that reaches one, and inline markup nested too deeply to be laid out
     (the check rules ``mail-header`` and ``markup-depth``, run before anything is built)."""
-    context = ContentContext(loaded, Coverage({}), VARIANTS["email"])
+    context = ContentContext(loaded, Coverage({}), EDITIONS["email"])
     return run_rules(["mail-header", "markup-depth"], context)
 
 
@@ -343,7 +344,7 @@ def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Pos
 
     Ids are made from names; earlier versions dropped accented letters where they now
     transliterate them (``des-tres-humains`` became ``des-etres-humains``), and took the
-    issue's key from the edition named on the command line (the French series for
+    issue's key from the language named on the command line (the French series for
     ``send issue-10.fr.yaml``). A send resumed with new ids would go out to every post
     again: where the ledger knows the issue only under another of these keys, or a post
     (without an ``id:`` of its own) only under its old id, the old one is kept.
@@ -368,9 +369,9 @@ def previous_revision(ledger_path: Path, key: str, revision: int) -> dict[str, E
     """For a correction (``revision`` > 1): the entry of the latest revision before it that
     each post had (sent, or possibly arrived).
 
-    Corrections go by language: after two of the French edition, the French posts have had
+    Corrections go by language: after two of the French issue, the French posts have had
     revision 3 and the English ones still revision 1, which a correction of the English
-    edition then corrects. Raises ``UsageError`` when no post had ``revision - 1``.
+    issue then corrects. Raises ``UsageError`` when no post had ``revision - 1``.
     """
     if not ledger_path.exists():
         raise UsageError(f"no ledger at {ledger_path}: nothing was sent, so there is nothing to correct")
@@ -420,44 +421,44 @@ def plan(
         )
     # Each issue file is read once, for everything below.
     load = partial(load_kept, kept={})
-    sources = edition_sources(source, load)
+    sources = language_sources(source, load)
     main_language = next(iter(sources))
     needed = {post.language or main_language for post in posts} | {main_language}
     problems = [f for lang in sources if lang in needed for f in mail_problems(load(sources[lang]))]
     if problems:
         raise IssueError(problems)
     check_output_folder(out_dir)
-    editions = {
+    languages = {
         lang: email_edition(sources[lang], out_dir, layout, load) for lang in sources if lang in needed
     }
     # The issue's own language first: it is the fallback.
-    editions = {main_language: editions[main_language], **editions}
+    languages = {main_language: languages[main_language], **languages}
     composer = Composer(
-        editions, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
+        languages, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
     )
     composer.key, posts = _keys_kept(
         ledger_path or default_ledger(out_dir),
-        ledger_key(sources, editions[main_language].issue, load),
-        [edition.issue for edition in editions.values()],
+        ledger_key(sources, languages[main_language].issue, load),
+        [version.issue for version in languages.values()],
         posts,
     )
     references: dict[str, tuple[str, ...]] = {}
     if revision > 1:
         posts, references = _corrected(
             posts,
-            editions,
+            languages,
             composer,
             notes,
             revision,
             previous_revision(ledger_path or default_ledger(out_dir), composer.key, revision),
         )
     outgoing = list(composer.outgoing(posts, references))
-    return Plan(composer.key, revision, editions, composer, outgoing, recipients, notes)
+    return Plan(composer.key, revision, languages, composer, outgoing, recipients, notes)
 
 
 def _corrected(
     posts: list[Post],
-    editions: dict[str, Edition],
+    languages: dict[str, LanguageVersion],
     composer: Composer,
     notes: list[str],
     revision: int,
@@ -466,11 +467,11 @@ def _corrected(
     """The posts a correction goes to, and the Message-IDs each one's correction refers to.
 
     ``previous`` holds each post's latest revision. A post that had none gets no correction
-    (``send`` without --revision sends it the issue as it is now); nor does one whose edition
-    is byte-identical to the PDF it had last (a correction of the English edition is no news
-    to the French posts).
+    (``send`` without --revision sends it the issue as it is now); nor does one whose language's
+    PDF is byte-identical to the one it had last (a correction of the English issue is no
+    news to the French posts).
     """
-    digests = {lang: _sha256(edition.pdf) for lang, edition in editions.items()}
+    digests = {lang: _sha256(version.pdf) for lang, version in languages.items()}
     chosen, unchanged, absent = [], Counter[tuple[str, int]](), 0
     for post in posts:
         entry = previous.get(post.key)
@@ -577,7 +578,7 @@ def send_test_messages(
     link = transport or SmtpTransport(settings)
     outcomes = []
     try:
-        messages = {lang: composer.test_wire(lang, address) for lang in the_plan.editions}
+        messages = {lang: composer.test_wire(lang, address) for lang in the_plan.languages}
         limit = link.size_limit()
         too_big = {lang: len(data) for lang, (_, data) in messages.items() if limit and len(data) > limit}
         if too_big:

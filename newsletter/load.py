@@ -125,7 +125,7 @@ def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
 
 
 def sibling_paths(source: Path) -> list[Path]:
-    """The other language editions of the issue at ``source`` that exist beside it.
+    """The issue at ``source`` in its other languages: the files that exist beside it.
 
     ``issue-10.yaml`` has ``issue-10.fr.yaml``; ``issue-10.fr.yaml`` has ``issue-10.yaml``
     (and ``issue-10.en.yaml`` if an editor named it so).

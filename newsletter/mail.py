@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .compose import Composer, Edition, Outgoing, issue_key
+from .compose import Composer, LanguageVersion, Outgoing, issue_key
 from .defaults import DEFAULT_MAX_FAILURES
 from .defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
 from .errors import EnvironmentFault
@@ -41,7 +41,7 @@ __all__ = [
     "DEFAULT_MAX_FAILURES",
     "DEFAULT_TIMEOUT",
     "Composer",
-    "Edition",
+    "LanguageVersion",
     "MailError",
     "Outcome",
     "Outgoing",
@@ -189,7 +189,7 @@ def send(
         )
         before = {e.post: e for e in ledger.entries(key, revision)}
         digests = {
-            lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.editions.items()
+            lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.languages.items()
         }
         sending = _Sending(composer, ledger, transport, limit, digests, retry, _Streak(max_failures), sleep)
         streak = sending.streak

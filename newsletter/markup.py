@@ -32,7 +32,7 @@ _SAFE_HREF = re.compile(rf"^({WEB_LINK}|{INTERNAL_LINK})$")
 MAX_NESTING = 12
 #: The tokens that open and close a nested element.
 _NESTED = frozenset({"em_open", "em_close", "strong_open", "strong_close", "link_open", "link_close"})
-#: Words that make an internal link a page reference, in any edition's language.
+#: Words that make an internal link a page reference, in any issue's language.
 PAGE_WORDS = frozenset({"page", "p.", "pages"})
 
 

@@ -1,6 +1,6 @@
 """The finishing step of the print edition: what WeasyPrint writes, made into what a print
 shop's preflight passes. It runs as part of the edition's ``write_pdf`` finisher
-(``variants.finisher``), on the PDF's objects before they are serialised, so the PDF is
+(``finishing.finisher``), on the PDF's objects before they are serialised, so the PDF is
 written once and a rebuild gives the same bytes.
 
 Input: the ``pydyf.PDF`` WeasyPrint has made, the issue, the edition's name and its ``Press``
@@ -12,7 +12,7 @@ settings. Output: the same PDF, with
 - black text overprinting: text filled with black ink only sets ``/OP /op`` true with
   ``/OPM 1`` (the other plates keep what lies under it, so small black type needs no
   registration); the state is set back after each run of such text;
-- every CMYK image tagged with the profile it was converted with (``variants.cmyk_images``
+- every CMYK image tagged with the profile it was converted with (``finishing.cmyk_images``
   embeds it in the JPEG; here it is moved out of the JPEG into an ``/ICCBased`` colour space,
   the output intent's own stream when they are the same): the ``print-intent`` rule can then
   check that images and output intent agree;

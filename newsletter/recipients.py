@@ -64,7 +64,7 @@ class Post(_Data):
     id: PostId | None = None
     addresses: Annotated[list[Address], Field(min_length=1, max_length=20)]
     cc: list[Address] = []
-    #: Edition language; the issue's own language when that edition does not exist.
+    #: The language the post reads; it gets the issue's own language when the issue is not written in it.
     language: Literal["en", "fr"] | None = None
     groups: list[Name] = []
 

@@ -2,7 +2,7 @@
 
 The next issue keeps what stays from one issue to the next: the series, the author, the
 language, the sections (ids, titles, kickers, running titles) and every block with its type,
-id and settings, in the same order, so the editions in two languages stay in step. Every
+id and settings, in the same order, so the issue in two languages stays in step. Every
 text the editors write anew becomes a placeholder that ``check`` reports as an error
 (``TODO: caption (about 20 words)``, the length of the previous text as a guide), every
 image a generated stand-in marked ``stand_in: true``, every address ``https://example.org/TODO``.

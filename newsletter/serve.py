@@ -116,7 +116,7 @@ class ServeOptions:
     """What to serve and how."""
 
     issue: Path
-    variant: str = "email"
+    edition: str = "email"
     layout: Layout = DEFAULT_LAYOUT
     port: int = DEFAULT_PORT
     #: Resolution of the page images (96: a page at 100 % on most screens).
@@ -140,7 +140,7 @@ class View:
     """Everything the page shows; a new one after each change, pushed whole to the browser."""
 
     issue: str
-    variant: str
+    edition: str
     status: Status = "starting"
     generation: int = 0
     pages: tuple[PageView, ...] = ()
@@ -157,7 +157,7 @@ class View:
         """JSON-ready form, as the browser reads it (``newsletter/web/app.js``)."""
         return {
             "issue": self.issue,
-            "variant": self.variant,
+            "edition": self.edition,
             "status": self.status,
             "generation": self.generation,
             "pages": [
@@ -236,10 +236,10 @@ class Engine:
 
     def __init__(self, options: ServeOptions, work: Path, publish: Callable[[View, Rendered], None]) -> None:
         self.options = options
-        self.session = Session(options.issue, options.variant, work, options.layout)
+        self.session = Session(options.issue, options.edition, work, options.layout)
         self._publish = publish
         self.rendered = Rendered()
-        self.view = View(str(options.issue), options.variant)
+        self.view = View(str(options.issue), options.edition)
 
     def rebuild(self, everything: bool = False) -> View:
         """Build again and publish the new view; ``everything`` renders every page again (an
@@ -407,17 +407,17 @@ class MailView:
 def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
     """The message of each language of the issue (itself and its ``.<lang>.yaml`` siblings),
     composed as ``send`` composes it, from the email edition of each (built into ``out_dir``,
-    or reused when nothing changed). Raises ``IssueError`` when an edition has errors."""
+    or reused when nothing changed). Raises ``IssueError`` when one has errors."""
     from .compose import Composer
-    from .distribute import edition_sources, email_edition
+    from .distribute import email_edition, language_sources
     from .load import load_kept
 
     load = partial(load_kept, kept={})  # each issue file read once
-    sources = edition_sources(source, load)
-    editions = {language: email_edition(path, out_dir, layout, load) for language, path in sources.items()}
-    composer = Composer(editions, PREVIEW_SENDER, None, layout)
+    sources = language_sources(source, load)
+    languages = {language: email_edition(path, out_dir, layout, load) for language, path in sources.items()}
+    composer = Composer(languages, PREVIEW_SENDER, None, layout)
     views = []
-    for language in editions:
+    for language in languages:
         _, wire = composer.test_wire(language, "post@example.org")
         message = email.message_from_bytes(wire)
         body, attachment, size = _parts(message)
@@ -576,7 +576,7 @@ def make_app(
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 
-    hub = Hub(View(str(options.issue), options.variant), halted)
+    hub = Hub(View(str(options.issue), options.edition), halted)
     mail_cache: dict[str, Any] = {}
     # One thread builds: a rebuild, the mail's editions and fit never lay out at once.
     builder = anyio.CapacityLimiter(1)
@@ -690,7 +690,7 @@ def make_app(
         from .fit import fit_issue
 
         def fit_and_write() -> Any:
-            return fit_issue(options.issue, options.layout, options.variant, write=True)
+            return fit_issue(options.issue, options.layout, options.edition, write=True)
 
         # Checked and marked with no wait in between: on the one event loop, no other request
         # runs in the meantime.
@@ -744,7 +744,7 @@ def serve(options: ServeOptions, announce: Callable[[str], None] = print) -> Non
     options = replace(options, port=port)  # the port taken (--port 0), as the guard expects it
     with tempfile.TemporaryDirectory(prefix="newsletter-serve-") as work:
         server = _server(options, Path(work), lambda: announce("first build done; watching for saves"))
-        announce(f"serving {options.issue} ({options.variant}) at http://{HOST}:{port}/ - Ctrl-C to stop")
+        announce(f"serving {options.issue} ({options.edition}) at http://{HOST}:{port}/ - Ctrl-C to stop")
         try:
             server.run(sockets=[sock])
         finally:

@@ -1,4 +1,4 @@
-"""Typography: plain text as the editor types it, set as the edition's language wants it.
+"""Typography: plain text as the editor types it, set as the issue's language wants it.
 
 Editors type ``"quotes"``, ``l'ONUDC``, ``mot : suite`` and ``1 830 000 €`` on an ordinary
 keyboard; the page needs curly quotes or guillemets, apostrophes, and spaces that never
@@ -30,7 +30,7 @@ from babel.dates import get_month_names
 if TYPE_CHECKING:
     from .model import Issue
 
-#: The editions' languages this module knows the rules of.
+#: The issues' languages this module knows the rules of.
 LANGUAGES = ("en", "fr")
 
 NBSP = "\u00a0"  # no-break space: never breaks, stretches like a space

@@ -218,7 +218,7 @@ def test_200_posts_each_get_exactly_one_message_in_their_language(
     outcomes = deliver(the_plan, _settings(port, ca_file), out / "ledger.sqlite", retry=FAST).outcomes
     assert [o.state for o in outcomes] == ["sent"] * 200
     assert len(handler.received) == 200 and set(handler.ids().values()) == {1}
-    pdfs = {lang: edition.pdf.read_bytes() for lang, edition in the_plan.editions.items()}
+    pdfs = {lang: edition.pdf.read_bytes() for lang, edition in the_plan.languages.items()}
     assert set(pdfs) == {"en", "fr"}
     for message, rcpts in zip(handler.received, handler.envelopes):
         (address,) = rcpts

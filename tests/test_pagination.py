@@ -276,12 +276,12 @@ def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
     import calendar
 
     from newsletter.build import DEFAULT_LAYOUT
-    from newsletter.editions import VARIANTS
+    from newsletter.editions import EDITIONS
+    from newsletter.finishing import finisher
     from newsletter.typeset import typeset
-    from newsletter.variants import finisher
 
     result = issue10_fr.result if edition == "fr-email" else editions[edition]
-    variant = VARIANTS[result.variant]
+    chosen = EDITIONS[result.edition]
     source = ISSUE_10_FR if edition == "fr-email" else ISSUE_10
     layout = DEFAULT_LAYOUT
     whole = typeset(
@@ -289,10 +289,10 @@ def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
         source.parent,
         [source.parent, layout.templates, layout.fonts],
         source,
-        options=variant.render_options,
+        options=chosen.render_options,
     )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(calendar.timegm(result.issue.date.timetuple())))
-    data = whole.write_pdf(finisher=finisher(variant, result.issue), **variant.write_options(result.issue))
+    data = whole.write_pdf(finisher=finisher(chosen, result.issue), **chosen.write_options(result.issue))
     assert result.pdf is not None and data == result.pdf.read_bytes()
     assert result.laid_out >= result.pages == len(whole.pages)
 
@@ -449,12 +449,12 @@ def test_a_warm_rebuild_of_the_other_editions_gives_the_bytes_of_a_cold_build(
 ) -> None:
     """Written again from kept parts: the same output intent (the ICC profile's bytes), the
     same CMYK photos, marks, tags and XMP as a cold build."""
-    session = Session(minimal, variant=edition, out_dir=tmp_path / "warm")
+    session = Session(minimal, edition=edition, out_dir=tmp_path / "warm")
     assert session.rebuild().result is not None
     edit(minimal, "A paragraph that refers", "An edited paragraph that refers")
     warm = session.rebuild()
     assert warm.result is not None and warm.result.pdf is not None, warm.findings
-    cold = build_issue(minimal, tmp_path / "cold", variant=edition)
+    cold = build_issue(minimal, tmp_path / "cold", edition=edition)
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
 
 
@@ -471,13 +471,13 @@ def test_a_layout_without_parts_is_laid_out_whole_and_rebuilt_warm_the_same(
         .replace("<!--newsletter:/part-->", ""),
         encoding="utf-8",
     )
-    session = Session(minimal, variant="print", out_dir=tmp_path / "warm", layout=layout)
+    session = Session(minimal, edition="print", out_dir=tmp_path / "warm", layout=layout)
     first = session.rebuild()
     assert first.result is not None and first.result.laid_out >= first.result.pages
     warm = session.rebuild()  # nothing changed: the kept document is written a second time
     assert warm.result is not None and warm.result.pdf is not None, warm.findings
     assert warm.result.laid_out == 0
-    cold = build_issue(minimal, tmp_path / "cold", layout=layout, variant="print")
+    cold = build_issue(minimal, tmp_path / "cold", layout=layout, edition="print")
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
 
 

@@ -21,7 +21,7 @@ from PIL import Image
 
 from newsletter import inks
 from newsletter.build import BuildResult, build_issue, check_issue
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
 from newsletter.errors import EnvironmentFault
 
 MM = 72 / 25.4
@@ -149,7 +149,7 @@ def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
     from newsletter import cli
     from newsletter.build import BuildResult
 
-    plain = build_issue(minimal, tmp_path / "plain", variant="print")
+    plain = build_issue(minimal, tmp_path / "plain", edition="print")
     done = CliRunner().invoke(
         cli.app,
         ["build", str(minimal), "--variant", "print", "--colour-bar", "--out", str(tmp_path / "barred")],
@@ -177,7 +177,7 @@ def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
 
 @pytest.mark.tool("ghostscript")
 def test_issue_10_separates_into_four_plates_within_the_ink_limit(editions: dict[str, BuildResult]) -> None:
-    press = VARIANTS["print"].press
+    press = EDITIONS["print"].press
     assert press is not None
     with inks.separations(_print_pdf(editions), DPI) as pages:
         assert len(pages) == 12
@@ -365,13 +365,13 @@ def test_layout_print_rules_point_at_the_field(minimal: Path, tmp_path: Path) ->
     Image.effect_noise((1700, 1000), 60).convert("RGB").save(minimal.parent / "photo.png")
     edit(minimal, "stand_in: true", "stand_in: false")
     found = {
-        f"{f.rule}: {f.severity} at {f.field}" for f in check_issue(minimal, layout=layout, variant="print")
+        f"{f.rule}: {f.severity} at {f.field}" for f in check_issue(minimal, layout=layout, edition="print")
     }
     assert "small-text-inks: error at sections[0].blocks[0]" in found
     assert "text-inks: notice at sections[1].blocks[0]" in found
     assert "hairline: warning at sections[1].blocks[0]" in found
     assert "image-resolution: warning at sections[0].blocks[1].image" in found
-    messages = {f"{f.rule}: {f.message}" for f in check_issue(minimal, layout=layout, variant="print")}
+    messages = {f"{f.rule}: {f.message}" for f in check_issue(minimal, layout=layout, edition="print")}
     small = "small-text-inks: 5.0 pt text 'A paragraph that refers to the' in rich black (C 60 % + M 50 % + K 100 %)"
     assert small in messages, messages
     assert "hairline: the top of p 'Back to the first section, page 2 .' is 0.10 pt wide" in messages, (
@@ -434,7 +434,7 @@ def test_without_ghostscript_the_print_edition_builds_and_says_the_ink_was_not_m
     import newsletter.check.printshop
 
     monkeypatch.setattr(newsletter.check.printshop, "has_ghostscript", lambda: False)
-    result = build_issue(minimal, tmp_path / "out", variant="print")
+    result = build_issue(minimal, tmp_path / "out", edition="print")
     notices = [f for f in result.findings if f.rule == "ink-unmeasured"]
     assert notices and notices[0].severity == "notice"
     assert not [f for f in result.findings if f.rule == "ink-coverage"]
@@ -458,15 +458,15 @@ def test_images_are_converted_with_the_profile_of_the_edition(
         'src: url("icc/FOGRA39L-coated-300.icc");',
         'src: url("icc/other-press.icc");',
     )
-    press = VARIANTS["print"].press
+    press = EDITIONS["print"].press
     assert press is not None
     monkeypatch.setitem(
-        VARIANTS,
+        EDITIONS,
         "print",
         dataclasses.replace(
-            VARIANTS["print"], press=dataclasses.replace(press, profile="icc/other-press.icc")
+            EDITIONS["print"], press=dataclasses.replace(press, profile="icc/other-press.icc")
         ),
     )
-    result = build_issue(minimal, tmp_path / "out", layout, variant="print")
+    result = build_issue(minimal, tmp_path / "out", layout, edition="print")
     assert result.pdf is not None
     assert not [f for f in result.findings if f.rule == "print-intent"]

@@ -26,7 +26,7 @@ from typing import Any, Literal, TypeVar
 
 import pikepdf
 
-from ..editions import Variant
+from ..editions import Edition
 from ..errors import FieldPath, Finding, IssueError, Severity
 from ..fonts import Coverage
 from ..laidout import Page
@@ -59,7 +59,7 @@ class ContentContext:
 
     loaded: Loaded
     fonts: Coverage
-    edition: Variant
+    edition: Edition
     #: How an issue file is read (a warm process keeps the files that did not change).
     load: Callable[[Path], Loaded] = field(default=load_issue, kw_only=True, repr=False, compare=False)
     #: What content rules measured on files, by the files' bytes (a warm process keeps it).
@@ -90,7 +90,7 @@ class ContentContext:
 
     @cached_property
     def siblings(self) -> tuple[Loaded, ...]:
-        """The issue's editions in its other languages that load, read once for every rule
+        """The issue in its other languages, the files that load, read once for every rule
         (one that does not load is checked on its own build)."""
         found = []
         for path in sibling_paths(self.loaded.path):
@@ -188,7 +188,7 @@ def page_rule(
     return register
 
 
-def applies(checker: Rule, edition: Variant) -> bool:
+def applies(checker: Rule, edition: Edition) -> bool:
     """Whether ``checker`` runs for ``edition``."""
     return not checker.edition_only or checker.name in edition.rules
 

@@ -67,7 +67,7 @@ function layOut(count) {
 function show(view) {
   window.__view = view;
   window.__views.push({ at: Date.now(), status: view.status, stale: view.stale });
-  document.getElementById("title").textContent = `${view.issue} (${view.variant})`;
+  document.getElementById("title").textContent = `${view.issue} (${view.edition})`;
   const status = document.getElementById("status");
   status.dataset.status = view.status;
   const took = view.seconds != null ? ` in ${view.seconds.toFixed(1)} s` : "";

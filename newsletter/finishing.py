@@ -14,7 +14,7 @@ from typing import Any
 
 from PIL import Image, ImageCms
 
-from .editions import Press, Variant, stable_id
+from .editions import Edition, Press, stable_id
 from .model import Issue, figures
 from .press import finish_for_press
 
@@ -22,14 +22,14 @@ from .press import finish_for_press
 CMYK_PROFILE = Press().profile
 
 
-def finisher(variant: Variant, issue: Issue) -> Any:
+def finisher(edition: Edition, issue: Issue) -> Any:
     """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
 
-    WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one variant
+    WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
     only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
     edition for the press is then finished for it (``press.finish_for_press``).
     """
-    did = f"xmp.did:{stable_id(issue, variant.name)}"
+    did = f"xmp.did:{stable_id(issue, edition.name)}"
 
     def finish(document: Any, pdf: Any) -> None:
         for obj in pdf.objects:
@@ -38,15 +38,15 @@ def finisher(variant: Variant, issue: Issue) -> Any:
                 continue
             xmp = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in obj.stream)
             xmp = re.sub(rb"xmp\.did:[0-9a-f-]{36}", did.encode(), xmp)
-            if variant.declare_pdfua:
+            if edition.declare_pdfua:
                 declaration = (
                     b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
                     b'rdf:about=""><pdfuaid:part>1</pdfuaid:part></rdf:Description>'
                 )
                 xmp = xmp.replace(b"</rdf:RDF>", declaration + b"</rdf:RDF>", 1)
             obj.stream = [xmp]
-        if variant.press is not None:
-            finish_for_press(pdf, issue, variant.name, variant.press)
+        if edition.press is not None:
+            finish_for_press(pdf, issue, edition.name, edition.press)
 
     return finish
 

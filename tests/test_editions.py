@@ -96,7 +96,7 @@ def test_email_downsamples_a_5_mb_photo(minimal: Path, tmp_path: Path) -> None:
     assert photo.stat().st_size > 5_000_000
     text = minimal.read_text(encoding="utf-8").replace("image: photo.png", "image: big.jpg")
     minimal.write_text(text, encoding="utf-8")
-    result = build_issue(minimal, tmp_path / "out", variant="email")
+    result = build_issue(minimal, tmp_path / "out", edition="email")
     assert result.size < 1_500_000, result.size
     with _open(result) as pdf:
         images = [img for page in pdf.pages for img in page.get_images().values()]
@@ -347,15 +347,15 @@ def test_image_resolution_rules(minimal: Path) -> None:
     nothing in the email edition."""
     from newsletter.build import check_issue
 
-    assert not [f for f in check_issue(minimal, variant="print") if f.rule.startswith("image-resolution")]
+    assert not [f for f in check_issue(minimal, edition="print") if f.rule.startswith("image-resolution")]
     edit(minimal, "stand_in: true", "stand_in: false")
 
-    found = [f for f in check_issue(minimal, variant="print") if f.rule.startswith("image-resolution")]
+    found = [f for f in check_issue(minimal, edition="print") if f.rule.startswith("image-resolution")]
     assert [f"{f.rule}: {f.severity} at {f.field} (page {f.page})" for f in found] == [
         "image-resolution-low: error at sections[0].blocks[1].image (page 2)"
     ]
     assert re.search(r"image photo\.png prints at 1\d\d dpi", found[0].message)
-    assert not [f for f in check_issue(minimal, variant="email") if f.rule.startswith("image-resolution")]
+    assert not [f for f in check_issue(minimal, edition="email") if f.rule.startswith("image-resolution")]
 
 
 def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:
@@ -363,8 +363,8 @@ def test_same_bytes_from_another_folder(minimal: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "somewhere" / "else"
     shutil.copytree(minimal.parent, elsewhere)
     for edition in ("email", "print", "archive"):
-        first = build_issue(minimal, tmp_path / "a", variant=edition)
-        second = build_issue(elsewhere / minimal.name, tmp_path / "b", variant=edition)
+        first = build_issue(minimal, tmp_path / "a", edition=edition)
+        second = build_issue(elsewhere / minimal.name, tmp_path / "b", edition=edition)
         assert first.pdf is not None and second.pdf is not None
         assert first.pdf.read_bytes() == second.pdf.read_bytes(), edition
 
