@@ -29,7 +29,7 @@ from .editions import EDITIONS
 from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
 from .fonts import Coverage
 from .images import check_image
-from .ledger import Entry, Ledger, SendLock
+from .ledger import Entry, Ledger, SendLock, default_ledger
 from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, sibling_paths, walk
 from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .model import Figure, Issue
@@ -515,11 +515,6 @@ def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
             write_unsynced(path, the_plan.composer.wire(item))
             written.append(path)
     return written
-
-
-def default_ledger(out_dir: Path) -> Path:
-    """Where ``send`` and ``status`` keep the ledger when not told: ``<out>/mail/ledger.sqlite``."""
-    return out_dir / "mail" / "ledger.sqlite"
 
 
 def deliver(

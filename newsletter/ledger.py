@@ -569,6 +569,11 @@ def _private_folder(folder: Path) -> None:
         )
 
 
+def default_ledger(out_dir: Path) -> Path:
+    """Where ``send`` and ``status`` keep the ledger when not told: ``<out>/mail/ledger.sqlite``."""
+    return out_dir / "mail" / "ledger.sqlite"
+
+
 class SendLock:
     """One send at a time on a ledger, however it is reached: an exclusive ``flock`` on a lock
     file named by the ledger's device and inode, in the user's folder of send locks

@@ -232,7 +232,9 @@ def test_a_real_send_shows_what_it_will_do_and_asks_first(
         assert line in refused.output
     assert handler.received == []
 
-    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    from newsletter.commands import send as send_command
+
+    monkeypatch.setattr(send_command, "_on_terminal", lambda: True)
     declined = _send(mail_issue, recipients, out, ca_file, input="n\n")
     assert declined.exit_code == cli.EXIT_CONTENT and "Send to 5 posts? [y/N]" in declined.output
     assert handler.received == []
