@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from baseline import chromium_print_argv
 
 from newsletter.build import DEFAULT_LAYOUT, build_issue
-from newsletter.render import issue_renderer
+from newsletter.engine.render import issue_renderer
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 

@@ -30,8 +30,8 @@ import pikepdf
 
 from newsletter.build import DEFAULT_LAYOUT, BuildOptions, run
 from newsletter.editions import EDITIONS
-from newsletter.finishing import finisher
-from newsletter.typeset import typeset
+from newsletter.engine.typesetter import typeset
+from newsletter.press.finishing import finisher
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 MM = 72 / 25.4

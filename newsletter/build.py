@@ -27,18 +27,12 @@ import pikepdf
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITION_NAMES, EDITIONS, Edition
-from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
-from .finishing import CMYK_PROFILE, cmyk_images, finisher
-from .fonts import Coverage, font_coverage
-from .laidout import fingerprint, images_restored
-from .laidout import pages as laid_out_pages
-from .load import Loaded, load_issue, load_kept
-from .model import Issue
-from .pagefill import PageFill
-from .paginate import Memo, Paginated, paginate
-from .render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
-from .safeio import atomic_write, prepare_folder, remove_stale_temporaries, write_checked, writing
-from .typeset import (
+from .engine.laidout import fingerprint, images_restored
+from .engine.laidout import pages as laid_out_pages
+from .engine.pagefill import PageFill
+from .engine.paginate import Memo, Paginated, paginate
+from .engine.render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .engine.typesetter import (
     FETCH_HINT,
     BuildTimeout,
     PageRef,
@@ -48,7 +42,13 @@ from .typeset import (
     page_references,
     refuse_attachments,
 )
-from .typography import typeset_issue
+from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
+from .issue.fonts import Coverage, font_coverage
+from .issue.load import Loaded, load_issue, load_kept
+from .issue.model import Issue
+from .issue.typography import typeset_issue
+from .press.finishing import CMYK_PROFILE, cmyk_images, finisher
+from .safeio import atomic_write, prepare_folder, remove_stale_temporaries, write_checked, writing
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ that the command line, the builds, the checks and the benchmarks all walk.
 
 This module is plain data, light to import: the command line reads the editions' names
 from it without loading WeasyPrint. The work an edition needs (CMYK images, the XMP
-finisher) is in ``finishing.py``; its rules are in ``check/editions.py``.
+finisher) is in ``press/finishing.py``; its rules are in ``check/editions.py``.
 
 Every edition is reproducible: its dates come from the issue and its identifiers from the
 issue and the edition's name, so the same input gives the same bytes.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Issue
+    from .issue.model import Issue
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Edition:
     declare_pdfua: bool = False
     #: The edition's own rules (``check/editions.py``), besides the rules of every edition.
     rules: frozenset[str] = frozenset()
-    #: For the press: marks and slug, ink limit, no annotations (``marks.py``); None for screens.
+    #: For the press: marks and slug, ink limit, no annotations (``press/marks.py``); None for screens.
     press: Press | None = None
 
     def write_options(self, issue: Issue) -> dict[str, Any]:

@@ -40,12 +40,12 @@ from typer.testing import CliRunner, Result
 
 from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.compose import Composer, LanguageVersion, Outgoing
-from newsletter.distribute import dry_run, email_edition, plan
+from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
-from newsletter.headers import UnsafeHeader
-from newsletter.recipients import Post, load_recipients
-from newsletter.render import Layout
+from newsletter.issue.headers import UnsafeHeader
+from newsletter.send.compose import Composer, LanguageVersion, Outgoing
+from newsletter.send.plan import dry_run, email_edition, plan
+from newsletter.send.recipients import Post, load_recipients
 
 Server = tuple[Handler, int, Faults]
 #: How each refusal is asked for: the check, and each kind of send.

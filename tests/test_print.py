@@ -19,10 +19,10 @@ import pytest
 from conftest import CLEAN_PRINT, ISSUE_10, edit, layout_copy, output_findings, spoil
 from PIL import Image
 
-from newsletter import inks
 from newsletter.build import BuildResult, build_issue, check_issue
 from newsletter.editions import EDITIONS
 from newsletter.errors import EnvironmentFault
+from newsletter.press import inks
 
 MM = 72 / 25.4
 DPI = 20
@@ -202,7 +202,7 @@ def test_ghostscript_missing_leaves_the_ink_unmeasured_with_a_notice(
     monkeypatch.setattr(inks.shutil, "which", lambda name: None)
     found = output_findings(_print_pdf(editions), ISSUE_10, "print")
     assert [f.rule for f in found if f.rule.startswith("ink")] == ["ink-unmeasured"]
-    # Measuring asked for directly (python -m newsletter.inks) is the machine's fault.
+    # Measuring asked for directly (python -m newsletter.press.inks) is the machine's fault.
     with pytest.raises(EnvironmentFault, match="Ghostscript"):
         inks.ghostscript()
 
@@ -386,7 +386,7 @@ def test_layout_print_rules_point_at_the_field(minimal: Path, tmp_path: Path) ->
 def test_black_text_overprints_within_one_text_object() -> None:
     """WeasyPrint changes colour inside a text object when runs follow each other: overprint
     goes on with black, off with colour, off at the end; inline images keep their space."""
-    from newsletter.press import _overprint_black_text
+    from newsletter.press.finish import _overprint_black_text
 
     data = (
         b"q BI /W 1 /H 1 /CS /Gray /BPC 8 ID \x80 EI Q\n"
@@ -411,7 +411,7 @@ def test_black_text_overprints_within_one_text_object() -> None:
 def test_a_jpeg_gives_up_its_profile() -> None:
     from io import BytesIO
 
-    from newsletter.press import split_jpeg_icc
+    from newsletter.press.finish import split_jpeg_icc
 
     profile = (
         Path(__file__).resolve().parent.parent / "layouts" / "icc" / "FOGRA39L-coated-300.icc"

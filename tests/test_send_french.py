@@ -12,9 +12,9 @@ from pathlib import Path
 from conftest import edit
 from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
 
-from newsletter.distribute import dry_run, plan
-from newsletter.ledger import Ledger
-from newsletter.recipients import legacy_slug, load_recipients, slug
+from newsletter.send.ledger import Ledger
+from newsletter.send.plan import dry_run, plan
+from newsletter.send.recipients import legacy_slug, load_recipients, slug
 
 
 def _messages(folder: Path) -> list[email.message.EmailMessage]:

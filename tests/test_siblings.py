@@ -14,8 +14,8 @@ from newsletter.check import ContentContext, run_checks
 from newsletter.check.siblings import sibling_paths
 from newsletter.editions import EDITIONS
 from newsletter.errors import Finding
-from newsletter.fonts import font_coverage
-from newsletter.load import load_issue
+from newsletter.issue.fonts import font_coverage
+from newsletter.issue.load import load_issue
 
 
 @pytest.fixture

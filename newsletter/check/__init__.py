@@ -5,6 +5,9 @@ belong to some editions only (``editions``, and the print shop's ``printshop``),
 languages in step (``siblings``) and the copy-fit rule (``copyfit``); ``registry`` holds the ``@rule`` decorator,
 the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
 module of its stage and a fixture in ``tests/fixtures/check/``.
+
+May import: the base modules (errors, defaults, shipped, editions, safeio), issue/, engine/,
+press/ and check/ itself.
 """
 
 from __future__ import annotations

@@ -10,11 +10,11 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..errors import FieldPath, did_you_mean
-from ..headers import HINT as HEADER_HINT
-from ..headers import file_name_problem, header_problems
-from ..images import MAX_IMAGE_BYTES, check_image, resolve_image
-from ..markup import PAGE_WORDS, Inline
-from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
+from ..issue.headers import HINT as HEADER_HINT
+from ..issue.headers import file_name_problem, header_problems
+from ..issue.images import MAX_IMAGE_BYTES, check_image, resolve_image
+from ..issue.markup import PAGE_WORDS, Inline
+from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
 from .registry import ContentContext, Hit, rule
 
 

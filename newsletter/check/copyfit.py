@@ -2,7 +2,7 @@
 
 Editors of print newsletters fit the copy to the pages: a section whose last few lines spill
 onto a page of their own, or whose last page is half empty, is cut, filled, or let run into
-the next section. The ``copy-fit`` rule reads how full every page is (``pagefill.py``,
+the next section. The ``copy-fit`` rule reads how full every page is (``engine/pagefill.py``,
 measured once per layout by ``LayoutContext.fills``) and says what it would take, in lines
 and words:
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..pagefill import PageFill, SectionPart
+from ..engine.pagefill import PageFill, SectionPart
 from .registry import Hit, LayoutContext, rule
 
 __all__ = ["HALF", "Advice", "PageFill", "SectionPart", "advise"]

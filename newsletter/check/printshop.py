@@ -14,12 +14,12 @@ from typing import Any
 
 import pikepdf
 
-from ..inks import PROCESS_INKS, RenderError, has_ghostscript, separations
-from ..laidout import Box as LaidBox
-from ..laidout import Colour
-from ..laidout import Page as LaidPage
-from ..load import parse_path
-from ..model import figures
+from ..engine.laidout import Box as LaidBox
+from ..engine.laidout import Colour
+from ..engine.laidout import Page as LaidPage
+from ..issue.load import parse_path
+from ..issue.model import figures
+from ..press.inks import PROCESS_INKS, RenderError, has_ghostscript, separations
 from .layout import at
 from .output import unique_images, xmp
 from .registry import Hit, LayoutContext, OutputContext, page_rule, rule

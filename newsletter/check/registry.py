@@ -27,13 +27,13 @@ from typing import Any, Literal, TypeVar
 import pikepdf
 
 from ..editions import Edition
+from ..engine.laidout import Page
+from ..engine.pagefill import PageFill, page_fill
+from ..engine.typesetter import PageRef
 from ..errors import FieldPath, Finding, IssueError, Severity
-from ..fonts import Coverage
-from ..laidout import Page
-from ..load import Loaded, format_path, load_issue, sibling_paths
-from ..model import Issue
-from ..pagefill import PageFill, page_fill
-from ..typeset import PageRef
+from ..issue.fonts import Coverage
+from ..issue.load import Loaded, format_path, load_issue, sibling_paths
+from ..issue.model import Issue
 
 Stage = Literal["content", "layout", "output"]
 STAGES: tuple[Stage, ...] = ("content", "layout", "output")

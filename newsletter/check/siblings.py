@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import FieldPath
-from ..load import Loaded, sibling_paths
-from ..markup import Inline
-from ..model import Figure, KeyFigure, Teaser, walk
+from ..issue.load import Loaded, sibling_paths
+from ..issue.markup import Inline
+from ..issue.model import Figure, KeyFigure, Teaser, walk
 from .registry import ContentContext, Hit, rule
 
 

@@ -2,7 +2,6 @@
 ``new``, ``preview``, ``diff``, ``schema``, ``serve``, ``fit``): what a command does once its
 arguments are parsed, and what it prints. ``cli.py`` declares them to typer and maps how
 each ends to an exit code (``common.Stop``, ``IssueError``, ``EnvironmentFault``).
-
-Each imports the stages it calls when it runs, not when it is imported: ``new``, ``status``
-and ``schema`` load no WeasyPrint.
+May import: anything of the package but ``cli.py``; each imports the stages it calls when it
+runs, not when it is imported: ``new``, ``status`` and ``schema`` load no WeasyPrint.
 """

@@ -13,7 +13,7 @@ from .common import EXIT_CONTENT, Stop, layout_for, require
 
 if TYPE_CHECKING:
     from ..build import BuildResult
-    from ..render import Layout
+    from ..engine.render import Layout
 
 
 def run(

@@ -29,7 +29,7 @@ def run(
     for name in names:
         if as_json:
             from ..build import BuildOptions
-            from ..proofs import checked_and_measured
+            from ..workbench.proofs import checked_and_measured
 
             found, measured = checked_and_measured(
                 issue, BuildOptions(name, chosen, None, False, time_limit, strict, memo_from=out)

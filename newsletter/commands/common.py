@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from ..render import Layout
+    from ..engine.render import Layout
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
@@ -43,7 +43,7 @@ def require(path: Path, what: str = "issue file") -> None:
 
 def layout_for(folder: Path | None) -> Layout:
     """The layout to use: the project's, or ``folder`` with the project's fonts."""
-    from ..render import DEFAULT_LAYOUT, Layout
+    from ..engine.render import DEFAULT_LAYOUT, Layout
 
     layout = DEFAULT_LAYOUT if folder is None else Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
     layout.require()

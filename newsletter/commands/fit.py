@@ -11,7 +11,7 @@ from .common import layout_for, require
 
 def run(issue: Path, write: bool, edition: str, layout: Path | None) -> None:
     """Fit ``issue``'s sections (``write``: into the issue) and say what changed."""
-    from ..fit import fit_issue
+    from ..workbench.fit import fit_issue
 
     require(issue)
     fitting = fit_issue(

@@ -11,7 +11,7 @@ from .common import require
 
 def run(previous: Path) -> None:
     """Write the next issue after ``previous`` and say what to do next."""
-    from ..scaffold import start_next_issue
+    from ..workbench.scaffold import start_next_issue
 
     require(previous)
     written = start_next_issue(previous)

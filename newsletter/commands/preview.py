@@ -14,7 +14,7 @@ from .common import layout_for, progress, require
 def run(issue: Path, edition: str, out: Path, dpi: float, time_limit: float, layout: Path | None) -> None:
     """Write the preview of ``edition`` of ``issue`` (``all``: every edition) under ``out``."""
     from ..build import BuildOptions
-    from ..preview import make_preview
+    from ..workbench.preview import make_preview
 
     require(issue)
     chosen = layout_for(layout)

@@ -12,7 +12,7 @@ from .common import EXIT_USAGE, Stop
 
 def run(out: Path | None) -> None:
     """Print the schema, or write it to ``out`` whole."""
-    from ..schema import schema_text
+    from ..issue.schema import schema_text
 
     text = schema_text()
     if out is None:

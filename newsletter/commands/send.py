@@ -36,14 +36,14 @@ def run(
 ) -> None:
     """Send ``issue`` to the posts of ``to`` (see ``newsletter send --help``); ``Stop`` with
     1 when not everything was sent, 2 for a wrong use, 4 when the server failed us."""
-    from ..distribute import UsageError, deliver, plan, send_test_messages
-    from ..distribute import dry_run as write_dry_run
-    from ..headers import address_problem
-    from ..ledger import Ledger, SendLock, default_ledger
-    from ..mail import Settings, credentials, report
-    from ..recipients import load_recipients
+    from ..issue.headers import address_problem
     from ..safeio import check_output_folder
-    from ..transport import tls_context
+    from ..send.ledger import Ledger, SendLock, default_ledger
+    from ..send.loop import Settings, credentials, report
+    from ..send.plan import UsageError, deliver, plan, send_test_messages
+    from ..send.plan import dry_run as write_dry_run
+    from ..send.recipients import load_recipients
+    from ..send.transport import tls_context
 
     require(issue)
     require(to, "recipients file")

@@ -11,8 +11,8 @@ from .common import layout_for, require
 
 def run(issue: Path, port: int, edition: str, time_limit: float, layout: Path | None) -> None:
     """Serve the live preview of ``edition`` of ``issue`` on 127.0.0.1:``port``."""
-    from ..serve import ServeOptions
-    from ..serve import serve as run_server
+    from ..workbench.serve import ServeOptions
+    from ..workbench.serve import serve as run_server
 
     require(issue)
     try:

@@ -13,10 +13,10 @@ from .common import printable, require
 
 def run(issue: Path, ledger: Path | None, out: Path) -> None:
     """Print the test sends, every post's state by revision, and the counts."""
-    from ..compose import issue_key
-    from ..ledger import SCHEMA_VERSION, Ledger, default_ledger
-    from ..load import load_issue
-    from ..mail import UNKNOWN_WORDS
+    from ..issue.load import load_issue
+    from ..send.compose import issue_key
+    from ..send.ledger import SCHEMA_VERSION, Ledger, default_ledger
+    from ..send.loop import UNKNOWN_WORDS
 
     require(issue)
     key = issue_key(load_issue(issue).issue)

@@ -30,10 +30,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..defaults import DEFAULT_MAX_FAILURES
+from ..defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
+from ..errors import EnvironmentFault
 from .compose import Composer, LanguageVersion, Outgoing, issue_key
-from .defaults import DEFAULT_MAX_FAILURES
-from .defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
-from .errors import EnvironmentFault
 from .ledger import Ledger, LedgerError
 from .transport import MailError, Refused, Settings, Transport, Unknown, Unreachable
 

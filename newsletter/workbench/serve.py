@@ -1,7 +1,7 @@
 """The live preview: ``newsletter serve ISSUE`` shows an edition's pages in the browser and
 follows every save.
 
-Input: an issue file and a layout. Output: a web page on 127.0.0.1 (``newsletter/web/``)
+Input: an issue file and a layout. Output: a web page on 127.0.0.1 (``newsletter/workbench/web/``)
 showing the pages as facing pages, how full each page is and the findings of the checks
 beside the pages they concern, kept up to date as the editor saves.
 
@@ -52,12 +52,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from .defaults import DEFAULT_TIME_LIMIT
-from .errors import EnvironmentFault, Finding
-from .pagefill import PageFill
+from ..defaults import DEFAULT_TIME_LIMIT
+from ..engine.pagefill import PageFill
+from ..engine.render import DEFAULT_LAYOUT, Layout
+from ..errors import EnvironmentFault, Finding
+from ..session import Rebuilt, Session
 from .pageimages import page_pngs
-from .render import DEFAULT_LAYOUT, Layout
-from .session import Rebuilt, Session
 
 if TYPE_CHECKING:
     import uvicorn
@@ -154,7 +154,7 @@ class View:
     seconds: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, as the browser reads it (``newsletter/web/app.js``)."""
+        """JSON-ready form, as the browser reads it (``newsletter/workbench/web/app.js``)."""
         return {
             "issue": self.issue,
             "edition": self.edition,
@@ -408,9 +408,9 @@ def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
     """The message of each language of the issue (itself and its ``.<lang>.yaml`` siblings),
     composed as ``send`` composes it, from the email edition of each (built into ``out_dir``,
     or reused when nothing changed). Raises ``IssueError`` when one has errors."""
-    from .compose import Composer
-    from .distribute import email_edition, language_sources
-    from .load import load_kept
+    from ..issue.load import load_kept
+    from ..send.compose import Composer
+    from ..send.plan import email_edition, language_sources
 
     load = partial(load_kept, kept={})  # each issue file read once
     sources = language_sources(source, load)
@@ -672,7 +672,7 @@ def make_app(
         return Response(png, media_type="image/png", headers={"Cache-Control": cache})
 
     async def mail(request: Request) -> Response:
-        from .errors import IssueError
+        from ..errors import IssueError
 
         if "views" not in mail_cache:
             try:
@@ -686,7 +686,7 @@ def make_app(
         return JSONResponse({"messages": mail_cache["views"], "errors": []})
 
     async def fit(request: Request) -> Response:
-        from .errors import IssueError, format_findings
+        from ..errors import IssueError, format_findings
         from .fit import fit_issue
 
         def fit_and_write() -> Any:

@@ -32,7 +32,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .errors import IssueError, error
+from ..errors import IssueError, error
 from .laidout import anchor_pages, internal_links
 
 FETCH_HINT = "only files in the issue's folder, layouts/ and fonts/ may be used"

@@ -28,14 +28,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from .errors import EnvironmentFault, FieldPath
-from .load import Loaded, load_issue, sibling_paths
-from .model import Contact, Contents, Figure, Paragraph, Section, figures
-from .render import DEFAULT_LAYOUT
-from .safeio import write_new
-from .schema import schema_text
-from .shipped import SCHEMA
-from .typography import LANGUAGES
+from ..engine.render import DEFAULT_LAYOUT
+from ..errors import EnvironmentFault, FieldPath
+from ..issue.load import Loaded, load_issue, sibling_paths
+from ..issue.model import Contact, Contents, Figure, Paragraph, Section, figures
+from ..issue.schema import schema_text
+from ..issue.typography import LANGUAGES
+from ..safeio import write_new
+from ..shipped import SCHEMA
 
 #: Where the JSON Schema of the issue format is shipped (``newsletter schema`` writes it).
 #: The schema's name beside issues kept outside the project's checkout (a wheel install).

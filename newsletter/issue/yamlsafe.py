@@ -25,9 +25,9 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 from yaml.scanner import Scanner
 
-from .errors import FieldPath, Finding, IssueError, error, excerpt
-from .safeio import FORMAT_HINT as YAML_HINT
-from .safeio import MAX_BYTES, read_limited
+from ..errors import FieldPath, Finding, IssueError, error, excerpt
+from ..safeio import FORMAT_HINT as YAML_HINT
+from ..safeio import MAX_BYTES, read_limited
 
 _ALLOWED_TAGS = {
     "tag:yaml.org,2002:str",

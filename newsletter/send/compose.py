@@ -2,7 +2,7 @@
 
 Each message has the subject from the issue, a short text and HTML body from the layout's
 ``mail.txt.j2`` and ``mail.html.j2`` (title, the editorial's lead, the teasers with their
-computed page numbers), rendered in the one Jinja environment of ``render.jinja_env``, the
+computed page numbers), rendered in the one Jinja environment of ``engine.render.jinja_env``, the
 PDF attached, and a Message-ID fixed per (issue, revision, post), so that a message sent
 again is recognisably the same.
 
@@ -25,13 +25,13 @@ from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
 
-from .errors import IssueError, error
-from .headers import HINT as HEADER_HINT
-from .headers import UnsafeHeader, checked_bytes, header_problem, set_header
-from .model import Issue
+from ..engine.render import Layout, jinja_env, labels_for
+from ..errors import IssueError, error
+from ..issue.headers import HINT as HEADER_HINT
+from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, set_header
+from ..issue.model import Issue
+from ..issue.typography import typeset_issue
 from .recipients import Post, slug
-from .render import Layout, jinja_env, labels_for
-from .typography import typeset_issue
 
 #: 7-bit messages with CRLF line ends, as they go on the wire.
 POLICY = SMTP.clone(cte_type="7bit")
@@ -87,7 +87,7 @@ class _Body:
 
 
 class Composer:
-    """Makes the messages of one send: languages by language, the first being the fallback."""
+    """Makes the messages of one send: the email PDF of each language, the first being the fallback."""
 
     def __init__(
         self,

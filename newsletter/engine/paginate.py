@@ -27,7 +27,7 @@ from typing import Any
 
 from .laidout import anchor_pages
 from .render import Rendered
-from .typeset import Typesetter
+from .typesetter import Typesetter
 
 #: Version of the memo's file format; a file of another version is ignored (a cache).
 MEMO_FORMAT = 2

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .build import BuildOptions, build_issue, output_path
+from ..build import BuildOptions, build_issue, output_path
+from ..safeio import check_folder, prepare_folder, staged_folder
 from .pageimages import page_image
-from .safeio import check_folder, prepare_folder, staged_folder
 
 if TYPE_CHECKING:
     from PIL import Image

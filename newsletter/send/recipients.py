@@ -4,7 +4,7 @@ Read with the same strict YAML reader as issues and validated the same way: ever
 with ``file:line:col``, all at once. See ``docs/recipients-format.md``.
 
 Names that reach a mail header or the reports (``sender_name``, a post's ``name``) refuse the
-characters ``headers.py`` refuses, as written and once their encoded words (``=?...?=``) are
+characters ``issue/headers.py`` refuses, as written and once their encoded words (``=?...?=``) are
 decoded. Addresses are checked by ``email-validator``'s rules of syntax (never by DNS), so
 that ``a@b..example`` is refused here, at its line, not by the server. An address written
 in two posts is a warning, located at its second place, and receives one copy per send
@@ -21,9 +21,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from .errors import Finding
-from .headers import ADDRESS_PATTERN, address_problem, header_problem
-from .load import read_model
+from ..errors import Finding
+from ..issue.headers import ADDRESS_PATTERN, address_problem, header_problem
+from ..issue.load import read_model
 
 
 def _valid_address(value: str) -> str:
@@ -75,7 +75,7 @@ class Post(_Data):
 
 
 class Server(_Data):
-    """Where to send from. Credentials never live here: see ``mail.credentials``."""
+    """Where to send from. Credentials never live here: see ``loop.credentials``."""
 
     host: Name = "localhost"
     port: Annotated[int, Field(ge=1, le=65535)] = 587
@@ -165,7 +165,7 @@ def slug(text: str) -> str:
 
 def legacy_slug(text: str) -> str:
     """The slug of earlier versions, which dropped accented letters (``des-tres-humains``):
-    ids already in a send ledger were made with it, and keep it (see ``distribute.plan``)."""
+    ids already in a send ledger were made with it, and keep it (see ``plan.plan``)."""
     ascii_text = text.lower().encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:64] or "post"
 

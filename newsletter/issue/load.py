@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from .errors import FieldPath, Finding, IssueError, did_you_mean, error
+from ..errors import FieldPath, Finding, IssueError, did_you_mean, error
+from ..safeio import read_limited
 from .model import LINK_KINDS, Issue, walk
-from .safeio import read_limited
 from .yamlsafe import Located, read_yaml
 
 

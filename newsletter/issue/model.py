@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from .errors import FieldPath
+from ..errors import FieldPath
 
 
 def _printable(value: str) -> str:

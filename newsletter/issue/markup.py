@@ -11,7 +11,7 @@ A page reference is a link to ``#target-id``:
 - any other words, e.g. ``[the agenda](#agenda)``, make a plain internal link.
 
 The numbers are ordinary text: ``page_of`` gives them, from the layout of a previous pass
-(``paginate.py`` lays out again until every printed number is its target's page).
+(``engine/paginate.py`` lays out again until every printed number is its target's page).
 """
 
 from __future__ import annotations

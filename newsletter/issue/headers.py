@@ -46,7 +46,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from .errors import Finding, IssueError
+from ..errors import Finding, IssueError
 from .model import Issue
 
 #: A position in an issue file: field names and list indexes, e.g. ``("title",)``.

@@ -8,7 +8,7 @@ that end the list are the libraries' own file names, which load directly. So the
 off while WeasyPrint is imported; should a system need it (a library found only through
 it), the import is made again with the search on.
 
-The modules that use WeasyPrint (``typeset.py``, ``laidout.py``) import this one before it
+The modules that use WeasyPrint (``typesetter.py``, ``laidout.py``) import this one before it
 (``from . import weasy``, then ``# isort: split``), so that this is the first import of it
 in the process.
 
@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .fonts import quiet_font_dates
+from ..issue.fonts import quiet_font_dates
 
 
 def _import() -> Any:

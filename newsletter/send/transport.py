@@ -1,6 +1,6 @@
 """How a message reaches a server: the ``Transport`` seam, and SMTP behind it.
 
-The send loop (``mail.send``) decides what to send, when to retry and what to write in the
+The send loop (``loop.send``) decides what to send, when to retry and what to write in the
 ledger; a transport only hands one message over and says what became of it, in one of four
 ways:
 
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
-from .errors import EnvironmentFault
+from ..defaults import DEFAULT_SMTP_TIMEOUT as DEFAULT_TIMEOUT
+from ..errors import EnvironmentFault
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

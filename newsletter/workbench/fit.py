@@ -30,11 +30,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .build import BuildOptions, BuildResult, Warm, run
-from .errors import EnvironmentFault, Finding, IssueError, error
-from .model import Figure, Fit, Issue, walk
-from .render import DEFAULT_LAYOUT, Layout
-from .safeio import atomic_write, read_limited
+from ..build import BuildOptions, BuildResult, Warm, run
+from ..engine.render import DEFAULT_LAYOUT, Layout
+from ..errors import EnvironmentFault, Finding, IssueError, error
+from ..issue.model import Figure, Fit, Issue, walk
+from ..safeio import atomic_write, read_limited
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
 
@@ -343,7 +343,7 @@ class _Trial:
 
 
 def _loaded_issue(source: Path) -> Issue:
-    from .load import load_issue
+    from ..issue.load import load_issue
 
     return load_issue(source).issue
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .build import BuildOptions
-from .errors import Finding
-from .pagefill import PageFill
+from ..build import BuildOptions
+from ..engine.pagefill import PageFill
+from ..engine.render import DEFAULT_LAYOUT
+from ..errors import Finding
+from ..safeio import check_folder, prepare_folder, staged_folder
 from .pageimages import opened, page_image
 from .proofs import prove
-from .render import DEFAULT_LAYOUT
-from .safeio import check_folder, prepare_folder, staged_folder
 
 if TYPE_CHECKING:
     from PIL import Image

@@ -2,7 +2,7 @@
 
 ``prove`` builds one edition of an issue into a folder of its own (through ``build.run``,
 so a proof passes every check a build does, and fails as a build fails); the build measures
-how full each page is on the pages it laid out (``pagefill.py``). ``preview`` and
+how full each page is on the pages it laid out (``engine/pagefill.py``). ``preview`` and
 ``check --format json`` use it.
 """
 
@@ -12,9 +12,9 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .build import BuildOptions, BuildResult, output_path, run
-from .errors import Finding, IssueError
-from .pagefill import PageFill
+from ..build import BuildOptions, BuildResult, output_path, run
+from ..engine.pagefill import PageFill
+from ..errors import Finding, IssueError
 
 
 @dataclass(frozen=True)

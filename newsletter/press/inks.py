@@ -9,7 +9,7 @@ spot. The PDF's output intent is both the source profile of ``DeviceCMYK`` and t
 profile, so Ghostscript puts on the plates the very numbers the PDF holds: images tagged
 with that profile are not converted either.
 
-``python -m newsletter.inks out/issue-10-print.pdf`` prints the coverage of every page.
+``python -m newsletter.press.inks out/issue-10-print.pdf`` prints the coverage of every page.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import pikepdf
 from PIL import Image, ImageMath
 
-from .errors import EnvironmentFault
+from ..errors import EnvironmentFault
 
 #: The plates of four-colour printing, in the order they are named.
 PROCESS_INKS = ("Cyan", "Magenta", "Yellow", "Black")
@@ -214,9 +214,9 @@ def coverage(pdf_path: Path, dpi: int = 72, limit: float = 400.0) -> list[Covera
 
 
 def main(argv: list[str]) -> int:
-    """Print each page's maximum coverage: ``python -m newsletter.inks FILE.pdf [DPI]``."""
+    """Print each page's maximum coverage: ``python -m newsletter.press.inks FILE.pdf [DPI]``."""
     if not argv:
-        print("usage: python -m newsletter.inks FILE.pdf [DPI]", file=sys.stderr)
+        print("usage: python -m newsletter.press.inks FILE.pdf [DPI]", file=sys.stderr)
         return 2
     dpi = int(argv[1]) if len(argv) > 1 else 72
     for found in coverage(Path(argv[0]), dpi):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageFile
 
-from .errors import did_you_mean
+from ..errors import did_you_mean
 
 #: Largest image file accepted, in bytes.
 MAX_IMAGE_BYTES = 20_000_000

@@ -4,7 +4,7 @@ colour, the slug line naming the job, and an optional CMYK colour bar.
 Input: each page's TrimBox and BleedBox (points), the issue, the edition and its ``Press``
 settings. Output: the content stream that draws the marks of one page, the media box that
 holds them, and the PDF objects they use (the registration colour space and the slug font),
-for ``press.py`` to add to the PDF WeasyPrint is writing.
+for ``finish.py`` to add to the PDF WeasyPrint is writing.
 
 Why not WeasyPrint's own ``marks: crop``: measured on issue 10 (``bench/bench_marks.py``), it
 draws its marks in RGB black, 0.75 pt wide, at half the CSS bleed from the media box's edge,
@@ -30,10 +30,10 @@ from pathlib import Path
 from fontTools import subset
 from fontTools.ttLib import TTFont
 
-from .editions import Press
-from .fonts import quiet_font_dates
-from .model import Issue
-from .shipped import FONTS
+from ..editions import Press
+from ..issue.fonts import quiet_font_dates
+from ..issue.model import Issue
+from ..shipped import FONTS
 
 MM = 72 / 25.4
 #: Length of each crop mark (mm).

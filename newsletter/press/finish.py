@@ -33,9 +33,9 @@ from typing import Any
 import pikepdf
 import pydyf
 
-from .editions import Press
+from ..editions import Press
+from ..issue.model import Issue
 from .marks import REGISTRATION, SLUG_FONT_KEY, Box, SlugFont, page_marks, slug_font, slug_line, winansi
-from .model import Issue
 
 #: ExtGState names for black text: overprint on, and back off.
 OVERPRINT_ON = "OPblack"

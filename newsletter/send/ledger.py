@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Self, get_args
 
-from .errors import EnvironmentFault
+from ..errors import EnvironmentFault
 
 State = Literal["pending", "sending", "sent", "deferred", "failed", "unknown"]
 #: Every state this tool writes; any other is an error naming its row.

@@ -20,12 +20,12 @@ import jinja2.bccache
 import jinja2.nodes
 from markupsafe import Markup
 
-from .errors import EnvironmentFault, IssueError, error
-from .markup import Inline, breakable_addresses
-from .model import Issue, figures
-from .shipped import FONTS, LAYOUTS, layout_problem
-from .typography import format_date, format_range, typeset_labels
-from .yamlsafe import read_yaml
+from ..errors import EnvironmentFault, IssueError, error
+from ..issue.markup import Inline, breakable_addresses
+from ..issue.model import Issue, figures
+from ..issue.typography import format_date, format_range, typeset_labels
+from ..issue.yamlsafe import read_yaml
+from ..shipped import FONTS, LAYOUTS, layout_problem
 
 
 @dataclass(frozen=True)

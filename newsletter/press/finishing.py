@@ -1,6 +1,6 @@
 """The work that sets the editions apart (their data is in ``editions.py``): images
 converted to the print profile, and the finisher that makes the XMP reproducible and, for
-the press, finishes the PDF (marks, slug, overprint, no annotations: ``press.py``).
+the press, finishes the PDF (marks, slug, overprint, no annotations: ``finish.py``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from PIL import Image, ImageCms
 
-from .editions import Edition, Press, stable_id
-from .model import Issue, figures
-from .press import finish_for_press
+from ..editions import Edition, Press, stable_id
+from ..issue.model import Issue, figures
+from .finish import finish_for_press
 
 #: The print edition's output profile, in the layout folder (see layouts/icc/README.md).
 CMYK_PROFILE = Press().profile
@@ -27,7 +27,7 @@ def finisher(edition: Edition, issue: Issue) -> Any:
 
     WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
     only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
-    edition for the press is then finished for it (``press.finish_for_press``).
+    edition for the press is then finished for it (``finish.finish_for_press``).
     """
     did = f"xmp.did:{stable_id(issue, edition.name)}"
 

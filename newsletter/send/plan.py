@@ -6,7 +6,7 @@ The issue in another language is the file beside it named ``<name>.<lang>.yaml``
 written in gets the issue's own language, and the summary and the report say so.
 
 Nothing is read whole before it is checked: the issue and its siblings through the strict
-YAML reader (size-bounded), every image by ``images.check_image`` (kind, size, pixels), every
+YAML reader (size-bounded), every image by ``issue.images.check_image`` (kind, size, pixels), every
 file of the layout and the fonts opened without blocking and read only if it is a regular
 file under the size limit.
 """
@@ -22,24 +22,25 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .build import build_issue, output_path
-from .check import ContentContext, run_rules
+from ..build import build_issue, output_path
+from ..check import ContentContext, run_rules
+from ..editions import EDITIONS
+from ..engine.render import DEFAULT_LAYOUT, Layout
+from ..errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
+from ..issue.fonts import Coverage
+from ..issue.images import check_image
+from ..issue.load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, sibling_paths, walk
+from ..issue.model import Figure, Issue
+from ..safeio import NotRegular, atomic_write, check_output_folder, read_regular, write_unsynced, writing
 from .compose import Composer, LanguageVersion, Outgoing, issue_key
-from .editions import EDITIONS
-from .errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
-from .fonts import Coverage
-from .images import check_image
 from .ledger import Entry, Ledger, SendLock, default_ledger
-from .load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, sibling_paths, walk
-from .mail import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
-from .model import Figure, Issue
+from .loop import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .recipients import Post, RecipientList, legacy_slug
-from .render import DEFAULT_LAYOUT, Layout
-from .safeio import NotRegular, atomic_write, check_output_folder, read_regular, write_unsynced, writing
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
 
-PACKAGE = Path(__file__).resolve().parent
+#: The package's own folder (``newsletter/``): its code is an input of every edition.
+PACKAGE = Path(__file__).resolve().parent.parent
 #: Largest layout or font file read for the stamp (fonts are the largest, about 0.7 MB).
 MAX_INPUT_BYTES = 20_000_000
 
@@ -128,7 +129,7 @@ class Plan:
 def language_sources(source: Path, load: Callable[[Path], Loaded] = load_issue) -> dict[str, Path]:
     """Language -> issue file: the issue itself first (its language is the fallback), then its
     languages beside it, found as the checks find them
-    (``load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
+    (``issue.load.sibling_paths``, both ways: ``issue-10.fr.yaml`` has ``issue-10.yaml`` too), each
     in the language it is written in.
 
     A language's file that has errors counts in the language its name says (``issue-10.fr.yaml``:
