@@ -44,7 +44,8 @@ from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
 from newsletter.issue.headers import UnsafeHeader
 from newsletter.send.compose import Composer, LanguageVersion, Outgoing
-from newsletter.send.plan import dry_run, email_edition, plan
+from newsletter.send.edition import email_edition
+from newsletter.send.plan import dry_run, plan
 from newsletter.send.recipients import Post, load_recipients
 
 Server = tuple[Handler, int, Faults]

@@ -149,7 +149,7 @@ def built_out(mail_issue: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
     Their stamps do not depend on the issue's folder: any copy of the issue reuses them.
     """
-    from newsletter.send.plan import email_edition
+    from newsletter.send.edition import email_edition
 
     if not _BUILT:
         out = tmp_path_factory.mktemp("mail-out")
@@ -436,7 +436,7 @@ def test_a_failing_edition_is_not_sent(tmp_path: Path) -> None:
 
 
 def test_edition_is_reused_when_up_to_date(mail_issue: Path, tmp_path: Path, out: Path) -> None:
-    from newsletter.send.plan import email_edition
+    from newsletter.send.edition import email_edition
 
     first = email_edition(mail_issue, out)
     stamp_time = first.pdf.stat().st_mtime_ns

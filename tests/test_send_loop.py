@@ -22,7 +22,8 @@ import pytest
 from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
 
 from newsletter.send import loop as mail
-from newsletter.send.ledger import Ledger, LedgerBusy, LedgerError, SendLock
+from newsletter.send.ledger import Ledger, LedgerError
+from newsletter.send.lock import LedgerBusy, SendLock
 from newsletter.send.loop import MailError, Retry, Run, Settings, report
 from newsletter.send.plan import Plan, deliver, plan
 from newsletter.send.recipients import load_recipients

@@ -106,7 +106,7 @@ def test_a_killed_sender_leaves_no_lock(
             sys.executable,
             "-c",
             (
-                "import time; from pathlib import Path; from newsletter.send.ledger import SendLock\n"
+                "import time; from pathlib import Path; from newsletter.send.lock import SendLock\n"
                 f"with SendLock(Path({str(ledger)!r}), 'x'):\n    print('held', flush=True); time.sleep(60)"
             ),
         ],

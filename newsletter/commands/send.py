@@ -38,7 +38,8 @@ def run(
     1 when not everything was sent, 2 for a wrong use, 4 when the server failed us."""
     from ..issue.headers import address_problem
     from ..safeio import check_output_folder
-    from ..send.ledger import Ledger, SendLock, default_ledger
+    from ..send.ledger import Ledger, default_ledger
+    from ..send.lock import SendLock
     from ..send.loop import Settings, credentials, report
     from ..send.plan import UsageError, deliver, plan, send_test_messages
     from ..send.plan import dry_run as write_dry_run

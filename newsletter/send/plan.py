@@ -1,48 +1,39 @@
-"""The coordinator of sending: email editions (built, or reused when up to date) -> messages
--> the posts (or ``.eml`` files for a dry run, or one test message per language).
+"""The plan of a send and its running: the email edition of each language (``edition.py``:
+built, or reused when up to date) -> messages -> the posts (``deliver``, through the send
+loop of ``loop.py``), or ``.eml`` files for a dry run, or one test message per language.
 
 The issue in another language is the file beside it named ``<name>.<lang>.yaml``
 (``issue-10.fr.yaml`` for ``issue-10.yaml``); a post asking for a language the issue is not
 written in gets the issue's own language, and the summary and the report say so.
 
 Nothing is read whole before it is checked: the issue and its siblings through the strict
-YAML reader (size-bounded), every image by ``issue.images.check_image`` (kind, size, pixels), every
-file of the layout and the fonts opened without blocking and read only if it is a regular
-file under the size limit.
+YAML reader (size-bounded), the images and the layout's files as ``edition.py`` says.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
-from ..build import build_issue, output_path
 from ..check import ContentContext, run_rules
 from ..editions import EDITIONS
 from ..engine.render import DEFAULT_LAYOUT, Layout
-from ..errors import EnvironmentFault, Finding, IssueError, did_you_mean, error
+from ..errors import Finding, IssueError, did_you_mean, error
 from ..issue.fonts import Coverage
-from ..issue.images import check_image
-from ..issue.load import ISSUE_LANGUAGES, Loaded, format_path, load_issue, load_kept, sibling_paths, walk
-from ..issue.model import Figure, Issue
-from ..safeio import NotRegular, atomic_write, check_output_folder, read_regular, write_unsynced, writing
+from ..issue.load import ISSUE_LANGUAGES, Loaded, load_issue, load_kept, sibling_paths
+from ..issue.model import Issue
+from ..safeio import check_output_folder, write_unsynced, writing
 from .compose import Composer, LanguageVersion, Outgoing, issue_key
-from .ledger import Entry, Ledger, SendLock, default_ledger
+from .edition import email_edition, sha256_of
+from .ledger import Entry, Ledger, default_ledger
+from .lock import SendLock
 from .loop import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .recipients import Post, RecipientList, legacy_slug
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
-
-#: The package's own folder (``newsletter/``): its code is an input of every edition.
-PACKAGE = Path(__file__).resolve().parent.parent
-#: Largest layout or font file read for the stamp (fonts are the largest, about 0.7 MB).
-MAX_INPUT_BYTES = 20_000_000
 
 
 class UsageError(Exception):
@@ -187,151 +178,6 @@ def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path],
         return issue_key(fallback)
 
 
-def email_edition(
-    source: Path, out_dir: Path, layout: Layout = DEFAULT_LAYOUT, load: Callable[[Path], Loaded] = load_issue
-) -> LanguageVersion:
-    """The email edition of ``source``, rebuilt only when an input changed.
-
-    A stamp beside the PDF records a digest of every input (the issue, its images, the
-    layout, the fonts, the code) and of the PDF itself; a matching stamp means the PDF is
-    the one a build would make, and that it passed its checks when it was made. The stamp is
-    a cache: written atomically, and ignored (the edition rebuilt) when unreadable.
-    """
-    pdf = output_path(source, out_dir, "email")
-    stamp = pdf.with_suffix(".pdf.json")
-    loaded = load(source)
-    digest = _inputs_digest(loaded, layout)
-    recorded = _read_stamp(stamp) if pdf.is_file() else None
-    if recorded is not None and recorded.get("inputs") == digest and recorded.get("pdf") == _sha256(pdf):
-        return LanguageVersion(
-            loaded.issue.language,
-            loaded.issue,
-            pdf,
-            recorded["pages"],
-            recorded["teasers"],
-            tuple(recorded["notices"]),
-        )
-    with writing(out_dir):  # a temporary file of the layout (a font) on a full disk
-        result = build_issue(source, out_dir, layout, edition="email")
-    assert result.pdf is not None
-    teasers = {ref.target: ref.target_page for ref in result.references if ref.page == 1 and ref.target_page}
-    notices = tuple(str(f) for f in result.findings if f.severity == "notice")
-    stamp_data = {
-        "inputs": digest,
-        "pdf": _sha256(result.pdf),
-        "pages": result.pages,
-        "teasers": teasers,
-        "notices": list(notices),
-    }
-    with writing(out_dir):
-        atomic_write(stamp, json.dumps(stamp_data).encode("utf-8"))
-    return LanguageVersion(result.issue.language, result.issue, result.pdf, result.pages, teasers, notices)
-
-
-def _read_stamp(stamp: Path) -> dict[str, Any] | None:
-    """The stamp's record, or None when it is missing or unreadable: a cache is rebuilt."""
-    try:
-        recorded = json.loads(read_regular(stamp, 1_000_000))
-    except (OSError, ValueError):
-        return None
-    valid = (
-        isinstance(recorded, dict)
-        and isinstance(recorded.get("pages"), int)
-        and isinstance(recorded.get("teasers"), dict)
-        and isinstance(recorded.get("notices"), list)
-    )
-    return recorded if valid else None
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
-    """A digest of every input of the edition, each checked before it is read.
-
-    The issue's text is the one the strict reader read (at most 1 MB); each image is checked
-    by ``check_image`` first (an error located at its field); layout and font files are read
-    only when they are regular files under ``MAX_INPUT_BYTES``.
-    """
-    source, issue = loaded.path, loaded.issue
-    refused = []
-    images = []
-    for path, value in walk(issue):
-        if isinstance(value, Figure):
-            message = check_image(source.parent, value.image)
-            if message:
-                line, col = loaded.where((*path, "image"))
-                refused.append(
-                    error(
-                        source,
-                        message,
-                        line=line,
-                        col=col,
-                        field=format_path((*path, "image")),
-                        rule="image-file",
-                    )
-                )
-            else:
-                images.append((path, source.parent / value.image))
-    if refused:
-        raise IssueError(refused)
-    digest = hashlib.sha256()
-    digest.update(loaded.located.text.encode("utf-8") + b"\0")
-    for path, image in sorted(set(images), key=lambda pair: str(pair[1])):
-        digest.update(image.name.encode() + b"\0" + _checked(image, loaded, path) + b"\0")
-    for folder in (layout.templates, layout.fonts, PACKAGE):
-        # The package's files/ are the default layout and fonts (links in a checkout).
-        shipped = folder / "files" if folder == PACKAGE else None
-        for file in sorted(
-            p
-            for p in folder.rglob("*")
-            if "__pycache__" not in p.parts and (shipped is None or not p.is_relative_to(shipped))
-        ):
-            if file.is_symlink() or file.is_file():
-                digest.update(str(file.relative_to(folder)).encode() + b"\0" + _layout_file(file) + b"\0")
-    return digest.hexdigest()
-
-
-def _checked(image: Path, loaded: Loaded, path: tuple[str | int, ...]) -> bytes:
-    """An image's bytes, read only as the regular file ``check_image`` saw."""
-    try:
-        return read_regular(image, MAX_INPUT_BYTES)
-    except OSError as exc:
-        line, col = loaded.where((*path, "image"))
-        raise IssueError(
-            [
-                error(
-                    loaded.path,
-                    f"image {image.name!r} cannot be read: {exc.strerror or exc}",
-                    line=line,
-                    col=col,
-                    field=format_path((*path, "image")),
-                    rule="image-file",
-                )
-            ]
-        ) from None
-
-
-def _layout_file(file: Path) -> bytes:
-    """A file of the layout, the fonts or the code: a regular file under the size limit."""
-    try:
-        return read_regular(file, MAX_INPUT_BYTES)
-    except NotRegular as exc:
-        raise IssueError(
-            [
-                error(
-                    file,
-                    f"{exc}: a layout holds only regular files (templates, CSS, fonts, images)",
-                    rule="layout-file",
-                    hint="remove it from the layout folder, or replace it with the file itself",
-                )
-            ]
-        ) from None
-    except OSError as exc:
-        raise EnvironmentFault(f"cannot read a file of the layout: {exc.strerror or exc}", file) from None
-
-
 def mail_problems(loaded: Loaded) -> list[Finding]:
     """What stops an issue from being mailed, at its place: a character that breaks a mail
     header in a field that reaches one, and inline markup nested too deeply to be laid out
@@ -472,7 +318,7 @@ def _corrected(
     PDF is byte-identical to the one it had last (a correction of the English issue is no
     news to the French posts).
     """
-    digests = {lang: _sha256(version.pdf) for lang, version in languages.items()}
+    digests = {lang: sha256_of(version.pdf) for lang, version in languages.items()}
     chosen, unchanged, absent = [], Counter[tuple[str, int]](), 0
     for post in posts:
         entry = previous.get(post.key)

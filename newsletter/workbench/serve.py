@@ -410,7 +410,8 @@ def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
     or reused when nothing changed). Raises ``IssueError`` when one has errors."""
     from ..issue.load import load_kept
     from ..send.compose import Composer
-    from ..send.plan import email_edition, language_sources
+    from ..send.edition import email_edition
+    from ..send.plan import language_sources
 
     load = partial(load_kept, kept={})  # each issue file read once
     sources = language_sources(source, load)
