@@ -10,13 +10,11 @@ never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keep
 from __future__ import annotations
 
 import calendar
-import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -30,7 +28,7 @@ from .editions import EDITION_NAMES, EDITIONS, Edition
 from .engine.laidout import fingerprint, images_restored
 from .engine.laidout import pages as laid_out_pages
 from .engine.pagefill import PageFill
-from .engine.paginate import Memo, Paginated, paginate
+from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
 from .engine.render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
 from .engine.typesetter import (
     FETCH_HINT,
@@ -42,6 +40,7 @@ from .engine.typesetter import (
     page_references,
     refuse_attachments,
 )
+from .engine.weasy import fonts_dated
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .issue.fonts import Coverage, font_coverage
 from .issue.load import Loaded, load_issue, load_kept
@@ -381,37 +380,18 @@ def _layout(
     return context, paginated
 
 
-def memo_path(source: Path, folder: Path | None, edition: str) -> Path | None:
-    """Where the parts' outcomes are kept between builds: beside the PDF, hidden."""
-    return folder / f".{source.stem}-{edition}.pages.json" if folder is not None else None
-
-
 def _read_memo(source: Path, options: BuildOptions) -> Memo:
-    """The outcomes of the previous build's parts (beside the PDF, else in ``memo_from``);
-    none when there is no file or it cannot be read (a cache: a build without it lays out
-    every part, and is the same)."""
-    for folder in (options.out_dir, options.memo_from):
-        path = memo_path(source, folder, options.edition)
-        try:
-            if path is None or not path.is_file() or path.stat().st_size > MAX_MEMO_BYTES:
-                continue
-            memo = Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
-            continue
-        if memo.outcomes:
-            return memo
-    return Memo()
-
-
-#: A memo file larger than this was not written by a build (issue 10's is 2 KB).
-MAX_MEMO_BYTES = 5_000_000
+    """The outcomes of the previous build's parts: beside the PDF, else in ``memo_from``."""
+    return read_memo(
+        memo_path(source, folder, options.edition) for folder in (options.out_dir, options.memo_from)
+    )
 
 
 def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:
     path = memo_path(source, options.out_dir, options.edition)
     if path is not None:
         with writing(path.parent):
-            atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))
+            write_memo(path, memo)
 
 
 def _write(
@@ -440,7 +420,7 @@ def _write(
             raise IssueError(findings)
 
     with (
-        _fonts_dated(calendar.timegm(issue.date.timetuple())),
+        fonts_dated(calendar.timegm(issue.date.timetuple())),
         writing(folder),
         images_restored(document),
     ):
@@ -460,27 +440,6 @@ def _write(
         if options.write_html and options.out_dir is not None:
             atomic_write(target.with_suffix(".html"), html.encode("utf-8"))
     return target, size
-
-
-@contextmanager
-def _fonts_dated(epoch: int) -> Iterator[None]:
-    """Date the subset fonts' ``head.modified`` from the issue, not the clock.
-
-    Where the system's HarfBuzz has no subsetter (``libharfbuzz-subset0`` missing),
-    WeasyPrint subsets with fontTools, which stamps every subset font with the current
-    time unless ``SOURCE_DATE_EPOCH`` is set: two builds a second apart then differ. The
-    variable is set only while the PDF is written and restored after, so nothing else in
-    the process sees it.
-    """
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _write_pdf(

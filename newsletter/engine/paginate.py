@@ -21,10 +21,13 @@ beside the PDF between builds; the laid-out parts only in memory (``Session``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from ..safeio import atomic_write
 from .laidout import anchor_pages
 from .render import Rendered
 from .typesetter import Typesetter
@@ -202,3 +205,33 @@ def _key(engine: str, start: int, html: str) -> str:
     digest = hashlib.sha256(f"{engine}|{start}|".encode())
     digest.update(html.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def memo_path(source: Path, folder: Path | None, edition: str) -> Path | None:
+    """Where the parts' outcomes are kept between builds: beside the PDF, hidden."""
+    return folder / f".{source.stem}-{edition}.pages.json" if folder is not None else None
+
+
+#: A memo file larger than this was not written by a build (issue 10's is 2 KB).
+MAX_MEMO_BYTES = 5_000_000
+
+
+def read_memo(paths: Iterable[Path | None]) -> Memo:
+    """The outcomes of a previous build's parts, from the first of ``paths`` that holds any;
+    none when there is no file or it cannot be read (a cache: a build without it lays out
+    every part, and is the same)."""
+    for path in paths:
+        try:
+            if path is None or not path.is_file() or path.stat().st_size > MAX_MEMO_BYTES:
+                continue
+            memo = Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
+            continue
+        if memo.outcomes:
+            return memo
+    return Memo()
+
+
+def write_memo(path: Path, memo: Memo) -> None:
+    """Keep ``memo``'s outcomes at ``path``, whole or not at all."""
+    atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))

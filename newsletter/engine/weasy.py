@@ -14,7 +14,8 @@ in the process.
 
 It also keeps the font subsets fontTools makes where HarfBuzz has no subsetter (``_SubsetMemo``)
 and silences fontTools' note on Lato's dates: a build without ``libharfbuzz-subset0`` prints
-what a build with it prints, and writes again as fast once warm.
+what a build with it prints, and writes again as fast once warm; ``fonts_dated`` dates those
+subsets from the issue, not the clock.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import hashlib
 import os
 import sys
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from ..issue.fonts import quiet_font_dates
@@ -100,3 +102,24 @@ if not isinstance(_font.__dict__["_fonttools_subset"], _SubsetMemo):
     _font._fonttools_subset = _SubsetMemo(_font._fonttools_subset)
 
 __all__ = ["weasyprint"]
+
+
+@contextmanager
+def fonts_dated(epoch: int) -> Iterator[None]:
+    """Date the subset fonts' ``head.modified`` from the issue, not the clock.
+
+    Where the system's HarfBuzz has no subsetter (``libharfbuzz-subset0`` missing),
+    WeasyPrint subsets with fontTools, which stamps every subset font with the current
+    time unless ``SOURCE_DATE_EPOCH`` is set: two builds a second apart then differ. The
+    variable is set only while the PDF is written and restored after, so nothing else in
+    the process sees it.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
