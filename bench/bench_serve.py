@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsletter.workbench.serve import ServeOptions, serving
+from newsletter.workbench.liveview import ServeOptions
+from newsletter.workbench.serve import serving
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 CHROMIUM_ARGS = [

@@ -38,7 +38,9 @@ from conftest import FIXTURES
 from newsletter.errors import IssueError
 from newsletter.issue.load import load_kept
 from newsletter.issue.yamlsafe import MAX_BYTES
-from newsletter.workbench.serve import HOST, MAX_STREAMS, TOKEN_HEADER, ServeOptions, serving
+from newsletter.workbench.guard import HOST, TOKEN_HEADER
+from newsletter.workbench.liveview import ServeOptions
+from newsletter.workbench.serve import MAX_STREAMS, serving
 
 #: Seconds a build may take on a busy 2-core machine before a test gives up.
 PATIENCE = 60.0

@@ -23,7 +23,8 @@ def run(
     """Compare ``old`` with ``new`` (or its last build); ``Stop`` with 1 when they differ, 2
     when they cannot be compared."""
     from ..build import BuildOptions
-    from ..workbench.diff import UnreadableInput, compare_inputs, describe
+    from ..workbench.diff import UnreadableInput, compare_inputs
+    from ..workbench.diffreport import describe
 
     if edition == "all":
         raise _diff_refused("compare one edition at a time: --variant email, print or archive")

@@ -11,7 +11,7 @@ from .common import layout_for, require
 
 def run(issue: Path, port: int, edition: str, time_limit: float, layout: Path | None) -> None:
     """Serve the live preview of ``edition`` of ``issue`` on 127.0.0.1:``port``."""
-    from ..workbench.serve import ServeOptions
+    from ..workbench.liveview import ServeOptions
     from ..workbench.serve import serve as run_server
 
     require(issue)

@@ -20,56 +20,39 @@ The same server shows the message a post receives in each language (``/mail``, c
 A broken save (YAML that does not parse, a check that fails) keeps the last good pages and
 shows the located errors over them; the next good save clears them.
 
-Every page the editor's browser opens can send requests to 127.0.0.1, so ``Guard`` stands in
-front of the whole application: it answers only requests addressed to this server by name
-(``Host``: against DNS rebinding), runs a request that changes something (the fit, which
-writes the issue) only with the token the page was given and from the page's own origin,
-and adds headers that keep the page's script, styles and images its own.
+What the page shows and how a rebuild makes it is in ``liveview.py``; every request passes
+``Guard`` first (``guard.py``: this machine, this server's name, the page's token). This
+module is the server: the page and its assets, the event streams, the watcher, the port.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
 import errno
-import hashlib
-import hmac
 import json
 import re
 import secrets
 import socket
-import sys
 import tempfile
 import threading
-import time
-import traceback
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field, replace
-from email.message import Message
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..defaults import DEFAULT_TIME_LIMIT
-from ..engine.pagefill import PageFill
-from ..engine.render import DEFAULT_LAYOUT, Layout
-from ..errors import EnvironmentFault, Finding
-from ..session import Rebuilt, Session
-from .pageimages import page_pngs
+from ..errors import EnvironmentFault
+from .guard import HOST, TOKEN_PLACEHOLDER, Guard
+from .liveview import Engine, Rendered, ServeOptions, View, finding_dict, mail_views
 
 if TYPE_CHECKING:
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
     from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
-    from starlette.types import Message as AsgiMessage
+    from starlette.types import Receive, Scope, Send
 
-#: Only this machine: the preview shows unpublished work and runs no authentication.
-HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
 #: Where the page's HTML, script and stylesheet are.
 WEB = Path(__file__).resolve().parent / "web"
 #: An idle event stream is sent a comment this often, so that proxies and the browser keep it.
@@ -78,249 +61,11 @@ KEEPALIVE_SECONDS = 15.0
 STOP_POLL_SECONDS = 0.2
 #: How long watchfiles waits for a save to settle (ms): editors write a file in one or two calls.
 WATCH_STEP_MS = 20
-#: The sender the mail preview is composed with (the recipients file names the real one).
-PREVIEW_SENDER = "editors@example.org"
-_SECTION_FIELD = re.compile(r"^sections\[(\d+)\]")
 #: The most event streams open at once (a tab holds one): a page that opens more is refused
 #: (503) and cannot tie up the server.
 MAX_STREAMS = 16
-#: The header with which the page's own script proves a request that changes something comes
-#: from it: it carries the token the page was given. A form or a "simple" request of another
-#: site cannot set a header, and no other site can read the page to learn the token.
-TOKEN_HEADER = "X-Newsletter-Token"
-#: Where ``index.html`` receives the token of this server's run.
-TOKEN_PLACEHOLDER = "__NEWSLETTER_TOKEN__"
-#: Methods that change nothing; any other needs the token.
-SAFE_METHODS = frozenset({"GET", "HEAD"})
 #: A page number as an address writes it: no sign, no leading zero, no 5000 digits.
 _PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
-#: Sent with every answer: nothing is guessed to be HTML or script, the page runs only its own
-#: script and styles and shows only its own images, is never framed, and never tells other
-#: sites where the editor was; the page images are not shown by other sites' pages.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode("ascii")),
-    (b"referrer-policy", b"no-referrer"),
-    (b"cross-origin-resource-policy", b"same-origin"),
-)
-
-Status = Literal["starting", "building", "ready", "error"]
-
-
-@dataclass(frozen=True)
-class ServeOptions:
-    """What to serve and how."""
-
-    issue: Path
-    edition: str = "email"
-    layout: Layout = DEFAULT_LAYOUT
-    port: int = DEFAULT_PORT
-    #: Resolution of the page images (96: a page at 100 % on most screens).
-    dpi: float = 96.0
-    time_limit: float | None = DEFAULT_TIME_LIMIT
-
-
-@dataclass(frozen=True)
-class PageView:
-    """One page as the browser shows it."""
-
-    number: int
-    #: A digest of the page's image: a new version is a page that looks different.
-    version: str
-    full: float | None
-    findings: tuple[Finding, ...] = ()
-
-
-@dataclass(frozen=True)
-class View:
-    """Everything the page shows; a new one after each change, pushed whole to the browser."""
-
-    issue: str
-    edition: str
-    status: Status = "starting"
-    generation: int = 0
-    pages: tuple[PageView, ...] = ()
-    #: Findings that concern no page in particular.
-    findings: tuple[Finding, ...] = ()
-    #: The errors of the last save, shown over the last good pages until a good save.
-    errors: tuple[Finding, ...] = ()
-    #: Pages being rebuilt (the layout says they changed; their new image is on its way).
-    stale: tuple[int, ...] = ()
-    #: Seconds the last rebuild took.
-    seconds: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, as the browser reads it (``newsletter/workbench/web/app.js``)."""
-        return {
-            "issue": self.issue,
-            "edition": self.edition,
-            "status": self.status,
-            "generation": self.generation,
-            "pages": [
-                {
-                    "page": p.number,
-                    "version": p.version,
-                    "url": f"/pages/{p.number}.png?v={p.version}",
-                    "full": None if p.full is None else round(p.full, 2),
-                    "findings": [_finding(f) for f in p.findings],
-                }
-                for p in self.pages
-            ],
-            "findings": [_finding(f) for f in self.findings],
-            "errors": [_finding(f) for f in self.errors],
-            "stale": list(self.stale),
-            "seconds": None if self.seconds is None else round(self.seconds, 2),
-        }
-
-
-def _finding(finding: Finding) -> dict[str, Any]:
-    return {**finding.as_dict(), "where": finding.where, "text": str(finding), "excerpt": finding.excerpt}
-
-
-def place_findings(
-    findings: Sequence[Finding], fills: Sequence[PageFill], section_ids: Sequence[str]
-) -> tuple[dict[int, list[Finding]], list[Finding]]:
-    """The findings by page, and those of no page.
-
-    A layout finding names its page. A content finding names a field: a field of a section
-    goes beside the section's first page, a field of the cover or the issue's metadata beside
-    page 1, so that an editor sees the finding where the text prints.
-    """
-    first_page: dict[str, int] = {}
-    for fill in fills:
-        for part in fill.sections:
-            first_page.setdefault(part.id, fill.page)
-    pages = {fill.page for fill in fills}
-    by_page: dict[int, list[Finding]] = {}
-    loose: list[Finding] = []
-    for finding in findings:
-        page = finding.page
-        if page is None and finding.field:
-            match = _SECTION_FIELD.match(finding.field)
-            if match is None:
-                page = 1
-            elif int(match.group(1)) < len(section_ids):
-                page = first_page.get(section_ids[int(match.group(1))])
-        if page is not None and page in pages:
-            by_page.setdefault(page, []).append(finding)
-        else:
-            loose.append(finding)
-    return by_page, loose
-
-
-@dataclass
-class Rendered:
-    """The pages of the last good build: each page's PNG and version, how full each is."""
-
-    images: dict[int, bytes] = field(default_factory=dict)
-    versions: dict[int, str] = field(default_factory=dict)
-    fills: tuple[PageFill, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    section_ids: tuple[str, ...] = ()
-
-
-def _version(png: bytes) -> str:
-    return hashlib.blake2b(png, digest_size=6).hexdigest()
-
-
-class Engine:
-    """Rebuilds the edition after a save and renders the pages that changed.
-
-    Runs in one worker thread at a time (the server awaits each rebuild before the next);
-    ``publish`` is how it tells the server what to show, from that thread.
-    """
-
-    def __init__(self, options: ServeOptions, work: Path, publish: Callable[[View, Rendered], None]) -> None:
-        self.options = options
-        self.session = Session(options.issue, options.edition, work, options.layout)
-        self._publish = publish
-        self.rendered = Rendered()
-        self.view = View(str(options.issue), options.edition)
-
-    def rebuild(self, everything: bool = False) -> View:
-        """Build again and publish the new view; ``everything`` renders every page again (an
-        image or the layout changed: the layout's fingerprints may not see a new photo)."""
-        started = time.perf_counter()
-        self._show(replace(self.view, status="building"))
-
-        def changed(pages: list[int]) -> None:
-            # The layout is checked: say which pages are on their way before the PDF is written.
-            self._show(replace(self.view, status="building", stale=tuple(pages)))
-
-        try:
-            return self._rebuilt(self.session.rebuild(on_changed=changed), everything, started)
-        except EnvironmentFault as fault:
-            problem = Finding("environment", "error", str(fault), fault.hint, fault.path)
-            return self._failed([problem], started)
-        except Exception as exc:  # noqa: BLE001 - a bug must not take the preview down
-            traceback.print_exc(file=sys.stderr)
-            bug = Finding("internal", "error", f"the tool failed: {exc!r} (a bug; see the terminal)")
-            return self._failed([bug], started)
-
-    def _rebuilt(self, done: Rebuilt, everything: bool, started: float) -> View:
-        """Render the pages of a rebuild and show them: the first changed page alone first
-        (what the editor waits for), then the other changed pages, then any page not yet
-        rendered (every page when ``everything``)."""
-        result = done.result
-        pdf = result.pdf if result is not None else None
-        if result is None or pdf is None:
-            return self._failed(done.findings, started)
-        count = result.pages
-        first = [n for n in done.changed if n <= count]
-        rest = [
-            n for n in range(1, count + 1) if n not in first and (everything or n not in self.rendered.images)
-        ]
-        images = {n: png for n, png in self.rendered.images.items() if n <= count}
-        versions = {n: v for n, v in self.rendered.versions.items() if n <= count}
-        findings = tuple(result.findings)
-        ids = tuple(section.id for section in result.issue.sections)
-        pending = [*first, *rest]
-        for batch in (first[:1], first[1:], rest):
-            if not batch:
-                continue
-            for number, png in page_pngs(pdf, batch, self.options.dpi).items():
-                images[number], versions[number] = png, _version(png)
-                pending.remove(number)
-            self.rendered = Rendered(images, versions, result.fills, findings, ids)
-            self._show(self._ready(started, stale=tuple(sorted(pending))))
-        self.rendered = Rendered(images, versions, result.fills, findings, ids)
-        view = self._ready(started)
-        self._show(view)
-        return view
-
-    def _ready(self, started: float, stale: tuple[int, ...] = ()) -> View:
-        rendered = self.rendered
-        by_page, loose = place_findings(rendered.findings, rendered.fills, rendered.section_ids)
-        full = {fill.page: fill.full for fill in rendered.fills}
-        pages = tuple(
-            PageView(n, rendered.versions[n], full.get(n), tuple(by_page.get(n, ())))
-            for n in sorted(rendered.versions)
-        )
-        return replace(
-            self.view,
-            status="ready",
-            pages=pages,
-            findings=tuple(loose),
-            errors=(),
-            stale=stale,
-            seconds=time.perf_counter() - started,
-        )
-
-    def _failed(self, findings: Sequence[Finding], started: float) -> View:
-        errors = tuple(f for f in findings if f.severity == "error") or tuple(findings)
-        view = replace(
-            self.view, status="error", errors=errors, stale=(), seconds=time.perf_counter() - started
-        )
-        self._show(view)
-        return view
-
-    def _show(self, view: View) -> None:
-        self.view = replace(view, generation=self.view.generation + 1)
-        self._publish(self.view, self.rendered)
 
 
 class Hub:
@@ -382,65 +127,6 @@ class Hub:
             yield f"event: view\ndata: {json.dumps(view.as_dict(), ensure_ascii=False)}\n\n"
 
 
-@dataclass(frozen=True)
-class MailView:
-    """The message a post of one language receives, as the browser shows it."""
-
-    language: str
-    subject: str
-    body: str
-    attachment: str
-    attachment_bytes: int
-    message_bytes: int
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "language": self.language,
-            "subject": self.subject,
-            "body": self.body,
-            "attachment": {"name": self.attachment, "bytes": self.attachment_bytes},
-            "message_bytes": self.message_bytes,
-        }
-
-
-def mail_views(source: Path, out_dir: Path, layout: Layout) -> list[MailView]:
-    """The message of each language of the issue (itself and its ``.<lang>.yaml`` siblings),
-    composed as ``send`` composes it, from the email edition of each (built into ``out_dir``,
-    or reused when nothing changed). Raises ``IssueError`` when one has errors."""
-    from ..issue.load import load_kept
-    from ..send.compose import Composer
-    from ..send.edition import email_edition
-    from ..send.plan import language_sources
-
-    load = partial(load_kept, kept={})  # each issue file read once
-    sources = language_sources(source, load)
-    languages = {language: email_edition(path, out_dir, layout, load) for language, path in sources.items()}
-    composer = Composer(languages, PREVIEW_SENDER, None, layout)
-    views = []
-    for language in languages:
-        _, wire = composer.test_wire(language, "post@example.org")
-        message = email.message_from_bytes(wire)
-        body, attachment, size = _parts(message)
-        views.append(MailView(language, composer.subject(language), body, attachment, size, len(wire)))
-    return views
-
-
-def _parts(message: Message) -> tuple[str, str, int]:
-    """The text body, the attachment's name and its size in bytes."""
-    body, name, size = "", "", 0
-    for part in message.walk():
-        filename = part.get_filename()
-        if filename:
-            payload = part.get_payload(decode=True)
-            name, size = filename, len(payload) if isinstance(payload, bytes) else 0
-        elif part.get_content_type() == "text/plain" and not body:
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                body = payload.decode(part.get_content_charset() or "utf-8", "replace")
-    return body, name, size
-
-
 def bind(port: int) -> socket.socket:
     """A listening socket on 127.0.0.1:``port`` (0: any free port); ``EnvironmentFault`` when
     the port is taken or cannot be used."""
@@ -487,79 +173,6 @@ def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset",
     if path.suffix == ".yaml" and path.parent.resolve() == options.issue.parent.resolve():
         return "mail"
     return None
-
-
-def own_hosts(port: int) -> frozenset[str]:
-    """The ``Host`` values of this server: its loopback names with its port."""
-    names = ("127.0.0.1", "localhost", "[::1]")
-    # A browser leaves the port out when it is HTTP's own.
-    return frozenset({f"{name}:{port}" for name in names} | (set(names) if port == 80 else set()))
-
-
-class Guard:
-    """ASGI middleware in front of the whole preview (event streams included).
-
-    - A ``Host`` other than this server's (``own_hosts``) is refused before any route runs:
-      a page of another site that rebinds its name to 127.0.0.1 sends its own name.
-    - A browser that says the request comes from another site (``Sec-Fetch-Site``) is refused,
-      unless the editor follows a link to the page.
-    - A request that may change something (any method but GET and HEAD) runs only with this
-      run's token in ``TOKEN_HEADER`` (compared in constant time) and, when the browser names
-      its origin, from this server's own (``Origin: null`` or another site: refused).
-
-    Every answer, refusals included, carries ``SECURITY_HEADERS``.
-    """
-
-    def __init__(self, app: ASGIApp, port: int, token: str) -> None:
-        self.app = app
-        self.port = port
-        self.hosts = own_hosts(port)
-        self._token = token.encode("ascii")
-
-    def refusal(self, scope: Scope) -> str | None:
-        """Why the request of ``scope`` is refused, or None."""
-        from starlette.datastructures import Headers
-
-        headers = Headers(scope=scope)
-        hosts = headers.getlist("host")
-        if len(hosts) != 1 or hosts[0].lower() not in self.hosts:
-            return f"this preview answers only at the address it printed (http://{HOST}:{self.port}/)"
-        method = scope.get("method", "GET")
-        navigating = headers.get("sec-fetch-mode") == "navigate" and method in SAFE_METHODS
-        if headers.get("sec-fetch-site") in {"cross-site", "same-site"} and not navigating:
-            return "a request from another site's page"
-        if method in SAFE_METHODS:
-            return None
-        origin = headers.get("origin")
-        if origin is not None and origin.lower() != f"http://{hosts[0].lower()}":
-            return "a request from another site's page"
-        # Headers are Latin-1 on the wire; anything else is simply not the token.
-        given = headers.get(TOKEN_HEADER, "").encode("latin-1", "replace")
-        if not hmac.compare_digest(given, self._token):
-            return "a request without the page's token: reload the page (the preview was restarted?)"
-        return None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in {"http", "websocket"}:
-            await self.app(scope, receive, send)  # lifespan
-            return
-
-        async def secured(message: AsgiMessage) -> None:
-            if message["type"] == "http.response.start":
-                own = {name for name, _ in SECURITY_HEADERS}
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in own]
-                message = {**message, "headers": [*kept, *SECURITY_HEADERS]}
-            await send(message)
-
-        refused = self.refusal(scope)
-        if refused is None:
-            await self.app(scope, receive, secured)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})  # the server answers 403
-        else:
-            from starlette.responses import PlainTextResponse
-
-            await PlainTextResponse(f"refused: {refused}\n", status_code=403)(scope, receive, secured)
 
 
 def make_app(
@@ -681,7 +294,7 @@ def make_app(
                     mail_views, options.issue, work / "mail", options.layout, limiter=builder
                 )
             except IssueError as failed:
-                errors = [_finding(f) for f in failed.findings if f.severity == "error"]
+                errors = [finding_dict(f) for f in failed.findings if f.severity == "error"]
                 return JSONResponse({"messages": [], "errors": errors})
             mail_cache["views"] = [m.as_dict() for m in made]
         return JSONResponse({"messages": mail_cache["views"], "errors": []})
