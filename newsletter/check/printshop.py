@@ -20,13 +20,12 @@ from ..engine.laidout import Page as LaidPage
 from ..issue.load import parse_path
 from ..issue.model import figures
 from ..press.inks import PROCESS_INKS, RenderError, has_ghostscript, separations
+from ..press.marks import MIN_SLUG_MM  # the slug the marks need beyond the bleed
 from .layout import at
 from .output import unique_images, xmp
 from .registry import Hit, LayoutContext, OutputContext, page_rule, rule
 
 MM = 72 / 25.4
-#: Slug the marks need beyond the bleed (mm); ``Press.slug_mm`` is 10 by default.
-MIN_SLUG_MM = 5.0
 
 
 # ---------- layout: images, lines, small text

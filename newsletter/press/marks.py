@@ -46,7 +46,8 @@ SLUG_SIZE = 6.0
 PATCH = 5.0
 #: The slug font: the layout's sans-serif, Regular (``fonts/``).
 SLUG_FONT = FONTS / "lato" / "Lato-Regular.ttf"
-#: Smallest slug the marks fit in (mm beyond the bleed).
+#: Smallest slug the marks fit in (mm beyond the bleed; ``Press.slug_mm`` is 10 by default);
+#: the ``print-marks`` rule asks the print edition for it.
 MIN_SLUG_MM = 5.0
 
 #: Resource names the marks use in every page's resources.
