@@ -145,3 +145,16 @@ def test_the_layers_are_what_the_package_holds() -> None:
     entrance = {"", "__main__", "cli", "commands"}
     heads = {module.split(".")[0] for module in _modules()}
     assert heads <= BASE | set(BELOW) | {"build", "session"} | entrance, heads
+
+
+def test_only_the_entry_point_imports_the_command_line() -> None:
+    """``cli.py`` declares the commands; nothing of the package leans on it but ``__main__``."""
+    modules = _modules()
+    known = set(modules)
+    leaning = [
+        module
+        for module, path in sorted(modules.items())
+        if module not in ("__main__", "cli")
+        and any(target == "cli" for target, _ in _imports(module, path, known))
+    ]
+    assert not leaning, leaning
