@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 from baseline import chromium_print_argv
 
 from newsletter.build import DEFAULT_LAYOUT, build_issue
-from newsletter.render import render_html
+from newsletter.engine.render import issue_renderer
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 
@@ -70,7 +70,9 @@ def main() -> None:
         html_file = out / "issue-10.html"
         # Same HTML as our build lays out; Chromium ignores the paged-media parts it lacks
         # (running section titles, target-counter page numbers).
-        html_file.write_text(render_html(result.issue, DEFAULT_LAYOUT, ISSUE.parent), encoding="utf-8")
+        html_file.write_text(
+            issue_renderer(result.issue, DEFAULT_LAYOUT, ISSUE.parent)({}).html, encoding="utf-8"
+        )
         bare = _time_command(
             [
                 sys.executable,

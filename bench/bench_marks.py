@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 import pikepdf
 
 from newsletter.build import DEFAULT_LAYOUT, BuildOptions, run
-from newsletter.editions import VARIANTS
-from newsletter.typeset import typeset
-from newsletter.variants import finisher
+from newsletter.editions import EDITIONS
+from newsletter.engine.typesetter import typeset
+from newsletter.press.finishing import finisher
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 MM = 72 / 25.4
@@ -82,21 +82,21 @@ def _weasyprint_marks(html: str) -> None:
 def _timed_writes(html: str, runs: int) -> None:
     document = _layout(html)
     issue = run(ISSUE, BuildOptions("print", out_dir=None)).issue
-    edition = VARIANTS["print"]
+    edition = EDITIONS["print"]
     options = edition.write_options(issue)
-    plain = VARIANTS["archive"]  # a finisher that only rewrites the XMP: no press step
+    plain = EDITIONS["archive"]  # a finisher that only rewrites the XMP: no press step
     times: dict[str, list[float]] = {
         "finisher without the press step": [],
         "finisher with the press step": [],
     }
     sizes: dict[str, int] = {}
     for _ in range(runs):
-        for label, variant in (
+        for label, chosen in (
             ("finisher without the press step", plain),
             ("finisher with the press step", edition),
         ):
             started = time.perf_counter()
-            data = document.write_pdf(finisher=finisher(variant, issue), **options)
+            data = document.write_pdf(finisher=finisher(chosen, issue), **options)
             times[label].append(time.perf_counter() - started)
             sizes[label] = len(data)
     with tempfile.TemporaryDirectory() as tmp:

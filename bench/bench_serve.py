@@ -4,7 +4,7 @@ The preview runs in this process on a free port with a copy of issue 10; a headl
 (Debian's, driven by Playwright) shows it. Each round saves the issue with one paragraph
 changed (alternately there and back) and waits until the browser has loaded the new image of
 the first page that changed; the page records when each image finished loading
-(``window.__swaps``, in ``newsletter/web/app.js``). Prints every round and the median.
+(``window.__swaps``, in ``newsletter/workbench/web/app.js``). Prints every round and the median.
 
 Run: .venv/bin/python bench/bench_serve.py [--rounds 10]
 """
@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from newsletter.serve import ServeOptions, serving
+from newsletter.workbench.liveview import ServeOptions
+from newsletter.workbench.serve import serving
 
 ISSUE = ROOT / "issues" / "issue-10.yaml"
 CHROMIUM_ARGS = [

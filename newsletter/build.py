@@ -1,5 +1,5 @@
 """The coordinator: load -> content checks -> render -> typeset -> layout checks -> write ->
-output checks -> atomic replace, for one edition (``variants.py``) or all three at once.
+output checks -> atomic replace, for one edition (``editions.py``) or all three at once.
 
 Nothing reaches ``out/`` until the laid-out document and the written file have passed their
 checks: the PDF is written to a temporary file beside its final name, synced, read back and
@@ -10,14 +10,11 @@ never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keep
 from __future__ import annotations
 
 import calendar
-import json
 import os
-import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -26,18 +23,14 @@ from typing import Any
 import pikepdf
 
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
-from .check.copyfit import PageFill
 from .defaults import DEFAULT_TIME_LIMIT
-from .editions import EDITIONS, VARIANTS, Variant
-from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
-from .fonts import Coverage, font_coverage
-from .laidout import fingerprint, images_restored
-from .laidout import pages as laid_out_pages
-from .load import Loaded, load_issue, load_kept
-from .model import Issue
-from .paginate import Memo, Paginated, paginate
-from .render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
-from .typeset import (
+from .editions import EDITION_NAMES, EDITIONS, Edition
+from .engine.laidout import fingerprint, images_restored
+from .engine.laidout import pages as laid_out_pages
+from .engine.pagefill import PageFill
+from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
+from .engine.render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .engine.typesetter import (
     FETCH_HINT,
     BuildTimeout,
     PageRef,
@@ -47,10 +40,14 @@ from .typeset import (
     page_references,
     refuse_attachments,
 )
-from .typography import typeset_issue
-from .variants import CMYK_PROFILE, cmyk_images, finisher
-
-TMP_PREFIX = ".newsletter-tmp-"
+from .engine.weasy import fonts_dated
+from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
+from .issue.fonts import Coverage, font_coverage
+from .issue.load import Loaded, load_issue, load_kept
+from .issue.model import Issue
+from .issue.typography import typeset_issue
+from .press.finishing import CMYK_PROFILE, cmyk_images, finisher
+from .safeio import atomic_write, prepare_folder, remove_stale_temporaries, write_checked, writing
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class BuildResult:
     """What a build produced, what its checks found, and how long each stage took (s)."""
 
     issue: Issue
-    variant: str
+    edition: str
     pdf: Path | None
     pages: int
     size: int
@@ -80,9 +77,9 @@ class BuildResult:
     fills: tuple[PageFill, ...] = ()
 
 
-def output_path(source: Path, out_dir: Path, variant: str) -> Path:
+def output_path(source: Path, out_dir: Path, edition: str) -> Path:
     """``out/<issue name>-<edition>.pdf``."""
-    return out_dir / f"{source.stem}-{variant}.pdf"
+    return out_dir / f"{source.stem}-{edition}.pdf"
 
 
 @dataclass
@@ -140,18 +137,18 @@ def build_issue(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variant: str = "email",
+    edition: str = "email",
     write_html: bool = False,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     colour_bar: bool = False,
 ) -> BuildResult:
-    """Build one edition of the issue at ``source`` into ``out_dir/<name>-<variant>.pdf``.
+    """Build one edition of the issue at ``source`` into ``out_dir/<name>-<edition>.pdf``.
 
     Raises ``IssueError`` when a check finds an error (with ``strict``, a warning too);
     nothing is written then.
     """
-    options = BuildOptions(variant, layout, out_dir, write_html, time_limit, strict, colour_bar=colour_bar)
+    options = BuildOptions(edition, layout, out_dir, write_html, time_limit, strict, colour_bar=colour_bar)
     return run(source, options)
 
 
@@ -159,7 +156,7 @@ def build_all(
     source: Path,
     out_dir: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variants: tuple[str, ...] = EDITIONS,
+    editions: tuple[str, ...] = EDITION_NAMES,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     workers: int | None = None,
@@ -178,8 +175,8 @@ def build_all(
         strict=strict,
         colour_bar=colour_bar,
     )
-    with ProcessPoolExecutor(max_workers=workers or min(len(variants), os.cpu_count() or 1)) as pool:
-        futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in variants}
+    with ProcessPoolExecutor(max_workers=workers or min(len(editions), os.cpu_count() or 1)) as pool:
+        futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in editions}
         results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
         for name, future in futures.items():
             try:
@@ -192,7 +189,7 @@ def build_all(
 def check_issue(
     source: Path,
     layout: Layout = DEFAULT_LAYOUT,
-    variant: str = "email",
+    edition: str = "email",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     strict: bool = False,
     memo_from: Path | None = None,
@@ -200,7 +197,7 @@ def check_issue(
     """Every finding of the preflight of one edition of ``source``; writes nothing that stays.
     ``memo_from``: an output folder whose memo of the parts may be read (see ``BuildOptions``)."""
     try:
-        options = BuildOptions(variant, layout, None, False, time_limit, strict, memo_from=memo_from)
+        options = BuildOptions(edition, layout, None, False, time_limit, strict, memo_from=memo_from)
         return run(source, options).findings
     except IssueError as failed:
         return failed.findings
@@ -209,7 +206,7 @@ def check_issue(
 def run(source: Path, options: BuildOptions) -> BuildResult:
     """The pipeline for one edition: every stage, each checked before the next starts."""
     options.layout.require()
-    edition = VARIANTS[options.edition]
+    edition = EDITIONS[options.edition]
     if options.colour_bar and edition.press is not None:
         edition = replace(edition, press=replace(edition.press, colour_bar=True))
     timings: dict[str, float] = {}
@@ -265,7 +262,7 @@ def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
     return findings
 
 
-def _load(source: Path, options: BuildOptions, edition: Variant) -> ContentContext:
+def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentContext:
     """Stage 1: the issue, validated, and what the content rules need (a warm process reads
     again only what changed: the fonts never, an issue file when its text changed)."""
     warm = options.warm
@@ -383,37 +380,18 @@ def _layout(
     return context, paginated
 
 
-def memo_path(source: Path, folder: Path | None, edition: str) -> Path | None:
-    """Where the parts' outcomes are kept between builds: beside the PDF, hidden."""
-    return folder / f".{source.stem}-{edition}.pages.json" if folder is not None else None
-
-
 def _read_memo(source: Path, options: BuildOptions) -> Memo:
-    """The outcomes of the previous build's parts (beside the PDF, else in ``memo_from``);
-    none when there is no file or it cannot be read (a cache: a build without it lays out
-    every part, and is the same)."""
-    for folder in (options.out_dir, options.memo_from):
-        path = memo_path(source, folder, options.edition)
-        try:
-            if path is None or not path.is_file() or path.stat().st_size > MAX_MEMO_BYTES:
-                continue
-            memo = Memo.from_json(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, RecursionError):  # RecursionError: nesting edited in by hand
-            continue
-        if memo.outcomes:
-            return memo
-    return Memo()
-
-
-#: A memo file larger than this was not written by a build (issue 10's is 2 KB).
-MAX_MEMO_BYTES = 5_000_000
+    """The outcomes of the previous build's parts: beside the PDF, else in ``memo_from``."""
+    return read_memo(
+        memo_path(source, folder, options.edition) for folder in (options.out_dir, options.memo_from)
+    )
 
 
 def _write_memo(source: Path, options: BuildOptions, memo: Memo) -> None:
     path = memo_path(source, options.out_dir, options.edition)
     if path is not None:
-        with _environment(path.parent):
-            atomic_write(path, json.dumps(memo.to_json(), separators=(",", ":")).encode("utf-8"))
+        with writing(path.parent):
+            write_memo(path, memo)
 
 
 def _write(
@@ -429,7 +407,7 @@ def _write(
     source, edition, issue = content.loaded.path, content.edition, content.issue
     folder = options.out_dir if options.out_dir is not None else work
     prepare_folder(folder)
-    _remove_stale_temporaries(folder)
+    remove_stale_temporaries(folder)
     target = output_path(source, folder, edition.name)
     write_options = edition.write_options(issue)
     finish = finisher(edition, issue)
@@ -442,8 +420,8 @@ def _write(
             raise IssueError(findings)
 
     with (
-        _fonts_dated(calendar.timegm(issue.date.timetuple())),
-        _environment(folder),
+        fonts_dated(calendar.timegm(issue.date.timetuple())),
+        writing(folder),
         images_restored(document),
     ):
         try:
@@ -464,72 +442,6 @@ def _write(
     return target, size
 
 
-def check_folder(folder: Path) -> None:
-    """Raise ``EnvironmentFault`` now if ``folder`` could not be made or written to later.
-
-    Nothing is created: a build that fails its checks leaves no trace.
-    """
-    hint = "name another folder with --out, or change its permissions"
-    existing = folder
-    while not existing.exists() and existing != existing.parent:
-        existing = existing.parent
-    if not existing.is_dir():
-        what = (
-            "the output folder is a file"
-            if existing == folder
-            else f"{existing} is a file, so the folder cannot be made"
-        )
-        raise EnvironmentFault(what, folder, "name a folder with --out")
-    if not os.access(existing, os.W_OK | os.X_OK):
-        what = (
-            "the output folder cannot be written to"
-            if existing == folder
-            else f"{existing} cannot be written to, so the folder cannot be made"
-        )
-        raise EnvironmentFault(what, folder, hint)
-
-
-def prepare_folder(folder: Path) -> None:
-    """Make the output folder; ``EnvironmentFault`` when it is a file or cannot be made."""
-    check_folder(folder)
-    with _environment(folder):
-        folder.mkdir(parents=True, exist_ok=True)
-
-
-@contextmanager
-def _environment(folder: Path) -> Iterator[None]:
-    """Failures of the file system while writing (permissions, a full disk) as ``EnvironmentFault``."""
-    try:
-        yield
-    except OSError as exc:
-        where = Path(exc.filename) if isinstance(exc.filename, str) else folder
-        reason = exc.strerror or str(exc)
-        raise EnvironmentFault(
-            f"cannot write: {reason}", where, "free some space or choose another folder with --out"
-        ) from None
-
-
-@contextmanager
-def _fonts_dated(epoch: int) -> Iterator[None]:
-    """Date the subset fonts' ``head.modified`` from the issue, not the clock.
-
-    Where the system's HarfBuzz has no subsetter (``libharfbuzz-subset0`` missing),
-    WeasyPrint subsets with fontTools, which stamps every subset font with the current
-    time unless ``SOURCE_DATE_EPOCH`` is set: two builds a second apart then differ. The
-    variable is set only while the PDF is written and restored after, so nothing else in
-    the process sees it.
-    """
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ["SOURCE_DATE_EPOCH"]
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
 def _write_pdf(
     write: Callable[[object], object],
     target: Path,
@@ -537,108 +449,14 @@ def _write_pdf(
     check: Callable[[Path], None],
     keep: bool,
 ) -> int:
-    """Write through a temporary file; check it; move it over ``target`` when ``keep``."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", suffix=".pdf", dir=target.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); an edition is meant to be shared.
-        tmp.chmod(0o644)
-        with pikepdf.open(tmp) as written:
-            pages = len(written.pages)
+    """Write the PDF through a temporary file (``safeio.write_checked``), read it back and
+    check it; it replaces ``target`` when ``keep``."""
+
+    def read_back(written: Path) -> None:
+        with pikepdf.open(written) as opened:
+            pages = len(opened.pages)
         if pages != expected_pages:
             raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
-        check(tmp)
-        size = tmp.stat().st_size
-        if keep:
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        else:
-            tmp.unlink()
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return size
+        check(written)
 
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` whole or not at all (temporary file, fsync, rename)."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)
-        os.replace(tmp_name, target)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
-
-
-@contextmanager
-def staged_folder(final: Path) -> Iterator[Path]:
-    """A temporary folder beside ``final`` that takes its place, whole, when the block
-    succeeds, and is removed when it fails: a folder of outputs (previews, differences) is
-    never half-written."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=final.parent))
-    except OSError as exc:
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}", final.parent, "choose another folder with --out"
-        ) from None
-    try:
-        yield staging
-        staging.chmod(0o755)
-        old = None
-        if final.exists():
-            old = final.with_name(f"{TMP_PREFIX}{os.getpid()}-old-{final.name}")
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise EnvironmentFault(
-            f"cannot write: {exc.strerror or exc}",
-            final,
-            "free some space or choose another folder with --out",
-        ) from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _remove_stale_temporaries(out_dir: Path) -> None:
-    """A build killed with SIGKILL cannot clean up; the next build does.
-
-    Temporary names carry the writing process's id, so a build running beside this one
-    (another variant, another editor) keeps its own.
-    """
-    for stale in out_dir.glob(f"{TMP_PREFIX}*"):
-        pid = stale.name[len(TMP_PREFIX) :].split("-", 1)[0]
-        if not pid.isdigit() or not _process_alive(int(pid)):
-            stale.unlink(missing_ok=True)
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # ours, left by an earlier build in this process
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return write_checked(write, target, read_back, keep)

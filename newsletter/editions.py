@@ -9,11 +9,11 @@ that the command line, the builds, the checks and the benchmarks all walk.
   to CMYK against the FOGRA39 profile made with a 300 % ink limit, which is also the output
   intent; declared PDF/X-4; no annotations; images at full resolution (``Press``).
 - ``archive``: for the archive and the website. PDF/A-3u and tagged, with the PDF/UA-1
-  identification added to its XMP (WeasyPrint declares one variant at a time).
+  identification added to its XMP (WeasyPrint declares one PDF variant at a time).
 
 This module is plain data, light to import: the command line reads the editions' names
 from it without loading WeasyPrint. The work an edition needs (CMYK images, the XMP
-finisher) is in ``variants.py``; its rules are in ``check/editions.py``.
+finisher) is in ``press/finishing.py``; its rules are in ``check/editions.py``.
 
 Every edition is reproducible: its dates come from the issue and its identifiers from the
 issue and the edition's name, so the same input gives the same bytes.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .model import Issue
+    from .issue.model import Issue
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Press:
 
 
 @dataclass(frozen=True)
-class Variant:
+class Edition:
     """How one edition differs from the others."""
 
     name: str
@@ -72,7 +72,7 @@ class Variant:
     declare_pdfua: bool = False
     #: The edition's own rules (``check/editions.py``), besides the rules of every edition.
     rules: frozenset[str] = frozenset()
-    #: For the press: marks and slug, ink limit, no annotations (``marks.py``); None for screens.
+    #: For the press: marks and slug, ink limit, no annotations (``press/marks.py``); None for screens.
     press: Press | None = None
 
     def write_options(self, issue: Issue) -> dict[str, Any]:
@@ -92,8 +92,8 @@ class Variant:
         return issue.size_budget_mb or self.size_budget_mb
 
 
-VARIANTS: dict[str, Variant] = {
-    "email": Variant(
+EDITIONS: dict[str, Edition] = {
+    "email": Edition(
         "email",
         purpose="small, for the posts",
         stylesheet=None,
@@ -101,7 +101,7 @@ VARIANTS: dict[str, Variant] = {
         size_budget_mb=1.5,
         rules=frozenset({"bookmarks"}),
     ),
-    "print": Variant(
+    "print": Edition(
         "print",
         purpose="CMYK PDF/X-4 with bleed and crop marks, for the print shop",
         stylesheet="print.css",
@@ -128,7 +128,7 @@ VARIANTS: dict[str, Variant] = {
         ),
         press=Press(),
     ),
-    "archive": Variant(
+    "archive": Edition(
         "archive",
         purpose="PDF/A-3u, tagged for accessibility",
         stylesheet=None,
@@ -141,7 +141,7 @@ VARIANTS: dict[str, Variant] = {
 }
 
 #: The editions' names, in the order they are built and listed.
-EDITIONS: tuple[str, ...] = tuple(VARIANTS)
+EDITION_NAMES: tuple[str, ...] = tuple(EDITIONS)
 
 
 def stable_id(issue: Issue, edition: str) -> uuid.UUID:

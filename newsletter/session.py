@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import BuildOptions, BuildResult, Warm, run
+from .engine.render import DEFAULT_LAYOUT, Layout
 from .errors import Finding, IssueError
-from .render import DEFAULT_LAYOUT, Layout
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,12 @@ class Session:
     def __init__(
         self,
         issue_path: Path | str,
-        variant: str = "email",
+        edition: str = "email",
         out_dir: Path | str = "out",
         layout: Layout = DEFAULT_LAYOUT,
     ) -> None:
         self.issue_path = Path(issue_path)
-        self.variant = variant
+        self.edition = edition
         self.out_dir = Path(out_dir)
         self.layout = layout
         self._prints: tuple[str, ...] = ()
@@ -60,7 +60,7 @@ class Session:
                 on_changed(_changed(previous, prints))
 
         options = BuildOptions(
-            self.variant,
+            self.edition,
             self.layout,
             self.out_dir,
             on_layout=laid_out,

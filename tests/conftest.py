@@ -16,11 +16,11 @@ from systools import TOOLS, require
 
 from newsletter.build import BuildResult, build_all, build_issue
 from newsletter.check import OutputContext, run_checks
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
+from newsletter.engine.render import DEFAULT_LAYOUT, Layout
 from newsletter.errors import Finding
-from newsletter.fonts import font_coverage
-from newsletter.load import load_issue
-from newsletter.render import DEFAULT_LAYOUT, Layout
+from newsletter.issue.fonts import font_coverage
+from newsletter.issue.load import load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
@@ -130,7 +130,7 @@ def output_findings(pdf: Path, source: Path, edition: str = "email") -> list[Fin
     """The output rules' findings on a written PDF, opened afresh (tests spoil it between calls)."""
     with pikepdf.open(pdf) as opened:
         context = OutputContext(
-            load_issue(source), font_coverage(DEFAULT_LAYOUT.fonts), VARIANTS[edition], pdf, opened
+            load_issue(source), font_coverage(DEFAULT_LAYOUT.fonts), EDITIONS[edition], pdf, opened
         )
         return run_checks("output", context)
 

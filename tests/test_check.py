@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT, build_issue, check_issue
 from newsletter.check import RULES, guess_language
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
+from newsletter.engine.render import Layout
 from newsletter.errors import Finding, IssueError
-from newsletter.render import Layout
 
 CHECK = FIXTURES / "check"
 
@@ -212,7 +212,7 @@ def test_every_rule_has_a_test() -> None:
 
 def test_edition_rules_belong_to_editions() -> None:
     """Every edition-only rule is claimed by an edition, and every rule an edition claims exists."""
-    claimed = {name for edition in VARIANTS.values() for name in edition.rules}
+    claimed = {name for edition in EDITIONS.values() for name in edition.rules}
     edition_only = {name for name, r in RULES.items() if r.edition_only}
     assert claimed == edition_only
 

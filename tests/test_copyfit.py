@@ -16,7 +16,7 @@ from newsletter import cli
 from newsletter.build import BuildOptions, check_issue
 from newsletter.check.copyfit import HALF, PageFill, SectionPart, advise
 from newsletter.errors import Finding
-from newsletter.proofs import checked_and_measured
+from newsletter.workbench.proofs import checked_and_measured
 
 COPYFIT = FIXTURES / "copyfit"
 runner = CliRunner()

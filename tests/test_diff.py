@@ -15,8 +15,8 @@ from typer.testing import CliRunner
 
 from newsletter import cli
 from newsletter.build import BuildResult, build_issue
-from newsletter.diff import Difference, compare, words_changed
-from newsletter.typeset import PageRef
+from newsletter.engine.typesetter import PageRef
+from newsletter.workbench.diff import Difference, compare, words_changed
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from newsletter import __version__, cli
 from newsletter.errors import Finding
-from newsletter.load import load_issue
+from newsletter.issue.load import load_issue
 
 runner = CliRunner()
 

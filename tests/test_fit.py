@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from newsletter import cli
 from newsletter.build import build_issue, check_issue
-from newsletter.fit import Setting, apply, fit_issue
-from newsletter.model import Fit
+from newsletter.issue.model import Fit
+from newsletter.workbench.fit import Setting, apply, fit_issue
 
 COPYFIT = FIXTURES / "copyfit"
 runner = CliRunner()

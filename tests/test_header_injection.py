@@ -40,12 +40,13 @@ from typer.testing import CliRunner, Result
 
 from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.compose import Composer, Edition, Outgoing
-from newsletter.distribute import dry_run, email_edition, plan
+from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
-from newsletter.headers import UnsafeHeader
-from newsletter.recipients import Post, load_recipients
-from newsletter.render import Layout
+from newsletter.issue.headers import UnsafeHeader
+from newsletter.send.compose import Composer, LanguageVersion, Outgoing
+from newsletter.send.edition import email_edition
+from newsletter.send.plan import dry_run, plan
+from newsletter.send.recipients import Post, load_recipients
 
 Server = tuple[Handler, int, Faults]
 #: How each refusal is asked for: the check, and each kind of send.
@@ -282,7 +283,7 @@ def test_an_issue_file_named_to_break_the_attachment_header_is_refused(
 
 
 @pytest.fixture
-def editions(mail_issue: Path, out: Path) -> dict[str, Edition]:
+def editions(mail_issue: Path, out: Path) -> dict[str, LanguageVersion]:
     return {"en": email_edition(mail_issue, out)}
 
 
@@ -307,7 +308,7 @@ def _post(*addresses: str) -> Post:
     ],
 )
 def test_a_message_with_an_unsafe_header_is_not_composed(
-    editions: dict[str, Edition],
+    editions: dict[str, LanguageVersion],
     sender_name: str | None,
     addresses: tuple[str, ...],
     references: tuple[str, ...],
@@ -332,7 +333,7 @@ def test_a_dry_run_of_an_unsafe_message_writes_no_eml(mail_issue: Path, out: Pat
 
 
 def test_a_layout_word_that_would_break_the_subject_is_refused_in_its_labels_file(
-    editions: dict[str, Edition], tmp_path: Path
+    editions: dict[str, LanguageVersion], tmp_path: Path
 ) -> None:
     templates = tmp_path / "layout"
     shutil.copytree(ROOT / "layouts", templates)

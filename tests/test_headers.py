@@ -1,6 +1,6 @@
 """What may reach a mail header, judged as the ``email`` package reads it: pure checks.
 
-This module imports only ``newsletter.headers`` and ``newsletter.recipients`` (pydantic,
+This module imports only ``newsletter.issue.headers`` and ``newsletter.send.recipients`` (pydantic,
 PyYAML, email-validator), never WeasyPrint nor the test suite's conftest, so that it runs on
 every Python the tool supports, whose ``email`` packages differ (3.11 and 3.12.1 write a
 decoded line break into a header; 3.13 encodes it again), e.g.::
@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import IssueError
-from newsletter.headers import (
+from newsletter.issue.headers import (
     REFUSED_CHARACTERS,
     UnsafeHeader,
     address_problem,
@@ -33,8 +33,8 @@ from newsletter.headers import (
     readings,
     set_header,
 )
-from newsletter.load import load_issue
-from newsletter.recipients import load_recipients
+from newsletter.issue.load import load_issue
+from newsletter.send.recipients import load_recipients
 
 MAIL_ISSUE = Path(__file__).resolve().parent / "fixtures" / "mail" / "issue.yaml"
 POLICY = email.policy.SMTP.clone(cte_type="7bit")

@@ -18,8 +18,8 @@ import pytest
 from conftest import ROOT, edit, layout_copy
 
 from newsletter.build import build_issue
+from newsletter.engine.typesetter import ProjectFetcher, RefusedURL, typeset
 from newsletter.errors import IssueError
-from newsletter.typeset import ProjectFetcher, RefusedURL, typeset
 
 SECRET = "SECRET-7f3a9c-do-not-print"
 

@@ -29,8 +29,8 @@ from conftest import ISSUE_10, ROOT, BuiltPdf
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.render import DEFAULT_LAYOUT, Layout
-from newsletter.scaffold import schema_reference
+from newsletter.engine.render import DEFAULT_LAYOUT, Layout
+from newsletter.workbench.scaffold import schema_reference
 
 #: What the wheel is built from: the project's files, links kept (files/ links to the top).
 SOURCES = ("pyproject.toml", "README.md", "newsletter", "layouts", "fonts", "docs")
@@ -146,7 +146,7 @@ def test_the_wheel_carries_every_module_the_layout_the_fonts_and_their_licences(
         assert files and files <= names, sorted(files - names)
     assert {"newsletter/files/fonts/lato/OFL.txt", "newsletter/files/fonts/noto-serif/OFL.txt"} <= names
     assert "newsletter/files/docs/issue.schema.json" in names
-    assert "newsletter/web/index.html" in names
+    assert "newsletter/workbench/web/index.html" in names
 
 
 def test_the_installed_package_is_the_wheels_not_the_checkouts(installed: Installed) -> None:

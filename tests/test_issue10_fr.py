@@ -12,8 +12,8 @@ from conftest import ISSUE_10_FR, ROOT, BuiltPdf
 from test_issue10 import PLANNED_PAGES, _dest_pages, _internal_links
 
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.laidout import pages
-from newsletter.typeset import typeset
+from newsletter.engine.laidout import pages
+from newsletter.engine.typesetter import typeset
 
 #: The French edition keeps the English page plan: each section on its English page
 #: (the translation was fitted to it: see the closing note of the French edition's issue).

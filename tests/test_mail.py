@@ -27,10 +27,10 @@ from conftest import FIXTURES, ROOT
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.distribute import deliver, plan
-from newsletter.ledger import Ledger
-from newsletter.mail import MailError, Retry, Settings
-from newsletter.recipients import load_recipients
+from newsletter.send.ledger import Ledger
+from newsletter.send.loop import MailError, Retry, Settings
+from newsletter.send.plan import deliver, plan
+from newsletter.send.recipients import load_recipients
 
 FAST = Retry(attempts=4, first_delay=0.01, max_total=5)
 
@@ -149,7 +149,7 @@ def built_out(mail_issue: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
     Their stamps do not depend on the issue's folder: any copy of the issue reuses them.
     """
-    from newsletter.distribute import email_edition
+    from newsletter.send.edition import email_edition
 
     if not _BUILT:
         out = tmp_path_factory.mktemp("mail-out")
@@ -218,7 +218,7 @@ def test_200_posts_each_get_exactly_one_message_in_their_language(
     outcomes = deliver(the_plan, _settings(port, ca_file), out / "ledger.sqlite", retry=FAST).outcomes
     assert [o.state for o in outcomes] == ["sent"] * 200
     assert len(handler.received) == 200 and set(handler.ids().values()) == {1}
-    pdfs = {lang: edition.pdf.read_bytes() for lang, edition in the_plan.editions.items()}
+    pdfs = {lang: edition.pdf.read_bytes() for lang, edition in the_plan.languages.items()}
     assert set(pdfs) == {"en", "fr"}
     for message, rcpts in zip(handler.received, handler.envelopes):
         (address,) = rcpts
@@ -436,7 +436,7 @@ def test_a_failing_edition_is_not_sent(tmp_path: Path) -> None:
 
 
 def test_edition_is_reused_when_up_to_date(mail_issue: Path, tmp_path: Path, out: Path) -> None:
-    from newsletter.distribute import email_edition
+    from newsletter.send.edition import email_edition
 
     first = email_edition(mail_issue, out)
     stamp_time = first.pdf.stat().st_mtime_ns

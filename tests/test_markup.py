@@ -9,7 +9,7 @@ import pytest
 import yaml
 from conftest import FIXTURES
 
-from newsletter.markup import Inline
+from newsletter.issue.markup import Inline
 
 CASES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "markup" / "cases.yaml").read_text(encoding="utf-8"))
 #: Where the targets of the cases lie (the fixture's header says the same).

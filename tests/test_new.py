@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from newsletter import cli
 from newsletter.build import check_issue
-from newsletter.load import load_issue
-from newsletter.model import Figure, Issue, walk
-from newsletter.scaffold import next_date, next_path, next_season, placeholder
+from newsletter.issue.load import load_issue
+from newsletter.issue.model import Figure, Issue, walk
+from newsletter.workbench.scaffold import next_date, next_path, next_season, placeholder
 
 runner = CliRunner()
 #: Blocks `new` keeps as they are.

@@ -181,7 +181,7 @@ class _ModelLayout:
         return _Document([_Page() for _ in range(page - start)] + [_Page(("target",))])
 
     def render(self, pages: Any) -> Any:
-        from newsletter.render import Rendered
+        from newsletter.engine.render import Rendered
 
         printed = {"target": pages.get("target", 0)}
         parts = (
@@ -194,7 +194,7 @@ class _ModelLayout:
 def test_a_number_that_moves_its_own_target_is_reported_not_looped_on() -> None:
     """Printing 5 moves the target to 6, printing 6 moves it back to 5: the passes stop
     when a state comes back, and what is printed is left for the page-reference rule."""
-    from newsletter.paginate import Memo, paginate
+    from newsletter.engine.paginate import Memo, paginate
 
     model = _ModelLayout(lambda printed, extra: 6 if printed == 5 else 5)
     done = paginate(model.render, model, Memo(), MAX_PASSES)  # type: ignore[arg-type]
@@ -206,7 +206,7 @@ def test_where_two_numbers_are_stable_a_warm_and_a_cold_build_agree() -> None:
     """A number of two digits pushes its target a page on, one digit does not: 9 and 10
     are both stable. The rule (from 0, every time) picks the same one, whatever the memo
     holds, and lays out nothing it has seen."""
-    from newsletter.paginate import Memo, paginate
+    from newsletter.engine.paginate import Memo, paginate
 
     def where(printed: int, extra: int) -> int:
         return max(9 + extra, 10 if printed >= 10 else 9)
@@ -238,7 +238,7 @@ def test_importing_the_package_stays_light() -> None:
 
 def test_weasyprint_loads_its_libraries_without_the_slow_search() -> None:
     """cffi searches every library name that is not a file name with ``find_library``,
-    which runs ldconfig, gcc and ld: ``newsletter.weasy`` spares the ~70 subprocesses."""
+    which runs ldconfig, gcc and ld: ``newsletter.engine.weasy`` spares the ~70 subprocesses."""
     import subprocess
     import sys
 
@@ -247,7 +247,7 @@ def test_weasyprint_loads_its_libraries_without_the_slow_search() -> None:
         "calls = []\n"
         "real = ctypes.util.find_library\n"
         "ctypes.util.find_library = lambda name: calls.append(name) or real(name)\n"
-        "import newsletter.typeset\n"
+        "import newsletter.engine.typesetter\n"
         "from weasyprint.text import ffi\n"
         "print(len(calls), ffi.pango is not None, ffi.harfbuzz_subset is not None)"
     )
@@ -262,7 +262,7 @@ def test_weasyprint_subsets_fonts_with_harfbuzz_where_installed() -> None:
     """Where ``libharfbuzz-subset0`` is installed WeasyPrint finds it (the faster subsetter)."""
     from weasyprint.text import ffi
 
-    import newsletter.typeset  # noqa: F401  (WeasyPrint loaded as the package loads it)
+    import newsletter.engine.typesetter  # noqa: F401  (WeasyPrint loaded as the package loads it)
 
     assert ffi.harfbuzz_subset is not None
 
@@ -276,12 +276,12 @@ def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
     import calendar
 
     from newsletter.build import DEFAULT_LAYOUT
-    from newsletter.editions import VARIANTS
-    from newsletter.typeset import typeset
-    from newsletter.variants import finisher
+    from newsletter.editions import EDITIONS
+    from newsletter.engine.typesetter import typeset
+    from newsletter.press.finishing import finisher
 
     result = issue10_fr.result if edition == "fr-email" else editions[edition]
-    variant = VARIANTS[result.variant]
+    chosen = EDITIONS[result.edition]
     source = ISSUE_10_FR if edition == "fr-email" else ISSUE_10
     layout = DEFAULT_LAYOUT
     whole = typeset(
@@ -289,10 +289,10 @@ def test_the_parts_laid_out_alone_print_the_whole_documents_bytes(
         source.parent,
         [source.parent, layout.templates, layout.fonts],
         source,
-        options=variant.render_options,
+        options=chosen.render_options,
     )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", str(calendar.timegm(result.issue.date.timetuple())))
-    data = whole.write_pdf(finisher=finisher(variant, result.issue), **variant.write_options(result.issue))
+    data = whole.write_pdf(finisher=finisher(chosen, result.issue), **chosen.write_options(result.issue))
     assert result.pdf is not None and data == result.pdf.read_bytes()
     assert result.laid_out >= result.pages == len(whole.pages)
 
@@ -337,7 +337,7 @@ def test_a_session_finds_a_layout_error_again_on_a_kept_page(tmp_path: Path) -> 
 
 def _real_engine(tmp_path: Path) -> Any:
     from newsletter.build import DEFAULT_LAYOUT
-    from newsletter.typeset import Typesetter
+    from newsletter.engine.typesetter import Typesetter
 
     return Typesetter(tmp_path, [tmp_path, DEFAULT_LAYOUT.fonts], tmp_path / "issue.yaml")
 
@@ -368,10 +368,10 @@ def test_a_number_that_grows_a_digit_and_moves_its_target_settles_the_same_warm_
     10, it goes to page 10: two stable states. A cold build settles on one (the passes
     start from 0), and a warm build whose memo saw the other agrees with it, byte for byte."""
     from newsletter.build import DEFAULT_LAYOUT
-    from newsletter.laidout import anchor_pages
-    from newsletter.laidout import pages as laid_out_pages
-    from newsletter.paginate import Memo, paginate
-    from newsletter.render import Rendered
+    from newsletter.engine.laidout import anchor_pages
+    from newsletter.engine.laidout import pages as laid_out_pages
+    from newsletter.engine.paginate import Memo, paginate
+    from newsletter.engine.render import Rendered
 
     engine = _real_engine(tmp_path)
     css = _SQUARE % DEFAULT_LAYOUT.fonts.resolve().as_uri()
@@ -449,12 +449,12 @@ def test_a_warm_rebuild_of_the_other_editions_gives_the_bytes_of_a_cold_build(
 ) -> None:
     """Written again from kept parts: the same output intent (the ICC profile's bytes), the
     same CMYK photos, marks, tags and XMP as a cold build."""
-    session = Session(minimal, variant=edition, out_dir=tmp_path / "warm")
+    session = Session(minimal, edition=edition, out_dir=tmp_path / "warm")
     assert session.rebuild().result is not None
     edit(minimal, "A paragraph that refers", "An edited paragraph that refers")
     warm = session.rebuild()
     assert warm.result is not None and warm.result.pdf is not None, warm.findings
-    cold = build_issue(minimal, tmp_path / "cold", variant=edition)
+    cold = build_issue(minimal, tmp_path / "cold", edition=edition)
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
 
 
@@ -471,13 +471,13 @@ def test_a_layout_without_parts_is_laid_out_whole_and_rebuilt_warm_the_same(
         .replace("<!--newsletter:/part-->", ""),
         encoding="utf-8",
     )
-    session = Session(minimal, variant="print", out_dir=tmp_path / "warm", layout=layout)
+    session = Session(minimal, edition="print", out_dir=tmp_path / "warm", layout=layout)
     first = session.rebuild()
     assert first.result is not None and first.result.laid_out >= first.result.pages
     warm = session.rebuild()  # nothing changed: the kept document is written a second time
     assert warm.result is not None and warm.result.pdf is not None, warm.findings
     assert warm.result.laid_out == 0
-    cold = build_issue(minimal, tmp_path / "cold", layout=layout, variant="print")
+    cold = build_issue(minimal, tmp_path / "cold", layout=layout, edition="print")
     assert cold.pdf is not None and warm.result.pdf.read_bytes() == cold.pdf.read_bytes()
 
 

@@ -12,7 +12,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.preview import spreads
+from newsletter.workbench.preview import spreads
 
 runner = CliRunner()
 A4 = (595.276, 841.89)  # points

@@ -19,10 +19,10 @@ import pytest
 from conftest import CLEAN_PRINT, ISSUE_10, edit, layout_copy, output_findings, spoil
 from PIL import Image
 
-from newsletter import inks
 from newsletter.build import BuildResult, build_issue, check_issue
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
 from newsletter.errors import EnvironmentFault
+from newsletter.press import inks
 
 MM = 72 / 25.4
 DPI = 20
@@ -149,7 +149,7 @@ def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
     from newsletter import cli
     from newsletter.build import BuildResult
 
-    plain = build_issue(minimal, tmp_path / "plain", variant="print")
+    plain = build_issue(minimal, tmp_path / "plain", edition="print")
     done = CliRunner().invoke(
         cli.app,
         ["build", str(minimal), "--variant", "print", "--colour-bar", "--out", str(tmp_path / "barred")],
@@ -177,7 +177,7 @@ def test_colour_bar_behind_a_flag(minimal: Path, tmp_path: Path) -> None:
 
 @pytest.mark.tool("ghostscript")
 def test_issue_10_separates_into_four_plates_within_the_ink_limit(editions: dict[str, BuildResult]) -> None:
-    press = VARIANTS["print"].press
+    press = EDITIONS["print"].press
     assert press is not None
     with inks.separations(_print_pdf(editions), DPI) as pages:
         assert len(pages) == 12
@@ -202,7 +202,7 @@ def test_ghostscript_missing_leaves_the_ink_unmeasured_with_a_notice(
     monkeypatch.setattr(inks.shutil, "which", lambda name: None)
     found = output_findings(_print_pdf(editions), ISSUE_10, "print")
     assert [f.rule for f in found if f.rule.startswith("ink")] == ["ink-unmeasured"]
-    # Measuring asked for directly (python -m newsletter.inks) is the machine's fault.
+    # Measuring asked for directly (python -m newsletter.press.inks) is the machine's fault.
     with pytest.raises(EnvironmentFault, match="Ghostscript"):
         inks.ghostscript()
 
@@ -365,13 +365,13 @@ def test_layout_print_rules_point_at_the_field(minimal: Path, tmp_path: Path) ->
     Image.effect_noise((1700, 1000), 60).convert("RGB").save(minimal.parent / "photo.png")
     edit(minimal, "stand_in: true", "stand_in: false")
     found = {
-        f"{f.rule}: {f.severity} at {f.field}" for f in check_issue(minimal, layout=layout, variant="print")
+        f"{f.rule}: {f.severity} at {f.field}" for f in check_issue(minimal, layout=layout, edition="print")
     }
     assert "small-text-inks: error at sections[0].blocks[0]" in found
     assert "text-inks: notice at sections[1].blocks[0]" in found
     assert "hairline: warning at sections[1].blocks[0]" in found
     assert "image-resolution: warning at sections[0].blocks[1].image" in found
-    messages = {f"{f.rule}: {f.message}" for f in check_issue(minimal, layout=layout, variant="print")}
+    messages = {f"{f.rule}: {f.message}" for f in check_issue(minimal, layout=layout, edition="print")}
     small = "small-text-inks: 5.0 pt text 'A paragraph that refers to the' in rich black (C 60 % + M 50 % + K 100 %)"
     assert small in messages, messages
     assert "hairline: the top of p 'Back to the first section, page 2 .' is 0.10 pt wide" in messages, (
@@ -386,7 +386,7 @@ def test_layout_print_rules_point_at_the_field(minimal: Path, tmp_path: Path) ->
 def test_black_text_overprints_within_one_text_object() -> None:
     """WeasyPrint changes colour inside a text object when runs follow each other: overprint
     goes on with black, off with colour, off at the end; inline images keep their space."""
-    from newsletter.press import _overprint_black_text
+    from newsletter.press.finish import _overprint_black_text
 
     data = (
         b"q BI /W 1 /H 1 /CS /Gray /BPC 8 ID \x80 EI Q\n"
@@ -411,7 +411,7 @@ def test_black_text_overprints_within_one_text_object() -> None:
 def test_a_jpeg_gives_up_its_profile() -> None:
     from io import BytesIO
 
-    from newsletter.press import split_jpeg_icc
+    from newsletter.press.finish import split_jpeg_icc
 
     profile = (
         Path(__file__).resolve().parent.parent / "layouts" / "icc" / "FOGRA39L-coated-300.icc"
@@ -434,7 +434,7 @@ def test_without_ghostscript_the_print_edition_builds_and_says_the_ink_was_not_m
     import newsletter.check.printshop
 
     monkeypatch.setattr(newsletter.check.printshop, "has_ghostscript", lambda: False)
-    result = build_issue(minimal, tmp_path / "out", variant="print")
+    result = build_issue(minimal, tmp_path / "out", edition="print")
     notices = [f for f in result.findings if f.rule == "ink-unmeasured"]
     assert notices and notices[0].severity == "notice"
     assert not [f for f in result.findings if f.rule == "ink-coverage"]
@@ -458,15 +458,15 @@ def test_images_are_converted_with_the_profile_of_the_edition(
         'src: url("icc/FOGRA39L-coated-300.icc");',
         'src: url("icc/other-press.icc");',
     )
-    press = VARIANTS["print"].press
+    press = EDITIONS["print"].press
     assert press is not None
     monkeypatch.setitem(
-        VARIANTS,
+        EDITIONS,
         "print",
         dataclasses.replace(
-            VARIANTS["print"], press=dataclasses.replace(press, profile="icc/other-press.icc")
+            EDITIONS["print"], press=dataclasses.replace(press, profile="icc/other-press.icc")
         ),
     )
-    result = build_issue(minimal, tmp_path / "out", layout, variant="print")
+    result = build_issue(minimal, tmp_path / "out", layout, edition="print")
     assert result.pdf is not None
     assert not [f for f in result.findings if f.rule == "print-intent"]

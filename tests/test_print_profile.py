@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_print_profile_keeps_to_the_ink_limit() -> None:
     xicclu = shutil.which("xicclu")
     assert xicclu is not None
-    press = VARIANTS["print"].press
+    press = EDITIONS["print"].press
     assert press is not None
     lab = [
         (lightness, a, b) for lightness in (0, 5, 10, 20, 35, 50) for a in (-60, 0, 60) for b in (-60, 0, 60)

@@ -8,8 +8,8 @@ import pytest
 from conftest import layout_copy
 
 from newsletter.build import build_issue
+from newsletter.engine.typesetter import describe, page_references, typeset
 from newsletter.errors import IssueError
-from newsletter.typeset import describe, page_references, typeset
 
 LONG = (
     "An added paragraph that pushes the rest of the section down the page, written long "

@@ -7,8 +7,15 @@ from pathlib import Path
 from conftest import edit, layout_copy
 
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.load import load_issue
-from newsletter.render import render_html
+from newsletter.engine.render import Layout, issue_renderer
+from newsletter.issue.load import load_issue
+from newsletter.issue.model import Issue
+
+
+def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
+    """The issue as one HTML document, every page reference printing 0."""
+    return issue_renderer(issue, layout, image_base)({}).html
+
 
 KEY_FIGURES = """      - type: key_figures
         figures:
@@ -48,7 +55,7 @@ def test_every_block_type_has_its_macro() -> None:
 
     import jinja2
 
-    from newsletter.model import Block
+    from newsletter.issue.model import Block
 
     members = typing.get_args(typing.get_args(Block)[0])
     tags = {typing.get_args(m.model_fields["type"].annotation)[0] for m in members}

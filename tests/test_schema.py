@@ -16,8 +16,8 @@ from jsonschema import Draft202012Validator
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.model import Block
-from newsletter.schema import issue_schema, schema_text
+from newsletter.issue.model import Block
+from newsletter.issue.schema import issue_schema, schema_text
 
 SHIPPED = ROOT / "docs" / "issue.schema.json"
 runner = CliRunner()
@@ -116,7 +116,7 @@ def test_the_schema_and_the_loader_agree_on_plain_numbers(
     from conftest import edit
 
     from newsletter.errors import IssueError
-    from newsletter.load import load_issue
+    from newsletter.issue.load import load_issue
 
     edit(minimal, "title: First section", "title: No")
     edit(

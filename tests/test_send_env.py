@@ -39,10 +39,10 @@ from test_mail import (  # noqa: F401 - fixtures
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.distribute import plan
+from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
-from newsletter.recipients import load_recipients
-from newsletter.render import Layout
+from newsletter.send.plan import plan
+from newsletter.send.recipients import load_recipients
 
 EXIT_ENV = cli.EXIT_ENVIRONMENT
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from conftest import edit
 from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
 
-from newsletter.distribute import dry_run, plan
-from newsletter.ledger import Ledger
-from newsletter.recipients import legacy_slug, load_recipients, slug
+from newsletter.send.ledger import Ledger
+from newsletter.send.plan import dry_run, plan
+from newsletter.send.recipients import legacy_slug, load_recipients, slug
 
 
 def _messages(folder: Path) -> list[email.message.EmailMessage]:
@@ -107,7 +107,7 @@ def test_sending_the_french_file_sends_each_post_its_language(
         encoding="utf-8",
     )
     the_plan = plan(mail_issue.with_name("issue.fr.yaml"), load_recipients(recipients), out)
-    assert list(the_plan.editions) == ["fr", "en"]
+    assert list(the_plan.languages) == ["fr", "en"]
     written = dry_run(the_plan, out)
     assert {m["Content-Language"] for m in _messages(written[0].parent)} == {"fr", "en"}
 
@@ -155,7 +155,7 @@ def test_a_broken_edition_stops_only_the_sends_that_need_it(
     shutil.copytree(mail_issue.parent, folder)
     edit(folder / "issue.fr.yaml", "language: fr", "language: fr\nlangauge: fr")
     english_only = load_recipients(_recipients(tmp_path, 2, 25, french_every=0))
-    assert list(plan(folder / "issue.yaml", english_only, out).editions) == ["en"]
+    assert list(plan(folder / "issue.yaml", english_only, out).languages) == ["en"]
     with pytest.raises(IssueError) as info:
         plan(folder / "issue.yaml", load_recipients(_recipients(tmp_path, 2, 25, french_every=2)), out)
     assert any(f.file == folder / "issue.fr.yaml" for f in info.value.findings)

@@ -24,10 +24,10 @@ from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fi
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.headers import header_problem, header_problems
-from newsletter.ledger import Ledger
-from newsletter.load import load_issue
-from newsletter.typeset import ProjectFetcher, RefusedURL
+from newsletter.engine.typesetter import ProjectFetcher, RefusedURL
+from newsletter.issue.headers import header_problem, header_problems
+from newsletter.issue.load import load_issue
+from newsletter.send.ledger import Ledger
 
 
 def _dry_run(issue: Path, recipients: Path, out: Path) -> Result:

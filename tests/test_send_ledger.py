@@ -33,7 +33,8 @@ from test_send_loop import _V0_SCHEMA
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.ledger import APPLICATION_ID, Ledger, LedgerBusy, SendLock
+from newsletter.send.ledger import APPLICATION_ID, Ledger
+from newsletter.send.lock import LedgerBusy, SendLock
 
 Server = tuple[Handler, int, Faults]
 

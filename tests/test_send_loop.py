@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
 
-from newsletter import mail
-from newsletter.distribute import Plan, deliver, plan
-from newsletter.ledger import Ledger, LedgerBusy, LedgerError, SendLock
-from newsletter.mail import MailError, Retry, Run, Settings, report
-from newsletter.recipients import load_recipients
-from newsletter.transport import Refused, Unknown, Unreachable
+from newsletter.send import loop as mail
+from newsletter.send.ledger import Ledger, LedgerError
+from newsletter.send.lock import LedgerBusy, SendLock
+from newsletter.send.loop import MailError, Retry, Run, Settings, report
+from newsletter.send.plan import Plan, deliver, plan
+from newsletter.send.recipients import load_recipients
+from newsletter.send.transport import Refused, Unknown, Unreachable
 
 FAST = Retry(attempts=4, first_delay=0.0, max_total=5)
 NOWHERE = Settings("127.0.0.1", 1, "starttls")

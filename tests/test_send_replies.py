@@ -32,8 +32,8 @@ from test_mail import (  # noqa: F401 - fixtures
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.mail import MailError, Settings
-from newsletter.transport import POST_BUDGET, SmtpTransport, Unknown, Unreachable
+from newsletter.send.loop import MailError, Settings
+from newsletter.send.transport import POST_BUDGET, SmtpTransport, Unknown, Unreachable
 
 #: What the tests measured, printed (``pytest -s`` shows them).
 FIGURES: dict[str, str] = {}

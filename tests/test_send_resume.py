@@ -33,10 +33,10 @@ from test_mail import (  # noqa: F401 - fixtures
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.distribute import deliver, plan
-from newsletter.ledger import Ledger
-from newsletter.mail import Retry
-from newsletter.recipients import load_recipients
+from newsletter.send.ledger import Ledger
+from newsletter.send.loop import Retry
+from newsletter.send.plan import deliver, plan
+from newsletter.send.recipients import load_recipients
 
 Server = tuple[Handler, int, Faults]
 

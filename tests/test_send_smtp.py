@@ -35,7 +35,7 @@ from test_mail import (  # noqa: F401 - fixtures
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.ledger import Ledger
+from newsletter.send.ledger import Ledger
 
 Server = tuple[Handler, int, Faults]
 #: Each figure asked for by issue 13 is printed by its test (``pytest -s`` shows them).
@@ -106,7 +106,7 @@ def test_a_killed_sender_leaves_no_lock(
             sys.executable,
             "-c",
             (
-                "import time; from pathlib import Path; from newsletter.ledger import SendLock\n"
+                "import time; from pathlib import Path; from newsletter.send.lock import SendLock\n"
                 f"with SendLock(Path({str(ledger)!r}), 'x'):\n    print('held', flush=True); time.sleep(60)"
             ),
         ],
@@ -232,7 +232,9 @@ def test_a_real_send_shows_what_it_will_do_and_asks_first(
         assert line in refused.output
     assert handler.received == []
 
-    monkeypatch.setattr(cli, "_on_terminal", lambda: True)
+    from newsletter.commands import send as send_command
+
+    monkeypatch.setattr(send_command, "_on_terminal", lambda: True)
     declined = _send(mail_issue, recipients, out, ca_file, input="n\n")
     assert declined.exit_code == cli.EXIT_CONTENT and "Send to 5 posts? [y/N]" in declined.output
     assert handler.received == []

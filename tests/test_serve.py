@@ -24,7 +24,9 @@ from systools import CHROMIUM, require
 from typer.testing import CliRunner
 
 from newsletter.cli import EXIT_ENVIRONMENT, app
-from newsletter.serve import HOST, ServeOptions, serving
+from newsletter.workbench.guard import HOST
+from newsletter.workbench.liveview import ServeOptions
+from newsletter.workbench.serve import serving
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -270,7 +272,7 @@ def test_the_fit_button_fits_the_pages_and_the_view_follows(browser: Any, tmp_pa
 def test_findings_go_beside_the_page_where_their_text_prints() -> None:
     from newsletter.check.copyfit import PageFill, SectionPart
     from newsletter.errors import Finding
-    from newsletter.serve import place_findings
+    from newsletter.workbench.liveview import place_findings
 
     fills = [
         PageFill(1, 0.8, ()),
@@ -288,7 +290,7 @@ def test_findings_go_beside_the_page_where_their_text_prints() -> None:
 
 def test_which_saves_rebuild(tmp_path: Path) -> None:
     from newsletter.build import DEFAULT_LAYOUT
-    from newsletter.serve import watched_kind
+    from newsletter.workbench.serve import watched_kind
 
     issue = tmp_path / "issue-10.yaml"
     options = ServeOptions(issue)

@@ -36,9 +36,11 @@ import pytest
 from conftest import FIXTURES
 
 from newsletter.errors import IssueError
-from newsletter.load import load_kept
-from newsletter.serve import HOST, MAX_STREAMS, TOKEN_HEADER, ServeOptions, serving
-from newsletter.yamlsafe import MAX_BYTES
+from newsletter.issue.load import load_kept
+from newsletter.issue.yamlsafe import MAX_BYTES
+from newsletter.workbench.guard import HOST, TOKEN_HEADER
+from newsletter.workbench.liveview import ServeOptions
+from newsletter.workbench.serve import MAX_STREAMS, serving
 
 #: Seconds a build may take on a busy 2-core machine before a test gives up.
 PATIENCE = 60.0
@@ -249,7 +251,7 @@ def test_the_pages_own_request_runs_and_a_second_fit_meanwhile_is_409(
     spill: Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slow = _SlowFit()
-    monkeypatch.setattr("newsletter.fit.fit_issue", slow)
+    monkeypatch.setattr("newsletter.workbench.fit.fit_issue", slow)
     own = {"Origin": f"http://127.0.0.1:{spill.port}", TOKEN_HEADER: spill.token}
     first: list[tuple[int, bytes]] = []
     running = threading.Thread(target=lambda: first.append(spill.fit(own)), daemon=True)
@@ -319,7 +321,9 @@ def test_the_page_has_no_inline_script_or_style_the_policy_would_block(spill: Se
     assert re.findall(r"<script\b[^>]*>", html) == ['<script src="/static/app.js" defer>']
     assert "<style" not in html and " style=" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handlers"
-    script = (Path(__file__).resolve().parent.parent / "newsletter" / "web" / "app.js").read_text()
+    script = (
+        Path(__file__).resolve().parent.parent / "newsletter" / "workbench" / "web" / "app.js"
+    ).read_text()
     assert "innerHTML" not in script and "eval(" not in script and '"style"' not in script
 
 

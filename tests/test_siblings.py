@@ -12,10 +12,10 @@ from conftest import ISSUE_10, ROOT, edit
 
 from newsletter.check import ContentContext, run_checks
 from newsletter.check.siblings import sibling_paths
-from newsletter.editions import VARIANTS
+from newsletter.editions import EDITIONS
 from newsletter.errors import Finding
-from newsletter.fonts import font_coverage
-from newsletter.load import load_issue
+from newsletter.issue.fonts import font_coverage
+from newsletter.issue.load import load_issue
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def pair(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def _sibling_findings(source: Path) -> list[Finding]:
-    context = ContentContext(load_issue(source), font_coverage(ROOT / "fonts"), VARIANTS["email"])
+    context = ContentContext(load_issue(source), font_coverage(ROOT / "fonts"), EDITIONS["email"])
     return [f for f in run_checks("content", context) if f.rule.startswith("sibling")]
 
 
@@ -100,6 +100,6 @@ def test_a_difference_never_blocks_the_build_but_under_strict(pair: tuple[Path, 
     edit(french, "value: 163 500 €", "value: 165 500 €")
     found = _sibling_findings(english)
     assert found and all(f.severity != "error" for f in found)
-    context = ContentContext(load_issue(english), font_coverage(ROOT / "fonts"), VARIANTS["email"])
+    context = ContentContext(load_issue(english), font_coverage(ROOT / "fonts"), EDITIONS["email"])
     strict = [f for f in run_checks("content", context, strict=True) if f.rule == "sibling"]
     assert strict and strict[0].severity == "error"

@@ -1,4 +1,4 @@
-"""Table tests for newsletter.typography: what the editor types, what the page shows.
+"""Table tests for newsletter.issue.typography: what the editor types, what the page shows.
 
 Special spaces are written as escapes so that a reader sees them: ``\\u00a0`` is the no-break
 space, ``\\u202f`` the narrow no-break space. Most rows are sentences of issue 10.
@@ -15,7 +15,7 @@ from typing import Literal
 import pytest
 import yaml
 
-from newsletter.typography import LANGUAGES, format_date, format_range, smarten
+from newsletter.issue.typography import LANGUAGES, format_date, format_range, smarten
 
 ISSUES = Path(__file__).resolve().parent.parent / "issues"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import IssueError
-from newsletter.load import load_issue
-from newsletter.yamlsafe import MAX_BYTES, read_yaml
+from newsletter.issue.load import load_issue
+from newsletter.issue.yamlsafe import MAX_BYTES, read_yaml
 
 CASES = {
     "duplicate_key": (

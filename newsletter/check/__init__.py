@@ -1,9 +1,13 @@
 """Preflight: what an editor or a printer would send back, as findings with where to fix them.
 
-One module per stage of rules (``content``, ``layout``, ``output``) and one for the rules
-that belong to some editions only (``editions``); ``registry`` holds the ``@rule`` decorator,
+One module per stage of rules (``content``, ``layout``, ``output``), one for the rules that
+belong to some editions only (``editions``, and the print shop's ``printshop``), one for two
+languages in step (``siblings``) and the copy-fit rule (``copyfit``); ``registry`` holds the ``@rule`` decorator,
 the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
 module of its stage and a fixture in ``tests/fixtures/check/``.
+
+May import: the base modules (errors, defaults, shipped, editions, safeio), issue/, engine/,
+press/ and check/ itself.
 """
 
 from __future__ import annotations

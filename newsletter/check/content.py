@@ -10,11 +10,11 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from ..errors import FieldPath, did_you_mean
-from ..headers import HINT as HEADER_HINT
-from ..headers import file_name_problem, header_problems
-from ..images import MAX_IMAGE_BYTES, check_image, resolve_image
-from ..markup import PAGE_WORDS, Inline
-from ..model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
+from ..issue.headers import HINT as HEADER_HINT
+from ..issue.headers import file_name_problem, header_problems
+from ..issue.images import MAX_IMAGE_BYTES, check_image, resolve_image
+from ..issue.markup import PAGE_WORDS, Inline
+from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
 from .registry import ContentContext, Hit, rule
 
 
@@ -92,12 +92,12 @@ _STOPWORDS = {
         "d",
     },
 }
-#: Fields where a label or caption is expected: they must be in the edition's language.
+#: Fields where a label or caption is expected: they must be in the issue's language.
 _LABEL_FIELDS = {"caption", "alt", "title", "kicker", "subtitle", "running_title", "sponsor"}
 
 
 def guess_language(text: str) -> str | None:
-    """The edition language (``en`` or ``fr``) ``text`` reads as, or None when unsure."""
+    """The language (``en`` or ``fr``) ``text`` reads as, or None when unsure."""
     words = re.findall(r"[a-zà-ÿ]+", text.lower().replace("’", "'").replace("'", " "))
     scores = {lang: sum(word in stops for word in words) for lang, stops in _STOPWORDS.items()}
     scores["fr"] += sum(1 for ch in text.lower() if ch in "éèêàçùâîôû")

@@ -1,93 +1,27 @@
-"""Copy-fitting: how full every page is, and the sections that end badly.
+"""Copy-fitting: the sections that end badly, and what it would take to fit them.
 
 Editors of print newsletters fit the copy to the pages: a section whose last few lines spill
 onto a page of their own, or whose last page is half empty, is cut, filled, or let run into
-the next section. This module measures the laid-out pages through ``laidout.py`` (never
-WeasyPrint's boxes) and says what it would take, in lines and words:
+the next section. The ``copy-fit`` rule reads how full every page is (``engine/pagefill.py``,
+measured once per layout by ``LayoutContext.fills``) and says what it would take, in lines
+and words:
 
     section `reseau` runs 9 lines onto page 6: cut about 70 words, or let the next section
     start on this page
-
-A page's *fullness* is how far down its content area the lowest text or image reaches (0 to
-1), the measure the ``empty-page`` rule uses too. Sections are the template's
-``<section class="section" id=...>`` elements; the cover is not one.
 """
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..laidout import Box, Page
+from ..engine.pagefill import PageFill, SectionPart
 from .registry import Hit, LayoutContext, rule
+
+__all__ = ["HALF", "Advice", "PageFill", "SectionPart", "advise"]
 
 #: Under this fullness, the last page of a section is worth a warning.
 HALF = 0.5
-
-
-@dataclass(frozen=True)
-class SectionPart:
-    """The part of one section laid out on one page."""
-
-    id: str
-    #: Lines of text (in every column, box and table cell).
-    lines: int
-    #: Words of its text on this page.
-    words: int
-    #: Median height of its lines (px), 0 when it has none.
-    line_height: float
-
-
-@dataclass(frozen=True)
-class PageFill:
-    """How full one page is, and the sections on it in reading order."""
-
-    page: int
-    #: How far down the content area the lowest text or image reaches, 0 to 1.
-    full: float
-    sections: tuple[SectionPart, ...]
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready form: ``{"page": 6, "full": 0.25, "sections": ["reseau"]}``."""
-        return {
-            "page": self.page,
-            "full": round(self.full, 2),
-            "sections": [part.id for part in self.sections],
-        }
-
-
-def fullness(page: Page) -> float:
-    """How far down its content area the lowest text or image of ``page`` reaches, 0 to 1."""
-    area = page.area
-    bottoms = [box.bottom for box in page.flow.walk() if box.kind in ("text", "image") and box.has_geometry]
-    bottom = max(bottoms, default=area.top)
-    return min(1.0, max(0.0, (bottom - area.top) / (area.bottom - area.top)))
-
-
-def _is_section(box: Box) -> bool:
-    return box.tag == "section" and "section" in (box.attribute("class") or "").split()
-
-
-def _part(section: Box) -> SectionPart:
-    lines = [
-        box for box in section.walk() if box.kind == "line" and box.has_geometry and box.all_text().strip()
-    ]
-    words = sum(len(box.text.split()) for box in section.walk() if box.kind == "text")
-    heights = [line.bottom - line.top for line in lines]
-    return SectionPart(
-        section.attribute("id") or "", len(lines), words, statistics.median(heights) if heights else 0.0
-    )
-
-
-def _sections(page: Page) -> tuple[SectionPart, ...]:
-    # A section split over pages has one box per page, so the walk finds each part once.
-    return tuple(_part(box) for box in page.flow.walk() if _is_section(box))
-
-
-def page_fill(pages: Sequence[Page]) -> list[PageFill]:
-    """The fullness of every page and the sections on it."""
-    return [PageFill(page.number, fullness(page), _sections(page)) for page in pages]
 
 
 def _about(words: float) -> int:

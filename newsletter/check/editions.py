@@ -10,7 +10,7 @@ from typing import Any
 
 import pikepdf
 
-from ..model import figures
+from ..issue.model import figures
 from .output import unique_images, xmp
 from .registry import Hit, OutputContext, rule
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..laidout import Box as LaidBox
-from ..laidout import Page
-from ..load import parse_path
-from ..typeset import describe
+from ..engine.laidout import Box as LaidBox
+from ..engine.laidout import Page
+from ..engine.typesetter import describe
+from ..issue.load import parse_path
 from .registry import Hit, LayoutContext, page_rule, rule
 
 _TOLERANCE = 1.0  # px: rounding in the layout

@@ -8,7 +8,7 @@ from typing import Any
 
 import pikepdf
 
-from ..fonts import is_bundled
+from ..issue.fonts import is_bundled
 from .registry import Hit, OutputContext, rule
 
 

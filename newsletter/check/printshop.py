@@ -14,19 +14,18 @@ from typing import Any
 
 import pikepdf
 
-from ..inks import PROCESS_INKS, RenderError, has_ghostscript, separations
-from ..laidout import Box as LaidBox
-from ..laidout import Colour
-from ..laidout import Page as LaidPage
-from ..load import parse_path
-from ..model import figures
+from ..engine.laidout import Box as LaidBox
+from ..engine.laidout import Colour
+from ..engine.laidout import Page as LaidPage
+from ..issue.load import parse_path
+from ..issue.model import figures
+from ..press.inks import PROCESS_INKS, RenderError, has_ghostscript, separations
+from ..press.marks import MIN_SLUG_MM  # the slug the marks need beyond the bleed
 from .layout import at
 from .output import unique_images, xmp
 from .registry import Hit, LayoutContext, OutputContext, page_rule, rule
 
 MM = 72 / 25.4
-#: Slug the marks need beyond the bleed (mm); ``Press.slug_mm`` is 10 by default.
-MIN_SLUG_MM = 5.0
 
 
 # ---------- layout: images, lines, small text
@@ -279,7 +278,6 @@ def _print_marks(ctx: OutputContext) -> Iterator[Hit]:
 
 
 _RGB_OPERATORS = {"rg", "RG"}
-_RGB_FAMILIES = {"/DeviceRGB", "/CalRGB", "/Lab", "/CalGray"}
 
 
 def _space_problem(space: Any, depth: int = 0) -> str | None:

@@ -3,7 +3,9 @@
 Each rule is one small function registered with ``@rule``; it yields ``Hit``s and the
 registry turns them into ``Finding``s with a severity, the ``file:line:col`` of the field
 (and the page, for what the layout shows), and a one-line fix hint. Rules run in three
-stages, each on a context built once, whole, when its stage starts:
+stages, each on a context made when its stage starts; what it measures is measured when a
+rule first asks, once (``fills``), and a warm process reuses what was measured on the files
+and pages an earlier build kept (``per_file``, ``per_page``):
 
 - ``content`` (``ContentContext``): on the validated issue, before layout;
 - ``layout`` (``LayoutContext``): on the laid-out pages, before anything is written;
@@ -20,20 +22,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import pikepdf
 
-from ..editions import Variant
+from ..editions import Edition
+from ..engine.laidout import Page
+from ..engine.pagefill import PageFill, page_fill
+from ..engine.typesetter import PageRef
 from ..errors import FieldPath, Finding, IssueError, Severity
-from ..fonts import Coverage
-from ..laidout import Page
-from ..load import Loaded, format_path, load_issue, sibling_paths
-from ..model import Issue
-from ..typeset import PageRef
-
-if TYPE_CHECKING:
-    from .copyfit import PageFill
+from ..issue.fonts import Coverage
+from ..issue.load import Loaded, format_path, load_issue, sibling_paths
+from ..issue.model import Issue
 
 Stage = Literal["content", "layout", "output"]
 STAGES: tuple[Stage, ...] = ("content", "layout", "output")
@@ -59,7 +59,7 @@ class ContentContext:
 
     loaded: Loaded
     fonts: Coverage
-    edition: Variant
+    edition: Edition
     #: How an issue file is read (a warm process keeps the files that did not change).
     load: Callable[[Path], Loaded] = field(default=load_issue, kw_only=True, repr=False, compare=False)
     #: What content rules measured on files, by the files' bytes (a warm process keeps it).
@@ -90,7 +90,7 @@ class ContentContext:
 
     @cached_property
     def siblings(self) -> tuple[Loaded, ...]:
-        """The issue's editions in its other languages that load, read once for every rule
+        """The issue in its other languages, the files that load, read once for every rule
         (one that does not load is checked on its own build)."""
         found = []
         for path in sibling_paths(self.loaded.path):
@@ -124,8 +124,6 @@ class LayoutContext(ContentContext):
     def fills(self) -> tuple[PageFill, ...]:
         """How full each page is and the sections on it, measured once for the copy-fit rule
         and the build's result."""
-        from .copyfit import page_fill  # copyfit's rules import this module
-
         return tuple(self.per_page("fill", page, lambda one: page_fill([one])[0]) for page in self.pages)
 
 
@@ -190,7 +188,7 @@ def page_rule(
     return register
 
 
-def applies(checker: Rule, edition: Variant) -> bool:
+def applies(checker: Rule, edition: Edition) -> bool:
     """Whether ``checker`` runs for ``edition``."""
     return not checker.edition_only or checker.name in edition.rules
 

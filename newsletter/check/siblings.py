@@ -1,4 +1,4 @@
-"""Two editions kept in step: an issue compared with its siblings in the other languages
+"""Two languages kept in step: an issue compared with its siblings in the other languages
 (``issue-10.yaml`` and ``issue-10.fr.yaml``).
 
 They must have the same ids, blocks of the same types in the same order, the same reference
@@ -18,9 +18,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..errors import FieldPath
-from ..load import Loaded, sibling_paths
-from ..markup import Inline
-from ..model import Figure, KeyFigure, Teaser, walk
+from ..issue.load import Loaded, sibling_paths
+from ..issue.markup import Inline
+from ..issue.model import Figure, KeyFigure, Teaser, walk
 from .registry import ContentContext, Hit, rule
 
 
@@ -182,4 +182,4 @@ def _sibling_links(ctx: ContentContext) -> Iterator[Hit]:
                 )
 
 
-__all__ = ["sibling_paths"]  # where an issue's other editions are: load.py, kept here for callers
+__all__ = ["sibling_paths"]  # where an issue's other languages are: load.py, kept here for callers

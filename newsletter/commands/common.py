@@ -1,0 +1,78 @@
+"""What the commands share: the exit codes, how a command stops early, the checks of a file
+named on the command line, the layout chosen, text made safe for the terminal, a progress bar.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from ..engine.render import Layout
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
+
+
+class Stop(Exception):
+    """A command ends with ``code``, having said why (``cli`` exits with it)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def require(path: Path, what: str = "issue file") -> None:
+    """A file named on the command line: a folder is a wrong use (2), a missing file the
+    environment's (4)."""
+    if path.is_dir():
+        found = sorted(p.name for p in path.glob("*.yaml"))[:5]
+        example = f": name one of its files, e.g. {path / found[0]}" if found else ""
+        typer.echo(f"error: {path} is a folder, not an {what}{example}", err=True)
+        raise Stop(EXIT_USAGE)
+    if not path.exists():
+        typer.echo(f"error: no such {what}: {path}", err=True)
+        raise Stop(EXIT_ENVIRONMENT)
+    if not path.is_file():
+        typer.echo(f"error: {path} is not a regular file (an {what} is a YAML text file)", err=True)
+        raise Stop(EXIT_USAGE)
+
+
+def layout_for(folder: Path | None) -> Layout:
+    """The layout to use: the project's, or ``folder`` with the project's fonts."""
+    from ..engine.render import DEFAULT_LAYOUT, Layout
+
+    layout = DEFAULT_LAYOUT if folder is None else Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
+    layout.require()
+    return layout
+
+
+def printable(text: str) -> str:
+    """Text from a ledger, a server or a file, with control, format and separator characters
+    shown escaped (``\\x1b``), never sent raw to the terminal. Lines are kept."""
+    import unicodedata
+
+    hidden = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+    return "".join(
+        ch if ch == "\n" or unicodedata.category(ch) not in hidden else ascii(ch)[1:-1] for ch in text
+    )
+
+
+def progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A progress bar on standard error, started when the total is first told; and its end."""
+    bars: list[Any] = []
+
+    def step(done: int, total: int) -> None:
+        if not bars:
+            bars.append(typer.progressbar(length=total, label=label, file=sys.stderr))
+            bars[0].__enter__()
+        bars[0].update(1)
+
+    def end() -> None:
+        if bars:
+            bars[0].__exit__(None, None, None)
+
+    return step, end

@@ -1,0 +1,103 @@
+"""The work that sets the editions apart (their data is in ``editions.py``): images
+converted to the print profile, and the finisher that makes the XMP reproducible and, for
+the press, finishes the PDF (marks, slug, overprint, no annotations: ``finish.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageCms
+
+from ..editions import Edition, Press, stable_id
+from ..issue.model import Issue, figures
+from .finish import finish_for_press
+
+#: The print edition's output profile, in the layout folder (see layouts/icc/README.md).
+CMYK_PROFILE = Press().profile
+
+
+def finisher(edition: Edition, issue: Issue) -> Any:
+    """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
+
+    WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
+    only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
+    edition for the press is then finished for it (``finish.finish_for_press``).
+    """
+    did = f"xmp.did:{stable_id(issue, edition.name)}"
+
+    def finish(document: Any, pdf: Any) -> None:
+        for obj in pdf.objects:
+            extra = getattr(obj, "extra", None)
+            if not isinstance(extra, dict) or extra.get("Type") != "/Metadata":
+                continue
+            xmp = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in obj.stream)
+            xmp = re.sub(rb"xmp\.did:[0-9a-f-]{36}", did.encode(), xmp)
+            if edition.declare_pdfua:
+                declaration = (
+                    b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
+                    b'rdf:about=""><pdfuaid:part>1</pdfuaid:part></rdf:Description>'
+                )
+                xmp = xmp.replace(b"</rdf:RDF>", declaration + b"</rdf:RDF>", 1)
+            obj.stream = [xmp]
+        if edition.press is not None:
+            finish_for_press(pdf, issue, edition.name, edition.press)
+
+    return finish
+
+
+def cmyk_images(
+    issue: Issue,
+    image_base: Path,
+    layout_dir: Path,
+    profile: str = CMYK_PROFILE,
+    kept: dict[bytes, str] | None = None,
+) -> dict[str, str]:
+    """Convert every figure image to a CMYK JPEG for the output profile; name -> data: URL.
+
+    Colour management is done here, with the same profile as the output intent, rather than
+    left to the print shop's RIP: the PDF/X-4 then holds no RGB at all. The profile (a file
+    of the layout folder) goes into each JPEG, so that the finisher can tag the image with it
+    and the ``print-intent`` rule can check it is the output intent's. The result is a
+    ``data:`` URL because WeasyPrint names an image by the MD5 of its URL: a file in a
+    temporary folder would make every build's bytes different.
+
+    ``kept`` holds conversions already made, by the digest of the image and the profile (a
+    warm process converts only the images that changed); on return, this issue's only.
+    """
+    profile_bytes = (layout_dir / profile).read_bytes()
+    before = dict(kept) if kept is not None else {}
+    done: dict[bytes, str] = {}
+    transform: Any = None
+    converted: dict[str, str] = {}
+    for _, figure in figures(issue):
+        if figure.image in converted:
+            continue
+        data = (image_base / figure.image).read_bytes()
+        key = hashlib.blake2b(data + b"\0" + profile_bytes, digest_size=16).digest()
+        if key not in before:
+            if transform is None:
+                transform = ImageCms.buildTransform(
+                    ImageCms.createProfile("sRGB"),
+                    ImageCms.ImageCmsProfile(io.BytesIO(profile_bytes)),
+                    "RGB",
+                    "CMYK",
+                    renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                )
+            with Image.open(io.BytesIO(data)) as img:
+                rgb = img.convert("RGB")
+            cmyk_image = ImageCms.applyTransform(rgb, transform)
+            assert cmyk_image is not None  # None only when converting in place
+            buffer = io.BytesIO()
+            cmyk_image.save(buffer, "JPEG", quality=92, icc_profile=profile_bytes)
+            before[key] = "data:image/jpeg;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+        done[key] = converted[figure.image] = before[key]
+    if kept is not None:
+        kept.clear()
+        kept.update(done)
+    return converted
