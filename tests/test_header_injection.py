@@ -23,7 +23,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, edit
 from test_mail import (  # noqa: F401 - fixtures
     Faults,
     Handler,
@@ -31,6 +31,7 @@ from test_mail import (  # noqa: F401 - fixtures
     built_out,
     ca,
     ca_file,
+    issue,
     mail_issue,
     out,
     send_args,
@@ -52,22 +53,6 @@ Server = tuple[Handler, int, Faults]
 #: How each refusal is asked for: the check, and each kind of send.
 MODES = ["check", "dry-run", "test", "yes"]
 Q_REPLY_TO = "=?utf-8?q?Issue_news=0D=0AReply-To:_attacker@evil.example?="
-
-
-@pytest.fixture
-def issue(mail_issue: Path, tmp_path: Path) -> Path:
-    """A writable copy of the mail issue (English only)."""
-    folder = tmp_path / "issue"
-    folder.mkdir()
-    shutil.copy(mail_issue, folder / "issue.yaml")
-    shutil.copy(mail_issue.parent / "photo.png", folder / "photo.png")
-    return folder / "issue.yaml"
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _run(mode: str, issue: Path, recipients: Path, out: Path, ca_file: Path) -> Result:
@@ -159,7 +144,7 @@ def test_an_issue_field_that_would_add_or_hide_a_header_is_refused(
     case: tuple[tuple[str, str], str],
 ) -> None:
     (old, new), shown = case
-    _edit(issue, old, new)
+    edit(issue, old, new)
     handler, port, _ = server
     output = _refused(mode, issue, _recipients(tmp_path, 2, port, french_every=0), tmp_path, ca_file, handler)
     assert f"{issue}:{shown}" in output and "[mail-header]" in output
@@ -237,7 +222,7 @@ def test_a_recipients_field_that_would_add_or_hide_a_header_is_refused(
     handler, port, _ = server
     path = _recipients(tmp_path, 2, port, french_every=0, extra=new if not old else "")
     if old:
-        _edit(path, old, new)
+        edit(path, old, new)
     output = _refused(mode, issue, path, tmp_path, ca_file, handler)
     assert f"{path}:{shown}" in output
 
@@ -338,7 +323,7 @@ def test_a_layout_word_that_would_break_the_subject_is_refused_in_its_labels_fil
     templates = tmp_path / "layout"
     shutil.copytree(ROOT / "layouts", templates)
     labels = templates / "labels.yaml"
-    _edit(
+    edit(
         labels,
         "  issue: Issue\n",
         '  issue: Issue\n  mail_test: "=?utf-8?q?[TEST]=0D=0ABcc:_x@evil.example?= "\n',

@@ -24,7 +24,7 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from conftest import FIXTURES, ROOT
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from newsletter import cli
 from newsletter.send.ledger import Ledger
@@ -183,6 +183,21 @@ def _recipients(tmp_path: Path, count: int, port: int, french_every: int = 10, e
     path = tmp_path / "recipients.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def issue(mail_issue: Path, tmp_path: Path) -> Path:
+    """A writable copy of the mail issue (English only)."""
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    shutil.copy(mail_issue, folder / "issue.yaml")
+    shutil.copy(mail_issue.parent / "photo.png", folder / "photo.png")
+    return folder / "issue.yaml"
+
+
+def run_cli(*args: object, input: str | None = None) -> Result:
+    """``newsletter ARGS`` through typer's runner, each argument as text."""
+    return CliRunner().invoke(cli.app, [str(a) for a in args], input=input)
 
 
 def send_args(issue: Path, recipients: Path, out: Path, ca_file: Path) -> list[str]:

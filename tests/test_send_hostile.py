@@ -14,13 +14,13 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 import weasyprint
-from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
+from conftest import edit
+from test_mail import _recipients, built_out, issue, mail_issue, out  # noqa: F401 - fixtures
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
@@ -36,22 +36,6 @@ def _dry_run(issue: Path, recipients: Path, out: Path) -> Result:
     )
 
 
-@pytest.fixture
-def issue(mail_issue: Path, tmp_path: Path) -> Path:
-    """A writable copy of the mail issue (English only)."""
-    folder = tmp_path / "issue"
-    folder.mkdir()
-    shutil.copy(mail_issue, folder / "issue.yaml")
-    shutil.copy(mail_issue.parent / "photo.png", folder / "photo.png")
-    return folder / "issue.yaml"
-
-
-def _edit(issue: Path, old: str, new: str) -> None:
-    text = issue.read_text(encoding="utf-8")
-    assert old in text
-    issue.write_text(text.replace(old, new, 1), encoding="utf-8")
-
-
 def _refused(issue: Path, tmp_path: Path, recipients: Path | None = None) -> str:
     result = _dry_run(issue, recipients or _recipients(tmp_path, 2, 1, french_every=0), tmp_path / "out")
     assert result.exit_code == cli.EXIT_CONTENT, result.output
@@ -61,7 +45,7 @@ def _refused(issue: Path, tmp_path: Path, recipients: Path | None = None) -> str
 
 
 def test_a_nul_byte_in_the_issue(issue: Path, tmp_path: Path) -> None:
-    _edit(issue, "title: A small issue", "title: A small\0 issue")
+    edit(issue, "title: A small issue", "title: A small\0 issue")
     assert f"{issue}:5:15: the file contains a NUL character" in _refused(issue, tmp_path)
 
 
@@ -73,7 +57,7 @@ def test_yaml_nested_500_deep(issue: Path, tmp_path: Path) -> None:
 
 
 def test_emphasis_nested_500_deep(issue: Path, tmp_path: Path) -> None:
-    _edit(issue, "lead: A lead paragraph for the mail.", "lead: '" + "*a " * 500 + "x" + "*" * 500 + "'")
+    edit(issue, "lead: A lead paragraph for the mail.", "lead: '" + "*a " * 500 + "x" + "*" * 500 + "'")
     output = _refused(issue, tmp_path)
     assert (
         f"{issue}:8:9: cover.lead: emphasis and links nest 500 levels deep here; at most 12 are allowed"
@@ -96,7 +80,7 @@ def test_emphasis_nested_500_deep(issue: Path, tmp_path: Path) -> None:
 def test_a_title_that_would_break_or_hide_in_the_subject(
     issue: Path, tmp_path: Path, written: str, shown: str
 ) -> None:
-    _edit(issue, "title: A small issue", f'title: "{written}"')
+    edit(issue, "title: A small issue", f'title: "{written}"')
     output = _refused(issue, tmp_path)
     assert f"{issue}:5:8: title: {shown}" in output
     assert (
@@ -107,7 +91,7 @@ def test_a_title_that_would_break_or_hide_in_the_subject(
 
 
 def test_no_break_spaces_stay_allowed_in_the_subject(issue: Path, tmp_path: Path) -> None:
-    _edit(issue, "title: A small issue", 'title: "Traite\\u00a0: la réponse\\u202f!"')
+    edit(issue, "title: A small issue", 'title: "Traite\\u00a0: la réponse\\u202f!"')
     result = _dry_run(issue, _recipients(tmp_path, 1, 1, french_every=0), tmp_path / "out")
     assert result.exit_code == 0, result.output
     (eml,) = (tmp_path / "out" / "mail" / "test-series-7").glob("*.eml")

@@ -26,21 +26,17 @@ from test_mail import (  # noqa: F401 - fixtures
     ca_file,
     mail_issue,
     out,
+    run_cli,
     send_args,
     server,
 )
 from test_send_loop import _V0_SCHEMA
-from typer.testing import CliRunner, Result
 
 from newsletter import cli
 from newsletter.send.ledger import APPLICATION_ID, Ledger
 from newsletter.send.lock import LedgerBusy, SendLock
 
 Server = tuple[Handler, int, Faults]
-
-
-def _cli(*args: object) -> Result:
-    return CliRunner().invoke(cli.app, [str(a) for a in args])
 
 
 def _link(kind: str, ledger: Path, folder: Path) -> Path:
@@ -121,7 +117,7 @@ def test_two_sends_through_two_names_of_one_ledger_send_each_post_once(
     assert f"(ledger {ledger})" in second.stderr and "nothing was sent" in second.stderr
     counts = handler.ids()
     assert len(counts) == posts and set(counts.values()) == {1}, "each post once"
-    status = _cli("status", mail_issue, "--ledger", other)
+    status = run_cli("status", mail_issue, "--ledger", other)
     assert status.exit_code == 0 and f"test-series-7: sent {posts}, deferred 0" in status.output
 
 
@@ -158,7 +154,7 @@ def test_another_programs_database_is_refused_untouched(
         [*send_args(mail_issue, recipients, out, ca_file), "--ledger", theirs],
         ["status", mail_issue, "--ledger", theirs],
     ):
-        result = _cli(*command)
+        result = run_cli(*command)
         assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
         assert f"error: {theirs}: this is not a send ledger" in result.output
         assert "this file was left untouched" in result.output and "Traceback" not in result.output
@@ -171,14 +167,14 @@ def test_a_row_in_a_state_we_never_write_stops_the_send_and_is_named(
 ) -> None:
     handler, port, _ = server
     recipients = _recipients(tmp_path, 4, port, french_every=0)
-    assert _cli(*send_args(mail_issue, recipients, out, ca_file)).exit_code == 0
+    assert run_cli(*send_args(mail_issue, recipients, out, ca_file)).exit_code == 0
     ledger = out / "mail" / "ledger.sqlite"
     with sqlite3.connect(ledger) as db:
         db.execute("UPDATE messages SET state = 'sent???'")
     db.close()
     before = _snapshot(ledger.parent)
     for command in (send_args(mail_issue, recipients, out, ca_file), ["status", mail_issue, "--out", out]):
-        result = _cli(*command)
+        result = run_cli(*command)
         assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
         assert (
             f"error: {ledger}: the post 'post-000' of test-series-7 revision 1 is in the state 'sent???', "
@@ -204,14 +200,14 @@ def test_status_writes_nothing_even_to_a_ledger_that_needs_migrating(
     db.close()
     before = _snapshot(ledger.parent)
     assert list(before) == ["ledger.sqlite"]
-    result = _cli("status", mail_issue, "--out", out)
+    result = run_cli("status", mail_issue, "--out", out)
     assert result.exit_code == 0, result.output
     assert (
         "(a ledger of an older version, schema 0: read as it is; the next send migrates it)" in result.output
     )
     assert "test-series-7: sent 1, deferred 0, failed 0" in result.output
     # A dry run reads it (the ids it holds) the same way.
-    dry = _cli(
+    dry = run_cli(
         "send", mail_issue, "--to", _recipients(tmp_path, 2, 1, french_every=0), "--out", out, "--dry-run"
     )
     assert dry.exit_code == 0, dry.output

@@ -27,10 +27,11 @@ from test_mail import (  # noqa: F401 - fixtures
     ca_file,
     mail_issue,
     out,
+    run_cli,
     send_args,
     server,
 )
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from newsletter import cli
 from newsletter.send.ledger import Ledger
@@ -39,10 +40,6 @@ from newsletter.send.plan import deliver, plan
 from newsletter.send.recipients import load_recipients
 
 Server = tuple[Handler, int, Faults]
-
-
-def _cli(*args: object) -> Result:
-    return CliRunner().invoke(cli.app, [str(a) for a in args])
 
 
 def _resume_words(output: str) -> list[str]:
@@ -59,7 +56,7 @@ def test_a_post_refused_for_good_is_skipped_on_resume_until_retry_refused(
     handler, port, faults = server
     faults.reject.add("post002@example.org")  # 550
     recipients = _recipients(tmp_path, 4, port, french_every=0)
-    first = _cli(*send_args(mail_issue, recipients, out, ca_file))
+    first = run_cli(*send_args(mail_issue, recipients, out, ca_file))
     assert first.exit_code == cli.EXIT_CONTENT, first.output
     assert "sent 3 (and 0 sent before), deferred 0, failed 1" in first.output
     assert "the 1 posts refused for good (a 5xx reply) only with --retry-refused)" in first.output
@@ -67,7 +64,7 @@ def test_a_post_refused_for_good_is_skipped_on_resume_until_retry_refused(
     assert resume[-1] == "--yes", "a resume command that runs where nothing can confirm"
 
     faults.reject.clear()  # refused for good: the server is not asked again
-    again = _cli(*resume)  # as printed, with no terminal
+    again = run_cli(*resume)  # as printed, with no terminal
     assert again.exit_code == cli.EXIT_CONTENT, again.output
     assert "4 posts, 0 to send now (3 sent before; 1 refused for good before" in again.output
     assert (
@@ -75,10 +72,10 @@ def test_a_post_refused_for_good_is_skipped_on_resume_until_retry_refused(
         "add --retry-refused to send to them again"
     ) in again.output
     assert len(handler.envelopes) == 3
-    status = _cli("status", mail_issue, "--out", out)
+    status = run_cli("status", mail_issue, "--out", out)
     assert "(refused for good: `send` tries it again only with --retry-refused)" in status.output
 
-    retried = _cli(*resume, "--retry-refused")
+    retried = run_cli(*resume, "--retry-refused")
     assert retried.exit_code == 0, retried.output
     assert [e[0] for e in handler.envelopes] == [f"post00{i}@example.org" for i in (0, 1, 3, 2)]
     assert set(handler.ids().values()) == {1}, "each post once"
@@ -102,7 +99,7 @@ def test_a_deferred_post_is_tried_again_on_resume_without_the_waits(
 
     # The command line's waits are 2, 4 and 8 s: a resume that waited would take 2 s at least.
     started = time.monotonic()
-    resumed = _cli(*send_args(mail_issue, recipients, out, ca_file))
+    resumed = run_cli(*send_args(mail_issue, recipients, out, ca_file))
     elapsed = time.monotonic() - started
     assert resumed.exit_code == cli.EXIT_CONTENT, resumed.output
     assert elapsed < 2.0, f"the resume took {elapsed:.1f} s"
@@ -114,7 +111,7 @@ def test_a_deferred_post_is_tried_again_on_resume_without_the_waits(
     assert [e[0] for e in handler.envelopes] == ["post000@example.org"], "the refused one not asked again"
 
     faults.defer.clear()
-    last = _cli(*send_args(mail_issue, recipients, out, ca_file))
+    last = run_cli(*send_args(mail_issue, recipients, out, ca_file))
     assert last.exit_code == cli.EXIT_CONTENT and "sent 1 (and 1 sent before)" in last.output
     assert set(handler.ids().values()) == {1}
     print(
@@ -138,7 +135,7 @@ def test_a_dry_run_on_a_full_disk_leaves_no_half_written_message(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(os, "write", full)
-    result = _cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
+    result = run_cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
     monkeypatch.undo()
     folder = out / "mail" / "test-series-7"
     assert result.exit_code == cli.EXIT_ENVIRONMENT, result.output
@@ -146,7 +143,7 @@ def test_a_dry_run_on_a_full_disk_leaves_no_half_written_message(
     assert "fix: free some space or choose another folder with --out" in result.output
     assert "nothing was sent" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in folder.iterdir()) == ["post-000.eml", "post-001.eml"], "no .eml.tmp left"
-    again = _cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
+    again = run_cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
     assert again.exit_code == 0, again.output
     assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*.tmp"))
 
@@ -159,11 +156,11 @@ def test_a_second_correction_of_one_language_reaches_its_posts(
     shutil.copytree(mail_issue.parent, folder)
     issue = folder / "issue.yaml"
     recipients = _recipients(tmp_path, 4, port, french_every=2)  # posts 0 and 2 French, 1 and 3 English
-    assert _cli(*send_args(issue, recipients, out, ca_file)).exit_code == 0
+    assert run_cli(*send_args(issue, recipients, out, ca_file)).exit_code == 0
 
     def correction(revision: int) -> tuple[Result, dict[str, str]]:
         handler.received.clear()
-        result = _cli(*send_args(issue, recipients, out, ca_file), "--revision", revision)
+        result = run_cli(*send_args(issue, recipients, out, ca_file), "--revision", revision)
         assert result.exit_code == 0, result.output
         return result, {m["To"].split("@")[0]: m["References"] for m in handler.received}
 
@@ -187,7 +184,7 @@ def test_a_second_correction_of_one_language_reaches_its_posts(
     )
     assert sorted(got) == ["post000", "post002"]
     assert "2 posts get the en edition, unchanged since revision 2" in again.output
-    status = _cli("status", issue, "--out", out)
+    status = run_cli("status", issue, "--out", out)
     assert (
         "test-series-7 revision 3: sent 2" in status.output
         and "test-series-7 revision 4: sent 2" in status.output

@@ -29,10 +29,11 @@ from test_mail import (  # noqa: F401 - fixtures
     ca_file,
     mail_issue,
     out,
+    run_cli,
     send_args,
     server,
 )
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 from newsletter import cli
 from newsletter.send.ledger import Ledger
@@ -42,18 +43,14 @@ Server = tuple[Handler, int, Faults]
 FIGURES: dict[str, str] = {}
 
 
-def _cli(*args: object, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli.app, [str(a) for a in args], input=input)
-
-
 def _send(
     issue: Path, recipients: Path, out: Path, ca_file: Path, *extra: object, input: str | None = None
 ) -> Result:
-    return _cli("send", issue, "--to", recipients, "--out", out, "--ca-file", ca_file, *extra, input=input)
+    return run_cli("send", issue, "--to", recipients, "--out", out, "--ca-file", ca_file, *extra, input=input)
 
 
 def _status(issue: Path, out: Path) -> str:
-    result = _cli("status", issue, "--out", out)
+    result = run_cli("status", issue, "--out", out)
     assert result.exit_code == 0, result.output
     return result.output
 
