@@ -267,43 +267,29 @@ def read_limited(path: Path, max_bytes: int = MAX_BYTES) -> bytes:
 
     Every command reads an issue through here, and the file may be swapped under a running
     preview: a named pipe would block ``open()`` for good, and a symlink to ``/dev/zero``
-    would be read until memory runs out. So the file is judged by ``stat`` before it is
-    opened (a device is never opened), opened without blocking, judged again on the opened
-    file (it may have been swapped in between), and read no further than the limit.
+    would be read until memory runs out. ``read_regular`` judges it before and after opening
+    it and reads no further than the limit; this says why in an editor's words.
     """
 
     def refuse(message: str, hint: str, line: int | None = None) -> IssueError:
         return IssueError([error(path, message, line=line, col=line, hint=hint)])
 
-    unreadable = "check that the file exists and can be read"
-    ordinary = "put an ordinary text file in its place (a symlink to one is fine)"
     try:
-        info = os.stat(path)
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    if not stat.S_ISREG(info.st_mode):
-        raise refuse(f"cannot read the file: it is {_kind(info.st_mode)}, not a regular file", ordinary)
-    if info.st_size > max_bytes:
+        return read_regular(path, max_bytes)
+    except NotRegular as exc:
+        if exc.mode is not None:
+            raise refuse(
+                f"cannot read the file: it is {_kind(exc.mode)}, not a regular file",
+                "put an ordinary text file in its place (a symlink to one is fine)",
+            ) from None
+        size = f" ({exc.size} bytes)" if exc.size is not None else ""  # else it grew while read
         raise refuse(
-            f"the file is larger than the limit of {max_bytes} bytes ({info.st_size} bytes)", FORMAT_HINT, 1
-        )
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+            f"the file is larger than the limit of {max_bytes} bytes{size}", FORMAT_HINT, 1
+        ) from None
     except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    try:
-        opened = os.fstat(fd)
-        if not stat.S_ISREG(opened.st_mode):
-            raise refuse(f"cannot read the file: it is {_kind(opened.st_mode)}, not a regular file", ordinary)
-        with os.fdopen(os.dup(fd), "rb") as handle:
-            raw = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise refuse(f"cannot read the file: {exc.strerror or exc}", unreadable) from None
-    finally:
-        os.close(fd)
-    if len(raw) > max_bytes:  # it grew after the stat
-        raise refuse(f"the file is larger than the limit of {max_bytes} bytes", FORMAT_HINT, 1)
-    return raw
+        raise refuse(
+            f"cannot read the file: {exc.strerror or exc}", "check that the file exists and can be read"
+        ) from None
 
 
 def _kind(mode: int) -> str:
@@ -322,18 +308,33 @@ def _kind(mode: int) -> str:
 class NotRegular(OSError):
     """A path that is not a regular file (a FIFO, a device, a folder), or is too large."""
 
+    def __init__(self, message: str, mode: int | None = None, size: int | None = None) -> None:
+        super().__init__(message)
+        #: The file's mode, when it is not a regular file.
+        self.mode = mode
+        #: The file's size, when it is over the limit (neither: it grew over it while read).
+        self.size = size
+
 
 def read_regular(path: Path, max_bytes: int) -> bytes:
-    """The bytes of ``path``, checked on the opened file before anything is read: a regular
-    file of at most ``max_bytes`` (``NotRegular`` else). Opened without blocking, so a FIFO
-    cannot hang us."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        info = os.fstat(fd)
+    """The bytes of ``path``: a regular file of at most ``max_bytes`` (``NotRegular`` else).
+
+    Judged by ``stat`` before it is opened (a device is never opened), opened without
+    blocking (a FIFO swapped in meanwhile cannot hang us), judged again on the opened file,
+    and read no further than the limit."""
+
+    def judged(info: os.stat_result) -> None:
         if not stat.S_ISREG(info.st_mode):
-            raise NotRegular(f"{path} is not a regular file")
+            raise NotRegular(f"{path} is not a regular file", mode=info.st_mode)
         if info.st_size > max_bytes:
-            raise NotRegular(f"{path} is {info.st_size} bytes, over the limit of {max_bytes}")
+            raise NotRegular(
+                f"{path} is {info.st_size} bytes, over the limit of {max_bytes}", size=info.st_size
+            )
+
+    judged(os.stat(path))
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    try:
+        judged(os.fstat(fd))
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read(max_bytes + 1)
         if len(data) > max_bytes:

@@ -145,7 +145,7 @@ _LOGGER = weasyprint.LOGGER
 _font = weasyprint.pdf.fonts.Font
 #: WeasyPrint's own subsetting with fontTools, which ``fonttools_subset`` stands in for.
 WEASYPRINT_FONTTOOLS_SUBSET: Callable[..., None] = _font.__dict__["_fonttools_subset"]
-if isinstance(WEASYPRINT_FONTTOOLS_SUBSET, _SubsetMemo):  # imported again (the search above)
+if isinstance(WEASYPRINT_FONTTOOLS_SUBSET, _SubsetMemo):  # this module run again (a reload)
     WEASYPRINT_FONTTOOLS_SUBSET = WEASYPRINT_FONTTOOLS_SUBSET.original
 else:
     _font._fonttools_subset = _SubsetMemo(fonttools_subset, WEASYPRINT_FONTTOOLS_SUBSET)

@@ -23,6 +23,7 @@ from ..issue.images import check_image
 from ..issue.load import Loaded, format_path, load_issue, walk
 from ..issue.model import Figure
 from ..safeio import NotRegular, atomic_write, read_regular, writing
+from ..shipped import FILES
 from .compose import LanguageVersion
 
 #: The package's own folder (``newsletter/``): its code is an input of every edition.
@@ -127,7 +128,7 @@ def _inputs_digest(loaded: Loaded, layout: Layout) -> str:
         digest.update(image.name.encode() + b"\0" + _checked(image, loaded, path) + b"\0")
     for folder in (layout.templates, layout.fonts, PACKAGE):
         # The package's files/ are the default layout and fonts (links in a checkout).
-        shipped = folder / "files" if folder == PACKAGE else None
+        shipped = FILES if folder == PACKAGE else None
         for file in sorted(
             p
             for p in folder.rglob("*")
