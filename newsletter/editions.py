@@ -3,11 +3,14 @@ that the command line, the builds, the checks and the benchmarks all walk.
 
 - ``email``: attached to mails to the posts. Images downsampled to screen resolution and
   recompressed (WeasyPrint only does that when the options reach ``render()``), fonts
-  subset, links and bookmarks, metadata; a 1.5 MB budget.
+  subset, links and bookmarks, metadata; tagged PDF/UA-1 (the posts read it, with screen
+  readers too); a 1.5 MB budget.
 - ``print``: for the print shop. A4 trim with 3 mm bleed, a slug beyond it with crop marks
   in registration colour and a slug line; colours as ``device-cmyk()`` and images converted
   to CMYK against the FOGRA39 profile made with a 300 % ink limit, which is also the output
-  intent; declared PDF/X-4; no annotations; images at full resolution (``Press``).
+  intent; declared PDF/X-4; no annotations; images at full resolution (``Press``). Not
+  tagged: it goes to the press only, and its finishing rewrites the page content (marks,
+  overprint) where the marked content of tags would have to be kept in step.
 - ``archive``: for the archive and the website. PDF/A-3u and tagged, with the PDF/UA-1
   identification added to its XMP (WeasyPrint declares one PDF variant at a time).
 
@@ -70,6 +73,9 @@ class Edition:
     cmyk_images: bool = False
     #: Add the PDF/UA-1 identification to the XMP metadata.
     declare_pdfua: bool = False
+    #: The standards the edition claims that an outside validator checks in every build
+    #: (``check/conformance.py``): each failed rule is an error.
+    claims: tuple[str, ...] = ()
     #: The edition's own rules (``check/editions.py``), besides the rules of every edition.
     rules: frozenset[str] = frozenset()
     #: For the press: marks and slug, ink limit, no annotations (``press/marks.py``); None for screens.
@@ -98,8 +104,12 @@ EDITIONS: dict[str, Edition] = {
         purpose="small, for the posts",
         stylesheet=None,
         render_options={"optimize_images": True, "jpeg_quality": 80, "dpi": 150},
+        # Tagged PDF/UA-1: the edition the posts read, with screen readers too.
+        pdf_variant="pdf/ua-1",
+        pdf_tags=True,
         size_budget_mb=1.5,
-        rules=frozenset({"bookmarks"}),
+        claims=("PDF/UA-1",),
+        rules=frozenset({"bookmarks", "archive-tags", "conformance", "conformance-unchecked"}),
     ),
     "print": Edition(
         "print",
@@ -136,7 +146,17 @@ EDITIONS: dict[str, Edition] = {
         pdf_tags=True,
         size_budget_mb=7.0,
         declare_pdfua=True,
-        rules=frozenset({"archive-ids", "archive-tags", "interpolate", "bookmarks"}),
+        claims=("PDF/A-3u", "PDF/UA-1"),
+        rules=frozenset(
+            {
+                "archive-ids",
+                "archive-tags",
+                "interpolate",
+                "bookmarks",
+                "conformance",
+                "conformance-unchecked",
+            }
+        ),
     ),
 }
 

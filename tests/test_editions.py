@@ -269,7 +269,12 @@ def spoilable(editions: dict[str, BuildResult], tmp_path: Path) -> object:
         pdf_path = tmp_path / f"{edition}.pdf"
         shutil.copy(source, pdf_path)
         spoil(pdf_path, change)  # type: ignore[arg-type]
-        found = [f"{f.rule}: {f.message}" for f in output_findings(pdf_path, ISSUE_10, edition)]
+        # The outside validator's findings are tested in test_conformance.py: here, our own rules.
+        found = [
+            f"{f.rule}: {f.message}"
+            for f in output_findings(pdf_path, ISSUE_10, edition)
+            if f.rule != "conformance"
+        ]
         # Without Ghostscript every print edition also says its ink was not measured.
         if edition == "print":
             for said in CLEAN_PRINT:

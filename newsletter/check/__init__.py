@@ -2,7 +2,8 @@
 
 One module per stage of rules (``content``, ``layout``, ``output``), one for the rules that
 belong to some editions only (``editions``, and the print shop's ``printshop``), one for two
-languages in step (``siblings``) and the copy-fit rule (``copyfit``); ``registry`` holds the ``@rule`` decorator,
+languages in step (``siblings``), the copy-fit rule (``copyfit``) and the outside validator
+(``conformance``); ``registry`` holds the ``@rule`` decorator,
 the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
 module of its stage and a fixture in ``tests/fixtures/check/``.
 
@@ -12,7 +13,7 @@ press/ and check/ itself.
 
 from __future__ import annotations
 
-from . import content, copyfit, editions, layout, output, siblings
+from . import conformance, content, copyfit, editions, layout, output, siblings
 from . import printshop as printshop
 from .content import guess_language
 from .registry import (
@@ -36,6 +37,7 @@ __all__ = [
     "LayoutContext",
     "OutputContext",
     "Rule",
+    "conformance",
     "content",
     "copyfit",
     "editions",

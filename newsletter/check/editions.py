@@ -55,7 +55,7 @@ def _struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
     "archive-tags",
     "output",
     "error",
-    "report it: the archive edition must be a tagged PDF",
+    "report it: the archive and email editions must be tagged PDFs",
     edition_only=True,
 )
 def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:

@@ -17,17 +17,43 @@ from PIL import Image, ImageCms
 from ..editions import Edition, Press, stable_id
 from ..issue.model import Issue, figures
 from .finish import finish_for_press
+from .tagged import mend_structure
 
 #: The print edition's output profile, in the layout folder (see layouts/icc/README.md).
 CMYK_PROFILE = Press().profile
+
+
+#: The PDF/UA identification, and the PDF/A extension schema that declares it: PDF/A allows
+#: in its XMP only the properties of XMP's own schemas and of schemas declared in it (ISO
+#: 19005-3, 6.6.2.3.1), and ``pdfuaid`` is newer than PDF/A-3's list.
+PDFUA_DECLARATION = b"""<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" \
+rdf:about=""><pdfuaid:part>1</pdfuaid:part></rdf:Description>"""
+PDFUA_EXTENSION_SCHEMA = b"""<rdf:Description rdf:about="" \
+xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/" \
+xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" \
+xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">\
+<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">\
+<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>\
+<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>\
+<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>\
+<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">\
+<pdfaProperty:name>part</pdfaProperty:name>\
+<pdfaProperty:valueType>Integer</pdfaProperty:valueType>\
+<pdfaProperty:category>internal</pdfaProperty:category>\
+<pdfaProperty:description>Indicates which part of ISO 14289 standard is followed</pdfaProperty:description>\
+</rdf:li></rdf:Seq></pdfaSchema:property>\
+</rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"""
 
 
 def finisher(edition: Edition, issue: Issue) -> Any:
     """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
 
     WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
-    only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
-    edition for the press is then finished for it (``finish.finish_for_press``).
+    only; this rewrites the first and adds the PDF/UA-1 identification for the archive, with
+    the extension schema PDF/A asks for it. The XMP is left unfiltered, as PDF/A asks (ISO
+    19005-3, 6.6.2.1) and any tool can read it. A tagged edition's structure tree is mended
+    (``tagged.mend_structure``); an edition for the press is finished for it
+    (``finish.finish_for_press``).
     """
     did = f"xmp.did:{stable_id(issue, edition.name)}"
 
@@ -39,12 +65,14 @@ def finisher(edition: Edition, issue: Issue) -> Any:
             xmp = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in obj.stream)
             xmp = re.sub(rb"xmp\.did:[0-9a-f-]{36}", did.encode(), xmp)
             if edition.declare_pdfua:
-                declaration = (
-                    b'<rdf:Description xmlns:pdfuaid="http://www.aiim.org/pdfua/ns/id/" '
-                    b'rdf:about=""><pdfuaid:part>1</pdfuaid:part></rdf:Description>'
-                )
+                declaration = PDFUA_DECLARATION
+                if (edition.pdf_variant or "").startswith("pdf/a"):
+                    declaration += PDFUA_EXTENSION_SCHEMA
                 xmp = xmp.replace(b"</rdf:RDF>", declaration + b"</rdf:RDF>", 1)
             obj.stream = [xmp]
+            obj.compress = False
+        if "StructTreeRoot" in pdf.catalog:
+            mend_structure(document, pdf)
         if edition.press is not None:
             finish_for_press(pdf, issue, edition.name, edition.press)
 

@@ -1,0 +1,157 @@
+"""The outside judge: each edition that claims PDF/A or PDF/UA is validated by an
+independent checker, ``page-validation`` (Python bindings to ``page``, a PDF/A and PDF/UA
+validator written in Rust; its authors run it against the veraPDF and Isartor corpora).
+
+Our own rules (``editions.py``) look for what the project knows it must write; this one asks
+a validator that knows the standards' every clause, on the PDF as written, before it
+replaces the previous edition. Each rule the validator finds failed is a finding with the
+rule's id and, where the validator names an object, the page it is on. It takes about
+0.05 s an edition, 0.1 s with the process it runs in (``judge``): it runs in every build,
+not only in ``check``.
+
+When the validator is not installed (a platform it has no wheel for), the edition is said
+not to be validated, as a notice: never a silent pass.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from .registry import Hit, OutputContext, rule
+
+#: The validator's profile for each standard an edition may claim (``Edition.claims``).
+PROFILES = {"PDF/A-3u": "3u", "PDF/UA-1": "ua1"}
+
+#: Plain hints for the rules an editor can act on, by a part of the rule's id; every other
+#: failed rule is the build's to mend (``_REPORT``).
+_HINTS = (
+    ("ALTERNATIVE-TEXT", "give the image an `alt:` that says what it shows"),
+    ("ALT-TEXT", "give the image an `alt:` that says what it shows"),
+    ("METADATA-TITLE", "set `title:` in the issue"),
+    ("LANGUAGE", "set `language:` in the issue (and `lang:` on text in another language)"),
+    ("HEADING", "keep headings in order: a section's title, then its subheadings"),
+)
+_REPORT = "report it with the PDF: the build wrote what the standard does not allow (the message says what)"
+
+
+#: What the validator's process runs: the failed rules of each profile, as JSON.
+_JUDGE = r"""
+import json, sys
+try:
+    import page
+except ImportError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(3)
+verdicts = {}
+for profile in sys.argv[2:]:
+    report = page.validate_pdf(sys.argv[1], profile=profile)
+    verdicts[profile] = [
+        [f.rule_id, f.message, [f.object_id.object_number, f.object_id.generation] if f.object_id else None]
+        for f in report.failures
+    ]
+json.dump(verdicts, sys.stdout)
+"""
+#: Seconds the validator may take on one edition (it takes about 0.05 s).
+JUDGE_TIMEOUT = 60.0
+
+
+@rule(
+    "conformance",
+    "output",
+    "error",
+    _REPORT,
+    edition_only=True,
+)
+def _conformance(ctx: OutputContext) -> Iterator[Hit]:
+    if not ctx.edition.claims or not validator_installed():
+        return
+    profiles = {PROFILES[claim]: claim for claim in ctx.edition.claims}
+    verdicts = judge(ctx.pdf_path, list(profiles))
+    if isinstance(verdicts, str):
+        yield Hit(f"the {ctx.edition.name} edition could not be validated: {verdicts}")
+        return
+    pages = _object_pages(ctx.pdf)
+    for profile, failures in verdicts.items():
+        for rule_id, message, oid in failures:
+            page = pages.get((oid[0], oid[1])) if oid else None
+            hint = next((h for part, h in _HINTS if part in rule_id), "")
+            said = f"; {hint}" if hint else ""
+            yield Hit(f"not {profiles[profile]}: rule {rule_id} failed: {message}{said}", page=page)
+
+
+@rule(
+    "conformance-unchecked",
+    "output",
+    "notice",
+    "install the validator: pip install page-validation (it has wheels for Linux, macOS and Windows)",
+    edition_only=True,
+)
+def _unchecked(ctx: OutputContext) -> Iterator[Hit]:
+    if ctx.edition.claims and not validator_installed():
+        claims = " and ".join(ctx.edition.claims)
+        yield Hit(
+            f"the {ctx.edition.name} edition was not validated as {claims}: page-validation is not installed"
+        )
+
+
+def validator_installed() -> bool:
+    """Whether the validator can be found (without loading it in this process)."""
+    return importlib.util.find_spec("page") is not None
+
+
+def judge(pdf_path: Path, profiles: list[str]) -> dict[str, list[Any]] | str:
+    """The validator's failed rules by profile, or why it could not say.
+
+    It runs in a process of its own: it starts threads (Rust's rayon), and a process that
+    has them and forks afterwards (the parallel builds of ``--variant all``) hangs in the
+    child; a crash of a young validator stays out of the build, too. About 0.1 s.
+    """
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", "-c", _JUDGE, str(pdf_path), *profiles],
+            capture_output=True,
+            text=True,
+            timeout=JUDGE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the validator gave no answer in {JUDGE_TIMEOUT:.0f} s"
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()[-1:] or [f"exit status {done.returncode}"]
+        return f"the validator failed ({said[0][:200]})"
+    try:
+        verdicts: dict[str, list[Any]] = json.loads(done.stdout)
+    except ValueError:
+        return "the validator's answer could not be read"
+    return verdicts
+
+
+def _object_pages(pdf: pikepdf.Pdf) -> dict[tuple[int, int], int]:
+    """The page each page object, annotation and structure element is on, by object id."""
+    found: dict[tuple[int, int], int] = {}
+    numbers = {}
+    for number, page in enumerate(pdf.pages, start=1):
+        found[page.obj.objgen] = number
+        numbers[page.obj.objgen] = number
+        for annotation in page.obj.get("/Annots", ()):
+            found[annotation.objgen] = number
+    tree = pdf.Root.get("/StructTreeRoot")
+    stack = [tree] if tree is not None else []
+    while stack:
+        element = stack.pop()
+        kids = element.get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                page_ref = kid.get("/Pg")
+                if page_ref is not None and page_ref.objgen in numbers and kid.objgen != (0, 0):
+                    found[kid.objgen] = numbers[page_ref.objgen]
+                stack.append(kid)
+    return found
