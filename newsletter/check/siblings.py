@@ -138,10 +138,7 @@ def _sibling(ctx: ContentContext) -> Iterator[Hit]:
                     f"{_targets(their_block, inline)}",
                     path,
                 )
-            my_images = [f.image for _, f in walk(block) if isinstance(f, Figure)]
-            their_images = [f.image for _, f in walk(their_block) if isinstance(f, Figure)]
-            if my_images != their_images:
-                yield Hit(f"the images {my_images} differ from {their_images} in {name} ({there})", path)
+            yield from _images(block, their_block, path, other)
             pairs = zip(_figures_of(block, path), _figures_of(their_block, path), strict=False)
             for (sub, fig), (their_sub, their_fig) in pairs:
                 if _number(fig.value, mine.language) != _number(their_fig.value, theirs.language):
@@ -150,6 +147,27 @@ def _sibling(ctx: ContentContext) -> Iterator[Hit]:
                         f"{fig.value!r} is not the number of {their_fig.value!r} in {name} ({where})",
                         (*sub, "value"),
                     )
+
+
+def _images(block: Any, their_block: Any, path: FieldPath, other: Loaded) -> Iterator[Hit]:
+    """The figures' images compared: the same file on both sides, but for a figure marked
+    ``translated: true`` on both sides (its image differs by language on purpose); a mark on
+    one side only is a difference of its own."""
+    mine = [(sub, f) for sub, f in walk(block, path) if isinstance(f, Figure)]
+    theirs = [f for _, f in walk(their_block) if isinstance(f, Figure)]
+    name, there = other.path.name, _where(other, path)
+    for (sub, fig), their_fig in zip(mine, theirs, strict=False):
+        if fig.translated != their_fig.translated:
+            # The shapes are the same: the figure has the same path in the sibling.
+            marked = f"here, not in {name}" if fig.translated else f"in {name}, not here"
+            yield Hit(
+                f"the figure is marked `translated: true` {marked} ({_where(other, sub)})",
+                (*sub, "translated") if fig.translated else (*sub, "image"),
+            )
+    my_images = [f.image if not f.translated else "(translated)" for _, f in mine]
+    their_images = [f.image if not f.translated else "(translated)" for f in theirs]
+    if my_images != their_images and [f.translated for _, f in mine] == [f.translated for f in theirs]:
+        yield Hit(f"the images {my_images} differ from {their_images} in {name} ({there})", path)
 
 
 def _figures_of(block: Any, path: FieldPath) -> Iterator[tuple[FieldPath, KeyFigure]]:

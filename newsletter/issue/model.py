@@ -112,7 +112,9 @@ class Figure(_Data):
     """An image with its caption and alt text.
 
     ``stand_in: true`` marks an image that only holds the place of the real photo, so that
-    tools can list what editors still have to supply.
+    tools can list what editors still have to supply. ``translated: true`` marks an image
+    that differs by language on purpose (a chart with words in it): each language's file
+    names its own image, and the check of the two languages compares all but the file.
     """
 
     type: Literal["figure"]
@@ -121,6 +123,9 @@ class Figure(_Data):
     caption: Inline
     credit: Plain | None = None
     stand_in: bool = False
+    #: The image differs by language on purpose (its words are translated): the languages'
+    #: files name different images, and the sibling check does not compare them.
+    translated: bool = False
     width: Literal["full", "half", "third"] = "full"
     place: Literal["inline", "right", "left"] = "inline"
     id: Id | None = None
