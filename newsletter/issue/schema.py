@@ -86,6 +86,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "caption": "The caption." + _INLINE,
         "credit": "The credit line, e.g. © UNODC.",
         "stand_in": "true while the image only holds the place of the real one (check lists it).",
+        "translated": "true when the image differs by language on purpose (a chart with words in it): "
+        "each language names its own image, and the check of the two languages does not compare them.",
         "width": "full (the default), half or third of the text width.",
         "place": "inline (the default), left or right: text flows beside it.",
     },
