@@ -14,7 +14,7 @@ from ..issue.headers import HINT as HEADER_HINT
 from ..issue.headers import file_name_problem, header_problems
 from ..issue.images import MAX_IMAGE_BYTES, check_image, resolve_image
 from ..issue.markup import PAGE_WORDS, Inline
-from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
+from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Quote, Teaser, figures, walk
 from .registry import ContentContext, Hit, rule
 
 
@@ -245,6 +245,8 @@ def _date_order(ctx: ContentContext) -> Iterator[Hit]:
     for path, value in walk(ctx.issue):
         if isinstance(value, AgendaEntry) and value.end is not None and value.end < value.start:
             yield Hit(f"the end date {value.end} is before the start date {value.start}", (*path, "end"))
+        elif isinstance(value, Quote) and value.end is not None and value.end < value.date:
+            yield Hit(f"the end date {value.end} is before the date {value.date}", (*path, "end"))
 
 
 @rule(

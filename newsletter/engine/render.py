@@ -23,7 +23,7 @@ from markupsafe import Markup
 from ..errors import EnvironmentFault, IssueError, error
 from ..issue.markup import Inline, breakable_addresses
 from ..issue.model import Issue, figures
-from ..issue.typography import format_date, format_range, typeset_labels
+from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
 from ..shipped import FONTS, LAYOUTS, layout_problem
 
@@ -290,8 +290,9 @@ def issue_renderer(
         return printed[target]
 
     env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None)
-    env.filters["date"] = lambda day: format_date(day, issue.language)
-    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
+    # A quotation's date always with its year; an agenda's without it when it is the issue's.
+    env.filters["date"] = lambda day, end=None: format_span(day, end, issue.language)
+    env.filters["dates"] = lambda e: format_span(e.start, e.end, issue.language, issue.date.year)
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))

@@ -156,13 +156,17 @@ class KeyFigures(_Data):
 
 
 class Quote(_Data):
-    """A quote callout: who said it, in which role, where, when, and the full speech."""
+    """A quote callout: who said it, in which role, where, when, and the full speech.
+
+    ``end`` is the last day of a meeting of several days (printed ``14–15 May 2018``).
+    """
 
     type: Literal["quote"]
     speaker: Plain
     role: Inline
     occasion: Inline
     date: dt.date
+    end: dt.date | None = None
     text: Inline
     link: Link | None = None
     id: Id | None = None
