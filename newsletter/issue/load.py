@@ -326,6 +326,8 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldP
             continue  # discriminated union: pydantic adds the tag to the location
         elif isinstance(current, str) and part in {"paragraph", "text"}:
             continue  # a bare string standing for a paragraph
+        elif isinstance(part, str) and " " in part:
+            continue  # a tagged union's tag ("by language"): no field name holds a space
         else:
             return tuple(found), tuple(loc[i:])
     return tuple(found), ()
