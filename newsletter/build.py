@@ -267,12 +267,16 @@ def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentConte
     again only what changed: the fonts never, an issue file when its text changed)."""
     warm = options.warm
     if warm is None:
-        return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
+        return ContentContext(
+            load_issue(source), font_coverage(options.layout.fonts), edition, layout=options.layout
+        )
     fonts_seen = _folder_stamp(options.layout.fonts)
     if warm.fonts is None or warm.fonts_seen != fonts_seen:
         warm.fonts, warm.fonts_seen = font_coverage(options.layout.fonts), fonts_seen
     load = partial(load_kept, kept=warm.loaded)
-    return ContentContext(load(source), warm.fonts, edition, load=load, files_kept=warm.files)
+    return ContentContext(
+        load(source), warm.fonts, edition, layout=options.layout, load=load, files_kept=warm.files
+    )
 
 
 def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -375,6 +379,7 @@ def _layout(
         edition,
         tuple(laid_out_pages(document)),
         tuple(page_references(document)),
+        layout=content.layout,
         kept=warm.measured if options.warm is not None else None,
     )
     return context, paginated
@@ -414,7 +419,7 @@ def _write(
 
     def check_output(pdf: Path) -> None:
         with pikepdf.open(pdf) as opened:
-            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened)
+            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened, layout=content.layout)
             findings.extend(run_checks("output", output, options.strict))
         if has_errors(findings):
             raise IssueError(findings)

@@ -9,12 +9,14 @@ from functools import partial
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from ..engine.render import labels_for, mail_settings
 from ..errors import FieldPath, did_you_mean
 from ..issue.headers import HINT as HEADER_HINT
-from ..issue.headers import file_name_problem, header_problems
+from ..issue.headers import file_name_problem, header_problems, mail_subject
 from ..issue.images import MAX_IMAGE_BYTES, check_image, resolve_image
 from ..issue.markup import PAGE_WORDS, Inline
 from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Quote, Teaser, figures, walk
+from ..issue.typography import smarten
 from .registry import ContentContext, Hit, rule
 
 
@@ -292,6 +294,29 @@ def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
     problem = file_name_problem(ctx.loaded.path)
     if problem:
         yield Hit(problem)
+
+
+@rule(
+    "mail-subject",
+    "content",
+    "warning",
+    "shorten the title (or the series), or raise subject_limit in the layout's mail.yaml",
+)
+def _mail_subject(ctx: ContentContext) -> Iterator[Hit]:
+    issue, language = ctx.issue, ctx.issue.language
+    labels = labels_for(ctx.layout, language)
+    # As the mail sets it: the series and the title typeset by the rules of their language.
+    typeset = issue.model_copy(
+        update={"series": smarten(issue.series, language), "title": smarten(issue.title, language)}
+    )
+    subject = mail_subject(str(labels["mail_subject"]), str(labels["issue"]), typeset)
+    limit = mail_settings(ctx.layout).subject_limit
+    if len(subject) > limit:
+        yield Hit(
+            f"the mail's subject is {len(subject)} characters long, more than the {limit} mail "
+            f"clients show in their lists; they cut it after {subject[: limit - 20][-30:]!r}",
+            ("title",),
+        )
 
 
 @rule("markup-depth", "content", "error", "write the emphasis once, not nested in itself")

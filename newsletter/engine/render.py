@@ -13,12 +13,13 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
 import jinja2.bccache
 import jinja2.nodes
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EnvironmentFault, IssueError, error
 from ..issue.markup import Inline, breakable_addresses
@@ -45,6 +46,11 @@ class Layout:
         """The per-language table of the words the layout prints."""
         return self.templates / "labels.yaml"
 
+    @property
+    def mail_file(self) -> Path:
+        """What the layout sets for the mail (``mail.yaml``; optional)."""
+        return self.templates / "mail.yaml"
+
     def require(self) -> None:
         """Raise ``EnvironmentFault`` (exit 4), naming the folder looked for, when the layout's
         templates or fonts are not there: an installation's fault, not the issue's."""
@@ -63,6 +69,26 @@ class Layout:
 
 #: The layout the package ships (``layouts/`` and ``fonts/`` at the top of the repository).
 DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)
+
+
+class MailSettings(BaseModel):
+    """What a layout sets for the mail to the posts (``mail.yaml`` beside its templates)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: A longer subject is a warning: mail clients show about 60 to 80 characters of it in
+    #: their lists, and RFC 5322 asks that a header line keep within 78.
+    subject_limit: Annotated[int, Field(ge=20, le=998)] = 78
+
+
+def mail_settings(layout: Layout) -> MailSettings:
+    """The layout's mail settings; the defaults when it has no ``mail.yaml``. Raises
+    ``IssueError`` located in the file when it is malformed."""
+    from ..issue.load import read_model  # load imports the model, as render does: no cycle at import
+
+    if not layout.mail_file.is_file():
+        return MailSettings()
+    return read_model(layout.mail_file, MailSettings, "the layout's mail.yaml", "layouts/mail.yaml")[0]
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).

@@ -28,7 +28,7 @@ from pathlib import Path
 from ..engine.render import Layout, jinja_env, labels_for
 from ..errors import IssueError, error
 from ..issue.headers import HINT as HEADER_HINT
-from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, set_header
+from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, mail_subject, set_header
 from ..issue.model import Issue
 from ..issue.typography import typeset_issue
 from .recipients import Post, SenderNames, sender_name_in, slug
@@ -217,9 +217,7 @@ class Composer:
             "size_kb": round(len(pdf) / 1024),
             "revision": self.revision,
         }
-        subject = str(labels["mail_subject"]).format(
-            series=issue.series, issue=labels["issue"], number=issue.number, title=issue.title
-        )
+        subject = mail_subject(str(labels["mail_subject"]), str(labels["issue"]), issue)
         words = {
             key: str(labels[f"mail_{key}"]) if isinstance(labels.get(f"mail_{key}"), str) else default
             for key, default in _WORDS.get(version.language, _WORDS["en"]).items()
