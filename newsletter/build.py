@@ -43,7 +43,7 @@ from .engine.typesetter import (
 from .engine.weasy import fonts_dated
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .issue.fonts import Coverage, font_coverage
-from .issue.load import Loaded, load_issue, load_kept
+from .issue.load import FormatErrors, Loaded, format_path, load_issue, load_kept
 from .issue.model import Issue
 from .issue.typography import typeset_issue
 from .press.finishing import CMYK_PROFILE, cmyk_images, finisher
@@ -218,7 +218,11 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         timings[stage] = now - clock
         clock = now
 
-    content = _load(source, options, edition)
+    try:
+        content = _load(source, options, edition)
+    except FormatErrors as failed:
+        # The content rules still run on what validates: one mistake hides no other.
+        raise IssueError(failed.findings + _salvaged_findings(failed, options, edition)) from None
     findings = _checked(run_checks("content", content, options.strict), [])
     lap("load")
     render = _render(content, options)
@@ -277,6 +281,30 @@ def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentConte
     return ContentContext(
         load(source), warm.fonts, edition, layout=options.layout, load=load, files_kept=warm.files
     )
+
+
+def _salvaged_findings(failed: FormatErrors, options: BuildOptions, edition: Edition) -> list[Finding]:
+    """What the content rules find in an issue with errors of form, on the issue mended
+    where it is wrong (``issue/salvage.py``), but what they find about the mended values."""
+    if failed.salvaged is None:
+        return []
+    loaded, mended = failed.salvaged
+    warm = options.warm
+    fonts = warm.fonts if warm is not None and warm.fonts is not None else font_coverage(options.layout.fonts)
+    context = ContentContext(loaded, fonts, edition, layout=options.layout)
+    try:
+        found = run_checks("content", context, options.strict)
+    except IssueError as exc:  # the layout's own files (labels, mail.yaml): said as they are
+        found = exc.findings
+    fields = {format_path(path) for path in mended.mended}
+    known = {(f.line, f.col) for f in failed.findings}
+
+    def about_mended(finding: Finding) -> bool:
+        field = finding.field
+        under = any(field == f or field.startswith((f + ".", f + "[")) for f in fields)
+        return under or (finding.line, finding.col) in known
+
+    return [f for f in found if not about_mended(f)]
 
 
 def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:

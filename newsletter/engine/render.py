@@ -145,6 +145,8 @@ def labels_for(layout: Layout, language: str) -> dict[str, Any]:
     each missing key or language is an error located in ``labels.yaml``.
     """
     located = read_yaml(layout.labels_file)
+    if located.problems:
+        raise IssueError(list(located.problems))
     table = located.data
     path = layout.labels_file
     hint = "add it to layouts/labels.yaml, in the words of that language"
