@@ -36,6 +36,7 @@ CONTENT_AND_LAYOUT = {
     "date-order": ("error", "16:18"),
     "agenda-dates": ("warning", "15:20"),
     "mail-subject": ("warning", "4:8"),
+    "kept": ("warning", "10:12"),
     "format": ("error", "15:20"),
     # Layout findings name the page and the field of the issue file the box was made from.
     "overflow": ("error", "page 2 at 23:20"),
@@ -227,6 +228,14 @@ def test_issue_10_is_clean_under_strict_but_for_its_long_subject() -> None:
     assert [(f.rule, f.field) for f in errors] == [("mail-subject", "title")], "\n".join(map(str, errors))
     assert "136 characters long, more than the 78" in errors[0].message
     assert {f.rule for f in findings} == {"stand-in", "mail-subject"}
+
+
+def test_kept_names_fields_of_its_model(tmp_path: Path) -> None:
+    folder = check_fixtures(tmp_path)
+    edit(folder / "kept.yaml", "kept: [title]", "kept: [titel]")
+    errors = [f for f in check_issue(folder / "kept.yaml") if f.severity == "error"]
+    assert [(f.rule, f.field, f.line) for f in errors] == [("format", "sections[0].kept", 11)]
+    assert "'titel' is not a field here; the fields are: title, kicker" in errors[0].message
 
 
 @pytest.mark.parametrize(("limit", "found"), [(78, True), (140, False)])

@@ -78,7 +78,7 @@ def test_one_run_reports_every_mistake_at_its_line_and_field(every_kind: Path) -
         (
             (
                 "      - type: quote\n        speaker: S\n        role: r\n        occasion: o\n"
-                "        date: TODO\n        text: Words.\n"
+                "        date: yesterday\n        text: Words.\n"
             ),
             "unknown-reference",
         ),
@@ -109,7 +109,7 @@ def test_a_date_left_to_write_says_so(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     found = {(f.field, f.rule): f.message for f in check_issue(issue)}
-    assert found[("sections[0].blocks[0].entries[0].start", "format")].startswith("a date to write here")
+    assert found[("sections[0].blocks[0].entries[0].start", "placeholder")].startswith("a date to write here")
     assert ("sections[0].blocks[0].entries[0].place", "placeholder") in found
 
 

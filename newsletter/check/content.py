@@ -22,7 +22,7 @@ from .registry import ContentContext, Hit, rule
 
 def _texts(issue: BaseModel) -> Iterator[tuple[FieldPath, str]]:
     for path, value in walk(issue):
-        if isinstance(value, str):
+        if isinstance(value, str) and "kept" not in path:  # `kept:` names fields, not text
             yield path, value
 
 
@@ -284,6 +284,30 @@ def _verify(ctx: ContentContext) -> Iterator[Hit]:
         if isinstance(value, BaseModel) and getattr(value, "verify", False):
             words = next((t for p, t in _texts(value) if p and p[-1] not in ("type", "id")), "")
             yield Hit(f"translated passage to verify: {words[:60]!r}", (*path, "verify"))
+
+
+@rule(
+    "kept",
+    "content",
+    "warning",
+    "check that it is right for this issue, then remove its name from `kept:`",
+)
+def _kept(ctx: ContentContext) -> Iterator[Hit]:
+    for path, value in walk(ctx.issue):
+        if isinstance(value, BaseModel) and getattr(value, "kept", None):
+            for name in value.kept:  # type: ignore[attr-defined]
+                shown = _shown(getattr(value, name))
+                yield Hit(f"written by `newsletter new`, not by an editor: {shown}", (*path, name))
+
+
+def _shown(value: object) -> str:
+    """A kept value in a few words: a text, a date, or what a group or list holds."""
+    if isinstance(value, BaseModel):
+        value = next((t for _, t in _texts(value) if t), type(value).__name__)
+    elif isinstance(value, list):
+        value = ", ".join(_shown(v).strip("'") for v in value[:2]) + (", ..." if len(value) > 2 else "")
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 @rule("mail-header", "content", "error", HEADER_HINT)

@@ -230,6 +230,9 @@ def _pattern_message(pattern: str) -> str:
     return f"does not have the expected form ({pattern})"
 
 
+#: How a date left to write is reported.
+DATE_TO_WRITE = "a date to write here"
+
 _KINDS = {
     "string_type": "expected a text; put it in quotes if it is meant as text",
     "int_type": "expected a whole number",
@@ -306,7 +309,7 @@ def _message(err: Any, data_path: FieldPath, model: type[BaseModel] | None) -> t
         return f"expected a number {words[kind]} {bound}, found {_found(given)}", ""
     if kind.startswith("date_") and isinstance(given, str) and given.strip().upper().startswith("TODO"):
         # `newsletter new` leaves a quotation's or an event's date to write: never invented.
-        return f"a date to write here, YYYY-MM-DD (found the placeholder {given!r})", ""
+        return f"{DATE_TO_WRITE}, YYYY-MM-DD (found the placeholder {given!r})", ""
     if kind in _KINDS:
         return f"{_KINDS[kind]} (found {_found(given)})", ""
     if kind == "value_error":
@@ -338,9 +341,17 @@ def schema_problems(
         else:
             pos = located.where(data_path)
         line, col = pos if pos else (None, None)
+        # A date `newsletter new` left to write is a placeholder, like the texts it left.
+        to_write = message.startswith(DATE_TO_WRITE)
         findings.append(
             error(
-                path, message, line=line, col=col, field=format_path(data_path + missing), hint=f"see {doc}"
+                path,
+                message,
+                line=line,
+                col=col,
+                field=format_path(data_path + missing),
+                rule="placeholder" if to_write else "format",
+                hint="write the real date in place of the placeholder" if to_write else f"see {doc}",
             )
         )
     return _unique(findings)

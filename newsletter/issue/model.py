@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -52,12 +53,29 @@ LINK_KINDS = "https://, http://, mailto: or #id"
 Url = Annotated[str, StringConstraints(pattern=rf"^({WEB_LINK})$")]
 
 
+#: Fields that hold no text of the editors': never marked ``kept``.
+_NOT_KEPT = frozenset({"type", "id", "verify", "kept"})
+
+
 class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     #: A passage (quotation, title of an official text) translated here, not the official
     #: words: ``check`` and ``send`` list it until an editor has checked it and removed the mark.
     verify: bool = False
+    #: Fields ``newsletter new`` carried over from the previous issue (a section's title, the
+    #: contact block) or set itself (the date): ``check`` lists each until an editor has
+    #: reviewed it and removed its name.
+    kept: list[str] = []
+
+    @field_validator("kept")
+    @classmethod
+    def _kept_fields(cls, names: list[str]) -> list[str]:
+        fields = [name for name in cls.model_fields if name not in _NOT_KEPT]
+        for name in names:
+            if name not in fields:
+                raise ValueError(f"{name!r} is not a field here; the fields are: {', '.join(fields)}")
+        return names
 
 
 def _paragraph_shorthand(value: Any) -> Any:

@@ -28,6 +28,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _COMMON = {
     "verify": "Translated here, not the official words: check the passage against the official text, "
     "then remove this mark (`check` lists it until then).",
+    "kept": "Fields `newsletter new` carried over from the previous issue or set itself (a title, the "
+    "contact block, the date): review each, then remove its name (`check` lists them until then).",
     "type": "The block type.",
     "id": "An id that page references ([page](#id)) and teasers can point at: lowercase letters, "
     "digits and dashes, starting with a letter.",
