@@ -140,3 +140,21 @@ def test_a_translated_mark_on_one_side_only_is_a_warning(pair: tuple[Path, Path]
     back = _sibling_findings(french)
     assert "marked `translated: true` here, not in issue-10.yaml" in back[0].message
     assert back[0].field.endswith(".translated")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("date: 2018-01-30", "date: 2018-01-31", "2018-01-30 here, 2018-01-31 in issue-10.fr.yaml"),
+        ("date: 2018-01-30", "date: 2018-01-30\n        end: 2018-01-31", "no end here, 2018-01-31 in"),
+        ("start: 2018-09-17", "start: 2018-09-18", "2018-09-17 here, 2018-09-18 in issue-10.fr.yaml"),
+    ],
+)
+def test_the_dates_are_the_same_in_both_languages(
+    pair: tuple[Path, Path], old: str, new: str, expected: str
+) -> None:
+    english, french = pair
+    edit(french, old, new)
+    found = _sibling_findings(english)
+    assert [f.rule for f in found] == ["sibling"] and expected in found[0].message, found
+    assert found[0].field.endswith((".date", ".end", ".start"))
