@@ -31,6 +31,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
 from ..errors import FieldPath
+from . import model as model_module
 from .model import Issue, Section
 
 #: Rounds of mending at most: each round mends every error pydantic reports.
@@ -71,7 +72,7 @@ def salvage(data: Any, errors: ValidationError) -> Salvaged | None:
     for _ in range(MAX_ROUNDS):
         try:
             for err in exc.errors():
-                mended.append(_mend(data, err, issue_date))
+                mended.append(_mend(data, err, issue_date, set(mended)))
         except _Stuck:
             return None
         try:
@@ -82,8 +83,9 @@ def salvage(data: Any, errors: ValidationError) -> Salvaged | None:
     return None
 
 
-def _mend(data: dict[str, Any], err: Any, issue_date: dt.date) -> FieldPath:
-    """Mend the value an error is about; the path mended."""
+def _mend(data: dict[str, Any], err: Any, issue_date: dt.date, done: set[FieldPath]) -> FieldPath:
+    """Mend the value an error is about; the path mended. A value mended before and wrong
+    still (its stand-in did not do) takes its block with it."""
     path, rest = _written(data, err["loc"])
     kind = err["type"]
     if kind == "extra_forbidden" and not rest:
@@ -92,8 +94,8 @@ def _mend(data: dict[str, Any], err: Any, issue_date: dt.date) -> FieldPath:
     annotation = _annotation(err["loc"])
     if kind not in {"union_tag_invalid", "union_tag_not_found"} and annotation is not None and len(rest) <= 1:
         value = _stand_in(annotation, issue_date)
-        if value is not _NONE:
-            target = (*path, *rest)
+        target = (*path, *rest)
+        if value is not _NONE and target not in done:
             parent = _parent(data, target) if target else None
             if isinstance(parent, (dict, list)):
                 if value is None and isinstance(parent, dict):
@@ -131,13 +133,9 @@ def _written(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldPat
             # A bare string standing for a paragraph: its text is the string itself.
             return tuple(found), ()
         else:
-            return tuple(found), tuple(p for p in loc[i:] if not _is_tag(p, loc))
+            return tuple(found), tuple(p for p in loc[i:] if p not in _TAGS)
         found.append(part)
     return tuple(found), ()
-
-
-def _is_tag(part: int | str, loc: tuple[int | str, ...]) -> bool:
-    return isinstance(part, str) and any(_tag_of(m) == part for m in _all_models())
 
 
 def _block(path: FieldPath) -> FieldPath | None:
@@ -245,11 +243,11 @@ def _tag_of(model: type[BaseModel]) -> str | None:
     return str(args[0]) if args else None
 
 
-def _all_models() -> list[type[BaseModel]]:
-    from . import model
-
-    return [
-        value
-        for value in vars(model).values()
-        if isinstance(value, type) and issubclass(value, BaseModel) and value is not BaseModel
-    ]
+#: The block types, as pydantic adds them to an error's location.
+_TAGS = frozenset(
+    tag
+    for value in vars(model_module).values()
+    if isinstance(value, type) and issubclass(value, BaseModel)
+    for tag in [_tag_of(value)]
+    if tag is not None
+)
