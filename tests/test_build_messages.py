@@ -74,3 +74,13 @@ def test_check_names_the_editions_of_a_finding(tmp_path: Path) -> None:
     assert not stand_in.endswith("edition) [stand-in]")
     # What one edition finds alone says so.
     assert re.search(r"\((email|print|archive)( and \w+)? editions?\) \[", result.output), result.output
+
+
+def test_preview_says_each_finding_once_with_counts_that_agree(tmp_path: Path) -> None:
+    output = _run(
+        "preview", _issue(tmp_path), "--out", tmp_path / "preview", "--variant", "all", "--dpi", "20"
+    )
+    assert output.count("[agenda-dates]") == 1, output
+    (_, warnings, notices), *more = _summaries(output)
+    assert not more and f"warning{'s' if warnings != 1 else ''} ({warnings}):" in output
+    assert f"{notices} notice{'s' if notices != 1 else ''}: `newsletter check" in output

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ..errors import EnvironmentFault, Finding, IssueError, Severity, format_findings, merge_editions
-from .common import EXIT_CONTENT, Stop, layout_for, require
+from ..errors import EnvironmentFault, Finding, IssueError
+from .common import EXIT_CONTENT, Stop, echo_findings, layout_for, require
 
 if TYPE_CHECKING:
     from ..build import BuildResult
@@ -67,13 +67,9 @@ def _build_all(
         if isinstance(result, IssueError):
             failed.append(name)
         per_edition[name] = result.findings
-    # Each finding once, naming the editions it concerns when not all of them.
-    findings = merge_editions(per_edition)
-    if findings:
-        hidden: tuple[Severity, ...] = () if failed else ("notice",)
-        typer.echo(format_findings(findings, hidden=hidden), err=True)
-        if not failed:
-            _notices_hint(issue, findings)
+    # Each finding once, naming the editions it concerns when not all of them; the errors of
+    # a failed edition with everything it found.
+    echo_findings(issue, per_edition, notices=bool(failed))
     for name in failed:
         typer.echo(f"{name}: the issue has errors; nothing was written", err=True)
     built = [r for r in results.values() if isinstance(r, BuildResult)]
@@ -88,25 +84,11 @@ def _build_all(
         raise Stop(EXIT_CONTENT)
 
 
-#: A build lists its errors and warnings and counts its notices (``check`` lists them).
-NOTICES: tuple[Severity, ...] = ("notice",)
-
-
 def report(issue: Path, result: BuildResult) -> None:
     """The warnings of a build and the count of every severity (the notices are counted, not
     listed: `check` lists them), then what it wrote."""
-    if result.findings:
-        typer.echo(format_findings(result.findings, hidden=NOTICES), err=True)
-        _notices_hint(issue, result.findings)
+    echo_findings(issue, {result.edition: result.findings})
     typer.echo(_wrote(result))
-
-
-def _notices_hint(issue: Path, findings: list[Finding]) -> None:
-    count = sum(f.severity == "notice" for f in findings)
-    if count:
-        typer.echo(
-            f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True
-        )
 
 
 def _wrote(result: BuildResult) -> str:
