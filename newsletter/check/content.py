@@ -338,7 +338,7 @@ def _mail_subject(ctx: ContentContext) -> Iterator[Hit]:
     if len(subject) > limit:
         yield Hit(
             f"the mail's subject is {len(subject)} characters long, more than the {limit} mail "
-            f"clients show in their lists; they cut it after {subject[: limit - 20][-30:]!r}",
+            f"clients show in their lists: they cut it after '...{subject[max(0, limit - 30) : limit]}'",
             ("title",),
         )
 
