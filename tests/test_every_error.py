@@ -46,6 +46,11 @@ EVERY_KIND = [
     (46, "sections[1].blocks[1].text", "link-scheme", "'ftp://example.org/report.pdf' is not allowed"),
     (51, "sections[1].blocks[3].id", "duplicate-id", "duplicate id 'twice'"),
     (52, "sections[1].blocks[3].text", "placeholder", "placeholder text 'TODO'"),
+    # The blocks after them: each kind again, past every mistake above.
+    (53, "sections[1].blocks[4]", "figure-alt", "has no alt text"),
+    (54, "sections[1].blocks[4].image", "image-file", "cannot be read"),
+    (62, "sections[1].blocks[5].link.url", "format", "expected a link: https://, http://, mailto: or #id"),
+    (65, "sections[1].blocks[6].items", "format", "this list has 5 items, more than the 4 allowed"),
 ]
 
 

@@ -221,12 +221,13 @@ def parse_path(text: str) -> FieldPath:
 
 
 def _pattern_message(pattern: str) -> str:
+    # A link first: its pattern holds an "@" too (mailto:).
+    if "https?" in pattern:
+        return f"expected a link: {LINK_KINDS}"
     if "@" in pattern:
         return "expected an email address such as name@example.org"
     if pattern.startswith(("^[a-z]", "^[a-z0-9]")):
         return "expected an id: lowercase letters, digits and dashes, starting with a letter (e.g. working-groups)"
-    if "https?" in pattern:
-        return f"expected a link: {LINK_KINDS}"
     return f"does not have the expected form ({pattern})"
 
 
