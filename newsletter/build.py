@@ -43,7 +43,7 @@ from .engine.typesetter import (
 from .engine.weasy import fonts_dated
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .issue.fonts import Coverage, font_coverage
-from .issue.load import Loaded, load_issue, load_kept
+from .issue.load import FormatErrors, Loaded, format_path, load_issue, load_kept
 from .issue.model import Issue
 from .issue.typography import typeset_issue
 from .press.finishing import CMYK_PROFILE, cmyk_images, finisher
@@ -218,7 +218,11 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         timings[stage] = now - clock
         clock = now
 
-    content = _load(source, options, edition)
+    try:
+        content = _load(source, options, edition)
+    except FormatErrors as failed:
+        # The content rules still run on what validates: one mistake hides no other.
+        raise IssueError(failed.findings + _salvaged_findings(failed, options, edition)) from None
     findings = _checked(run_checks("content", content, options.strict), [])
     lap("load")
     render = _render(content, options)
@@ -267,12 +271,40 @@ def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentConte
     again only what changed: the fonts never, an issue file when its text changed)."""
     warm = options.warm
     if warm is None:
-        return ContentContext(load_issue(source), font_coverage(options.layout.fonts), edition)
+        return ContentContext(
+            load_issue(source), font_coverage(options.layout.fonts), edition, layout=options.layout
+        )
     fonts_seen = _folder_stamp(options.layout.fonts)
     if warm.fonts is None or warm.fonts_seen != fonts_seen:
         warm.fonts, warm.fonts_seen = font_coverage(options.layout.fonts), fonts_seen
     load = partial(load_kept, kept=warm.loaded)
-    return ContentContext(load(source), warm.fonts, edition, load=load, files_kept=warm.files)
+    return ContentContext(
+        load(source), warm.fonts, edition, layout=options.layout, load=load, files_kept=warm.files
+    )
+
+
+def _salvaged_findings(failed: FormatErrors, options: BuildOptions, edition: Edition) -> list[Finding]:
+    """What the content rules find in an issue with errors of form, on the issue mended
+    where it is wrong (``issue/salvage.py``), but what they find about the mended values."""
+    if failed.salvaged is None:
+        return []
+    loaded, mended = failed.salvaged
+    warm = options.warm
+    fonts = warm.fonts if warm is not None and warm.fonts is not None else font_coverage(options.layout.fonts)
+    context = ContentContext(loaded, fonts, edition, layout=options.layout)
+    try:
+        found = run_checks("content", context, options.strict)
+    except IssueError as exc:  # the layout's own files (labels, mail.yaml): said as they are
+        found = exc.findings
+    fields = {format_path(path) for path in mended.mended}
+    known = {(f.line, f.col) for f in failed.findings}
+
+    def about_mended(finding: Finding) -> bool:
+        field = finding.field
+        under = any(field == f or field.startswith((f + ".", f + "[")) for f in fields)
+        return under or (finding.line, finding.col) in known
+
+    return [f for f in found if not about_mended(f)]
 
 
 def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -375,6 +407,7 @@ def _layout(
         edition,
         tuple(laid_out_pages(document)),
         tuple(page_references(document)),
+        layout=content.layout,
         kept=warm.measured if options.warm is not None else None,
     )
     return context, paginated
@@ -414,7 +447,7 @@ def _write(
 
     def check_output(pdf: Path) -> None:
         with pikepdf.open(pdf) as opened:
-            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened)
+            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened, layout=content.layout)
             findings.extend(run_checks("output", output, options.strict))
         if has_errors(findings):
             raise IssueError(findings)

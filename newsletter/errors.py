@@ -15,8 +15,8 @@ Severities: an *error* stops the build; a *warning* is printed (and stops it und
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -144,12 +144,16 @@ def excerpt(text: str, line: int, col: int) -> str:
     return f"{line:>5} | {shown}\n      | {' ' * (col - 1)}^"
 
 
-def format_findings(findings: list[Finding]) -> str:
-    """Findings grouped by severity, each with its source line and fix hint, then a summary."""
+def format_findings(findings: list[Finding], hidden: Collection[Severity] = ()) -> str:
+    """Findings grouped by severity, each with its source line and fix hint, then a summary.
+
+    The findings of a ``hidden`` severity are not listed but still counted in the summary, so
+    that the counts a command prints always agree (``build`` lists warnings, counts notices).
+    """
     lines = []
     for severity in SEVERITIES:
         group = [f for f in findings if f.severity == severity]
-        if group:
+        if group and severity not in hidden:
             lines.append(f"{severity}s ({len(group)}):" if len(group) != 1 else f"{severity} (1):")
             for finding in group:
                 lines.append(f"  {finding}")
@@ -159,6 +163,29 @@ def format_findings(findings: list[Finding]) -> str:
                     lines.append(f"      fix: {finding.hint}")
     lines.append(summary(findings))
     return "\n".join(lines)
+
+
+def merge_editions(per_edition: Mapping[str, Iterable[Finding]]) -> list[Finding]:
+    """The findings of several editions of one issue, each once, in the order first found.
+
+    A finding that only some of the editions have says which (``... (email and web
+    editions)``): the same warning three times over for ``--variant all`` hid the one that
+    differed.
+    """
+    editions: dict[Finding, list[str]] = {}
+    for name, findings in per_edition.items():
+        for finding in findings:
+            names = editions.setdefault(finding, [])
+            if name not in names:
+                names.append(name)
+    merged = []
+    for finding, names in editions.items():
+        if len(names) < len(per_edition):
+            listed = " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+            edition = "edition" if len(names) == 1 else "editions"
+            finding = replace(finding, message=f"{finding.message} ({listed} {edition})")
+        merged.append(finding)
+    return merged
 
 
 def summary(findings: list[Finding]) -> str:

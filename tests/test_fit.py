@@ -104,6 +104,68 @@ def test_writing_settings_keeps_comments_and_removes_what_returns_to_the_layout(
     )
 
 
+#: Texts written over several lines, as `newsletter new` (PyYAML) and editors write them:
+#: ruamel.yaml's round trip joined the plain and quoted ones into one line (issue 26).
+WRAPPED = """\
+series: S
+sections:
+  - id: a
+    title: T
+    blocks:
+      - type: contact
+        name: Ms. Caroline Charpentier
+        role: Regional expert on “Fight against the trafficking of human beings and related
+          crime”, at the embassy
+        email: a@b.org
+        offices:
+          - name: "Quoted name that is long and
+              continues"
+            address: 'single quoted
+              continued'   # a comment
+          - name: Folded
+            address: >-
+              Schwarzenbergplatz 16, 1010, Vienna (Austria), a line of an address that goes on past eighty
+              and a second line
+      - >
+        A folded paragraph
+        over two lines.
+  - id: b
+    title: B
+    fit:
+      images: 95
+    blocks:
+      - More.
+"""
+
+
+@pytest.mark.parametrize(
+    ("settings", "changed"),
+    [
+        ({0: Setting(Fit(tracking=-0.5), True)}, {4: ["    fit: {tracking: -0.5}"]}),
+        ({0: Setting(None, False)}, {4: ["    new_page: false"]}),
+        ({1: Setting(Fit(images=90), True)}, {24: ["    fit: {images: 90}"], 25: []}),
+        ({1: Setting(None, False)}, {24: ["    new_page: false"], 25: []}),
+        (
+            {0: Setting(Fit(balance=False), False), 1: Setting(Fit(tracking=1), True)},
+            {4: ["    fit: {balance: false}", "    new_page: false"], 24: ["    fit: {tracking: 1}"], 25: []},
+        ),
+    ],
+)
+def test_writing_settings_keeps_every_other_line_byte_for_byte(
+    settings: dict[int, Setting], changed: dict[int, list[str]]
+) -> None:
+    written = apply(WRAPPED, settings).splitlines()
+    expected: list[str] = []
+    for number, line in enumerate(WRAPPED.splitlines()):
+        if number in changed:
+            expected += changed[number]
+            if number == 4:  # inserted before `blocks:`
+                expected.append(line)
+        else:
+            expected.append(line)
+    assert written == expected
+
+
 def test_a_fit_out_of_the_models_range_is_a_located_error(copyfit: Path) -> None:
     issue = copyfit / "spill.yaml"
     text = issue.read_text(encoding="utf-8")

@@ -311,7 +311,8 @@ def test_a_message_with_an_unsafe_header_is_not_composed(
 def test_a_dry_run_of_an_unsafe_message_writes_no_eml(mail_issue: Path, out: Path, tmp_path: Path) -> None:
     recipients = load_recipients(_recipients(tmp_path, 2, 25, french_every=0))
     the_plan = plan(mail_issue, recipients, out)
-    the_plan.composer._from = '"Ed" <a@example.org>\r\nBcc: x@evil.example'  # past every check
+    unsafe = '"Ed" <a@example.org>\r\nBcc: x@evil.example'  # past every check
+    the_plan.composer.sender_address = lambda language: unsafe  # type: ignore[method-assign,assignment,return-value]
     with pytest.raises(UnsafeHeader, match="its From header"):
         dry_run(the_plan, out)
     assert not list(out.rglob("*.eml")) and not list(out.rglob("*.eml.tmp"))

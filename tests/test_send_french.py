@@ -9,9 +9,11 @@ import email.policy
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import edit
 from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
 
+from newsletter.errors import IssueError
 from newsletter.send.ledger import Ledger
 from newsletter.send.plan import dry_run, plan
 from newsletter.send.recipients import legacy_slug, load_recipients, slug
@@ -159,3 +161,44 @@ def test_a_broken_edition_stops_only_the_sends_that_need_it(
     with pytest.raises(IssueError) as info:
         plan(folder / "issue.yaml", load_recipients(_recipients(tmp_path, 2, 25, french_every=2)), out)
     assert any(f.file == folder / "issue.fr.yaml" for f in info.value.findings)
+
+
+SENDER_NAMES = {
+    # the recipients file's sender_name: the From name of the (en, fr) messages
+    "one name": ('"Traite des êtres humains"', ("Traite des êtres humains", "Traite des êtres humains")),
+    "per language": (
+        "{en: Fight against human trafficking, fr: Lutte contre la traite}",
+        ("Fight against human trafficking", "Lutte contre la traite"),
+    ),
+    "French only": ("{fr: Lutte contre la traite}", ("", "Lutte contre la traite")),
+    "English only": ("{en: Fight against human trafficking}", ("Fight against human trafficking",) * 2),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SENDER_NAMES))
+def test_each_language_gets_its_sender_name(mail_issue: Path, tmp_path: Path, out: Path, kind: str) -> None:  # noqa: F811
+    written, (english_name, french_name) = SENDER_NAMES[kind]
+    recipients = _recipients(tmp_path, 2, 25, french_every=2, extra=f"sender_name: {written}")
+    written_files = dry_run(plan(mail_issue, load_recipients(recipients), out), out)
+    messages = {m["Content-Language"]: m for m in _messages(written_files[0].parent)}
+    # Before: one name for every language, the French posts got the English From.
+    assert messages["fr"]["From"].addresses[0].display_name == french_name
+    assert messages["en"]["From"].addresses[0].display_name == english_name
+    assert messages["fr"]["From"].addresses[0].addr_spec == "newsletter@example.org"
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("{de: Menschenhandel}", "3:15: sender_name.de: unknown field 'de'; the fields here are: en, fr"),
+        ('{fr: "Traite\\u200b"}', "3:19: sender_name.fr: U+200B (ZERO WIDTH SPACE)"),
+        ("{}", "3:14: sender_name: give the sender's name in at least one language"),
+    ],
+)
+def test_a_sender_name_per_language_is_checked_like_the_others(
+    tmp_path: Path, written: str, expected: str
+) -> None:
+    path = _recipients(tmp_path, 1, 25, extra=f"sender_name: {written}")
+    with pytest.raises(IssueError) as failed:
+        load_recipients(path)
+    assert any(expected in str(f) for f in failed.value.findings), failed.value.findings

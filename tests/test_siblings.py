@@ -103,3 +103,58 @@ def test_a_difference_never_blocks_the_build_but_under_strict(pair: tuple[Path, 
     context = ContentContext(load_issue(english), font_coverage(ROOT / "fonts"), EDITIONS["email"])
     strict = [f for f in run_checks("content", context, strict=True) if f.rule == "sibling"]
     assert strict and strict[0].severity == "error"
+
+
+CHART = "        image: images/key-figures-chart.png\n"
+
+
+def _translated(path: Path, image: str = "images/key-figures-chart.png") -> None:
+    edit(path, CHART, f"        image: {image}\n        translated: true\n")
+
+
+def test_a_translated_figure_may_name_its_own_image(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    shutil.copy(french.parent / "images" / "key-figures-chart.png", french.parent / "images" / "chart-fr.png")
+    _translated(english)
+    _translated(french, "images/chart-fr.png")
+    # Before: "the images [...] differ" forever, and `check --strict` could never pass.
+    assert _sibling_findings(english) == [] and _sibling_findings(french) == []
+
+
+def test_a_translated_figure_still_needs_its_image(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    _translated(english)
+    _translated(french, "images/chart-missing.png")
+    context = ContentContext(load_issue(french), font_coverage(ROOT / "fonts"), EDITIONS["email"])
+    errors = [f for f in run_checks("content", context) if f.severity == "error"]
+    assert [f.field for f in errors] == ["sections[0].blocks[2].image"], errors
+
+
+def test_a_translated_mark_on_one_side_only_is_a_warning(pair: tuple[Path, Path]) -> None:
+    english, french = pair
+    _translated(french)
+    found = _sibling_findings(english)
+    assert [f.rule for f in found] == ["sibling"]
+    assert "marked `translated: true` in issue-10.fr.yaml, not here" in found[0].message
+    assert found[0].field.endswith(".image") and f"{french}:" in found[0].message
+    back = _sibling_findings(french)
+    assert "marked `translated: true` here, not in issue-10.yaml" in back[0].message
+    assert back[0].field.endswith(".translated")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("date: 2018-01-30", "date: 2018-01-31", "2018-01-30 here, 2018-01-31 in issue-10.fr.yaml"),
+        ("date: 2018-01-30", "date: 2018-01-30\n        end: 2018-01-31", "no end here, 2018-01-31 in"),
+        ("start: 2018-09-17", "start: 2018-09-18", "2018-09-17 here, 2018-09-18 in issue-10.fr.yaml"),
+    ],
+)
+def test_the_dates_are_the_same_in_both_languages(
+    pair: tuple[Path, Path], old: str, new: str, expected: str
+) -> None:
+    english, french = pair
+    edit(french, old, new)
+    found = _sibling_findings(english)
+    assert [f.rule for f in found] == ["sibling"] and expected in found[0].message, found
+    assert found[0].field.endswith((".date", ".end", ".start"))

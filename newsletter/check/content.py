@@ -9,18 +9,20 @@ from functools import partial
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from ..engine.render import labels_for, mail_settings
 from ..errors import FieldPath, did_you_mean
 from ..issue.headers import HINT as HEADER_HINT
-from ..issue.headers import file_name_problem, header_problems
+from ..issue.headers import file_name_problem, header_problems, mail_subject
 from ..issue.images import MAX_IMAGE_BYTES, check_image, resolve_image
 from ..issue.markup import PAGE_WORDS, Inline
-from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Teaser, figures, walk
+from ..issue.model import LINK_KINDS, Agenda, AgendaEntry, Box, Issue, Quote, Teaser, figures, walk
+from ..issue.typography import smarten
 from .registry import ContentContext, Hit, rule
 
 
 def _texts(issue: BaseModel) -> Iterator[tuple[FieldPath, str]]:
     for path, value in walk(issue):
-        if isinstance(value, str):
+        if isinstance(value, str) and "kept" not in path:  # `kept:` names fields, not text
             yield path, value
 
 
@@ -245,6 +247,8 @@ def _date_order(ctx: ContentContext) -> Iterator[Hit]:
     for path, value in walk(ctx.issue):
         if isinstance(value, AgendaEntry) and value.end is not None and value.end < value.start:
             yield Hit(f"the end date {value.end} is before the start date {value.start}", (*path, "end"))
+        elif isinstance(value, Quote) and value.end is not None and value.end < value.date:
+            yield Hit(f"the end date {value.end} is before the date {value.date}", (*path, "end"))
 
 
 @rule(
@@ -282,6 +286,30 @@ def _verify(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"translated passage to verify: {words[:60]!r}", (*path, "verify"))
 
 
+@rule(
+    "kept",
+    "content",
+    "warning",
+    "check that it is right for this issue, then remove its name from `kept:`",
+)
+def _kept(ctx: ContentContext) -> Iterator[Hit]:
+    for path, value in walk(ctx.issue):
+        if isinstance(value, BaseModel) and getattr(value, "kept", None):
+            for name in value.kept:  # type: ignore[attr-defined]
+                shown = _shown(getattr(value, name))
+                yield Hit(f"written by `newsletter new`, not by an editor: {shown}", (*path, name))
+
+
+def _shown(value: object) -> str:
+    """A kept value in a few words: a text, a date, or what a group or list holds."""
+    if isinstance(value, BaseModel):
+        value = next((t for _, t in _texts(value) if t), type(value).__name__)
+    elif isinstance(value, list):
+        value = ", ".join(_shown(v).strip("'") for v in value[:2]) + (", ..." if len(value) > 2 else "")
+    text = str(value)
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
 @rule("mail-header", "content", "error", HEADER_HINT)
 def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
     for path, message in header_problems(ctx.issue):
@@ -290,6 +318,29 @@ def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
     problem = file_name_problem(ctx.loaded.path)
     if problem:
         yield Hit(problem)
+
+
+@rule(
+    "mail-subject",
+    "content",
+    "warning",
+    "shorten the title (or the series), or raise subject_limit in the layout's mail.yaml",
+)
+def _mail_subject(ctx: ContentContext) -> Iterator[Hit]:
+    issue, language = ctx.issue, ctx.issue.language
+    labels = labels_for(ctx.layout, language)
+    # As the mail sets it: the series and the title typeset by the rules of their language.
+    typeset = issue.model_copy(
+        update={"series": smarten(issue.series, language), "title": smarten(issue.title, language)}
+    )
+    subject = mail_subject(str(labels["mail_subject"]), str(labels["issue"]), typeset)
+    limit = mail_settings(ctx.layout).subject_limit
+    if len(subject) > limit:
+        yield Hit(
+            f"the mail's subject is {len(subject)} characters long, more than the {limit} mail "
+            f"clients show in their lists: they cut it after '...{subject[max(0, limit - 30) : limit]}'",
+            ("title",),
+        )
 
 
 @rule("markup-depth", "content", "error", "write the emphasis once, not nested in itself")

@@ -29,6 +29,7 @@ import pikepdf
 from ..editions import Edition
 from ..engine.laidout import Page
 from ..engine.pagefill import PageFill, page_fill
+from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..engine.typesetter import PageRef
 from ..errors import FieldPath, Finding, IssueError, Severity
 from ..issue.fonts import Coverage
@@ -60,6 +61,8 @@ class ContentContext:
     loaded: Loaded
     fonts: Coverage
     edition: Edition
+    #: The layout the issue is built with (its labels and settings).
+    layout: Layout = field(default=DEFAULT_LAYOUT, kw_only=True, repr=False, compare=False)
     #: How an issue file is read (a warm process keeps the files that did not change).
     load: Callable[[Path], Loaded] = field(default=load_issue, kw_only=True, repr=False, compare=False)
     #: What content rules measured on files, by the files' bytes (a warm process keeps it).

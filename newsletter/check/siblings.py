@@ -2,7 +2,8 @@
 (``issue-10.yaml`` and ``issue-10.fr.yaml``).
 
 They must have the same ids, blocks of the same types in the same order, the same reference
-targets, the same images and key figures that denote the same numbers (``€1,830,000`` and
+targets, the same dates, the same images (but for a figure marked ``translated``) and key
+figures that denote the same numbers (``€1,830,000`` and
 ``1 830 000 €``). Each difference is a warning, located in the file being checked and
 naming the place in the sibling: one edition often ships first, so it never blocks a build
 (but ``--strict``). Links may differ (French readers should get French pages where they
@@ -11,6 +12,7 @@ exist): a difference there is a notice.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -138,10 +140,8 @@ def _sibling(ctx: ContentContext) -> Iterator[Hit]:
                     f"{_targets(their_block, inline)}",
                     path,
                 )
-            my_images = [f.image for _, f in walk(block) if isinstance(f, Figure)]
-            their_images = [f.image for _, f in walk(their_block) if isinstance(f, Figure)]
-            if my_images != their_images:
-                yield Hit(f"the images {my_images} differ from {their_images} in {name} ({there})", path)
+            yield from _images(block, their_block, path, other)
+            yield from _dates(block, their_block, path, other)
             pairs = zip(_figures_of(block, path), _figures_of(their_block, path), strict=False)
             for (sub, fig), (their_sub, their_fig) in pairs:
                 if _number(fig.value, mine.language) != _number(their_fig.value, theirs.language):
@@ -150,6 +150,46 @@ def _sibling(ctx: ContentContext) -> Iterator[Hit]:
                         f"{fig.value!r} is not the number of {their_fig.value!r} in {name} ({where})",
                         (*sub, "value"),
                     )
+
+
+def _images(block: Any, their_block: Any, path: FieldPath, other: Loaded) -> Iterator[Hit]:
+    """The figures' images compared: the same file on both sides, but for a figure marked
+    ``translated: true`` on both sides (its image differs by language on purpose); a mark on
+    one side only is a difference of its own."""
+    mine = [(sub, f) for sub, f in walk(block, path) if isinstance(f, Figure)]
+    theirs = [f for _, f in walk(their_block) if isinstance(f, Figure)]
+    name, there = other.path.name, _where(other, path)
+    for (sub, fig), their_fig in zip(mine, theirs, strict=False):
+        if fig.translated != their_fig.translated:
+            # The shapes are the same: the figure has the same path in the sibling.
+            marked = f"here, not in {name}" if fig.translated else f"in {name}, not here"
+            yield Hit(
+                f"the figure is marked `translated: true` {marked} ({_where(other, sub)})",
+                (*sub, "translated") if fig.translated else (*sub, "image"),
+            )
+    my_images = [f.image if not f.translated else "(translated)" for _, f in mine]
+    their_images = [f.image if not f.translated else "(translated)" for f in theirs]
+    if my_images != their_images and [f.translated for _, f in mine] == [f.translated for f in theirs]:
+        yield Hit(f"the images {my_images} differ from {their_images} in {name} ({there})", path)
+
+
+def _dates(block: Any, their_block: Any, path: FieldPath, other: Loaded) -> Iterator[Hit]:
+    """The dates of quotations and events, the same in both languages (a meeting of two
+    days in one, of one day in the other is a difference)."""
+    mine = [(sub, v) for sub, v in walk(block, path) if isinstance(v, dt.date) or _ends(sub, v)]
+    theirs = [(sub, v) for sub, v in walk(their_block, path) if isinstance(v, dt.date) or _ends(sub, v)]
+    for (sub, day), (their_sub, their_day) in zip(mine, theirs, strict=False):
+        if (sub, day) != (their_sub, their_day):
+            shown = "no end" if day is None else str(day)
+            their_shown = "no end" if their_day is None else str(their_day)
+            where = _where(other, their_sub)
+            yield Hit(f"{shown} here, {their_shown} in {other.path.name} ({where})", sub)
+            return
+
+
+def _ends(sub: FieldPath, value: Any) -> bool:
+    """An optional last day left out: compared too, as "no end"."""
+    return value is None and bool(sub) and sub[-1] == "end"
 
 
 def _figures_of(block: Any, path: FieldPath) -> Iterator[tuple[FieldPath, KeyFigure]]:

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ..errors import EnvironmentFault, IssueError, format_findings
-from .common import EXIT_CONTENT, Stop, layout_for, require
+from ..errors import EnvironmentFault, Finding, IssueError
+from .common import EXIT_CONTENT, Stop, echo_findings, layout_for, require
 
 if TYPE_CHECKING:
     from ..build import BuildResult
@@ -59,23 +59,22 @@ def _build_all(
         issue, out, layout, time_limit=time_limit, strict=strict, write_html=html, colour_bar=colour_bar
     )
     elapsed = time.perf_counter() - started
-    failed = False
+    per_edition: dict[str, list[Finding]] = {}
+    failed = []
     for name, result in results.items():
-        if isinstance(result, IssueError):
-            failed = True
-            typer.echo(format_findings(result.findings), err=True)
-            typer.echo(f"{name}: the issue has errors; nothing was written", err=True)
-        elif isinstance(result, EnvironmentFault):
+        if isinstance(result, EnvironmentFault):
             raise result
-        else:
-            report(issue, result, notices=False)
+        if isinstance(result, IssueError):
+            failed.append(name)
+        per_edition[name] = result.findings
+    # Each finding once, naming the editions it concerns when not all of them; the errors of
+    # a failed edition with everything it found.
+    echo_findings(issue, per_edition, notices=bool(failed))
+    for name in failed:
+        typer.echo(f"{name}: the issue has errors; nothing was written", err=True)
     built = [r for r in results.values() if isinstance(r, BuildResult)]
-    notices = {f for r in built for f in r.findings if f.severity == "notice"}
-    if notices:
-        typer.echo(
-            f"{len(notices)} notice{'s' if len(notices) != 1 else ''}: `newsletter check {issue}` lists them",
-            err=True,
-        )
+    for result in built:
+        typer.echo(_wrote(result))
     one_by_one = sum(sum(r.timings.values()) for r in built)
     typer.echo(
         f"{len(built)} editions in {elapsed:.1f} s in parallel; their stages took {one_by_one:.1f} s in all "
@@ -85,15 +84,13 @@ def _build_all(
         raise Stop(EXIT_CONTENT)
 
 
-def report(issue: Path, result: BuildResult, notices: bool = True) -> None:
-    """The warnings of a build, how many notices it had, and what it wrote."""
-    warnings = [f for f in result.findings if f.severity != "notice"]
-    if warnings:
-        typer.echo(format_findings(warnings), err=True)
-    count = len(result.findings) - len(warnings)
-    if notices and count:
-        typer.echo(
-            f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True
-        )
+def report(issue: Path, result: BuildResult) -> None:
+    """The warnings of a build and the count of every severity (the notices are counted, not
+    listed: `check` lists them), then what it wrote."""
+    echo_findings(issue, {result.edition: result.findings})
+    typer.echo(_wrote(result))
+
+
+def _wrote(result: BuildResult) -> str:
     total = sum(result.timings.values())
-    typer.echo(f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s")
+    return f"wrote {result.pdf} ({result.pages} pages, {result.size / 1024:.0f} KB) in {total:.1f} s"

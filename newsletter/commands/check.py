@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from ..editions import EDITION_NAMES
-from ..errors import Finding, format_findings, has_errors, summary
+from ..errors import Finding, format_findings, has_errors, merge_editions, summary
 from .common import EXIT_CONTENT, Stop, layout_for, require
 
 
@@ -22,7 +22,7 @@ def run(
     require(issue)
     chosen = layout_for(layout)
     names = list(EDITION_NAMES) if edition == "all" else [edition]
-    findings: list[Finding] = []
+    per_edition: dict[str, list[Finding]] = {}
     # How full each page is (the first edition measured), for tools and previews: JSON only
     # (measured on the pages the checks lay out).
     fills: list[Any] | None = None
@@ -39,7 +39,9 @@ def run(
             found = check_issue(
                 issue, chosen, edition=name, time_limit=time_limit, strict=strict, memo_from=out
             )
-        findings += [f for f in found if f not in findings]
+        per_edition[name] = found
+    # Each finding once, naming the editions it concerns when not all of them.
+    findings = merge_editions(per_edition)
     if as_json:
         pages = [fill.as_dict() for fill in fills] if fills is not None else None
         report = {"findings": [f.as_dict() for f in findings], "summary": summary(findings), "pages": pages}

@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from ..engine.render import Layout
+    from ..errors import Finding, Severity
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
@@ -23,6 +24,24 @@ class Stop(Exception):
     def __init__(self, code: int) -> None:
         super().__init__(code)
         self.code = code
+
+
+def echo_findings(issue: Path, per_edition: dict[str, list[Finding]], notices: bool = False) -> None:
+    """The findings of one or several editions, each once (naming its editions when not all
+    of them have it), then the count of every severity; the notices counted but not listed
+    unless ``notices`` (`check` lists them), so that the counts printed always agree."""
+    from ..errors import format_findings, merge_editions
+
+    findings = merge_editions(per_edition)
+    if not findings:
+        return
+    hidden: tuple[Severity, ...] = () if notices else ("notice",)
+    typer.echo(format_findings(findings, hidden=hidden), err=True)
+    count = sum(f.severity == "notice" for f in findings)
+    if count and not notices:
+        typer.echo(
+            f"{count} notice{'s' if count != 1 else ''}: `newsletter check {issue}` lists them", err=True
+        )
 
 
 def require(path: Path, what: str = "issue file") -> None:

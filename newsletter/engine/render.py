@@ -13,17 +13,18 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
 import jinja2.bccache
 import jinja2.nodes
 from markupsafe import Markup
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EnvironmentFault, IssueError, error
 from ..issue.markup import Inline, breakable_addresses
 from ..issue.model import Issue, figures
-from ..issue.typography import format_date, format_range, typeset_labels
+from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
 from ..shipped import FONTS, LAYOUTS, layout_problem
 
@@ -45,6 +46,11 @@ class Layout:
         """The per-language table of the words the layout prints."""
         return self.templates / "labels.yaml"
 
+    @property
+    def mail_file(self) -> Path:
+        """What the layout sets for the mail (``mail.yaml``; optional)."""
+        return self.templates / "mail.yaml"
+
     def require(self) -> None:
         """Raise ``EnvironmentFault`` (exit 4), naming the folder looked for, when the layout's
         templates or fonts are not there: an installation's fault, not the issue's."""
@@ -63,6 +69,26 @@ class Layout:
 
 #: The layout the package ships (``layouts/`` and ``fonts/`` at the top of the repository).
 DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)
+
+
+class MailSettings(BaseModel):
+    """What a layout sets for the mail to the posts (``mail.yaml`` beside its templates)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: A longer subject is a warning: mail clients show about 60 to 80 characters of it in
+    #: their lists, and RFC 5322 asks that a header line keep within 78.
+    subject_limit: Annotated[int, Field(ge=20, le=998)] = 78
+
+
+def mail_settings(layout: Layout) -> MailSettings:
+    """The layout's mail settings; the defaults when it has no ``mail.yaml``. Raises
+    ``IssueError`` located in the file when it is malformed."""
+    from ..issue.load import read_model  # load imports the model, as render does: no cycle at import
+
+    if not layout.mail_file.is_file():
+        return MailSettings()
+    return read_model(layout.mail_file, MailSettings, "the layout's mail.yaml", "layouts/mail.yaml")[0]
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).
@@ -119,6 +145,8 @@ def labels_for(layout: Layout, language: str) -> dict[str, Any]:
     each missing key or language is an error located in ``labels.yaml``.
     """
     located = read_yaml(layout.labels_file)
+    if located.problems:
+        raise IssueError(list(located.problems))
     table = located.data
     path = layout.labels_file
     hint = "add it to layouts/labels.yaml, in the words of that language"
@@ -290,8 +318,9 @@ def issue_renderer(
         return printed[target]
 
     env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None)
-    env.filters["date"] = lambda day: format_date(day, issue.language)
-    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
+    # A quotation's date always with its year; an agenda's without it when it is the issue's.
+    env.filters["date"] = lambda day, end=None: format_span(day, end, issue.language)
+    env.filters["dates"] = lambda e: format_span(e.start, e.end, issue.language, issue.date.year)
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))

@@ -190,6 +190,12 @@ def header_problems(issue: Issue) -> list[tuple[FieldPath, str]]:
     return problems
 
 
+def mail_subject(template: str, issue_word: str, issue: Issue) -> str:
+    """The subject of the mail of ``issue``: the layout's ``mail_subject`` label filled in
+    with the series, the word "issue" in the edition's language, the number and the title."""
+    return template.format(series=issue.series, issue=issue_word, number=issue.number, title=issue.title)
+
+
 def file_name_problem(path: Path) -> str | None:
     """Why the name of the issue file at ``path`` cannot name the PDF attached to a mail
     (``<name>-email.pdf``, in the attachment's header); or None. Only the name counts: the

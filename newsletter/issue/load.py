@@ -8,6 +8,7 @@ the rules in ``check/`` (``content.py``, ``siblings.py``), which use the positio
 from __future__ import annotations
 
 import copy
+import re
 import types
 import typing
 from dataclasses import dataclass, replace
@@ -19,7 +20,8 @@ from pydantic import BaseModel, ValidationError
 from ..errors import FieldPath, Finding, IssueError, did_you_mean, error
 from ..safeio import read_limited
 from .model import LINK_KINDS, Issue, walk
-from .yamlsafe import Located, read_yaml
+from .salvage import Salvaged, salvage
+from .yamlsafe import Located, format_path, read_yaml
 
 
 @dataclass(frozen=True)
@@ -52,22 +54,65 @@ def read_model(path: Path, model: type[M], what: str, doc: str) -> tuple[M, Loca
     described.
     """
     located = read_yaml(path)
+    value, located, failed = _validated(path, located, model, what, doc)
+    if value is None or located.problems:
+        raise IssueError(_form_problems(path, located, failed, doc, model))
+    return value, located
+
+
+def _validated(
+    path: Path, located: Located, model: type[M], what: str, doc: str
+) -> tuple[M | None, Located, ValidationError | None]:
+    """``located``'s data validated as ``model`` (the model, or None and why), with numbers,
+    dates and yes/no where a text is expected taken as the editor wrote them."""
     if not isinstance(located.data, dict):
         raise IssueError(
-            [error(path, f"{what} must be a list of fields (name: value)", line=1, col=1, hint=f"see {doc}")]
+            [
+                *located.problems,
+                error(
+                    path, f"{what} must be a list of fields (name: value)", line=1, col=1, hint=f"see {doc}"
+                ),
+            ]
         )
     try:
-        return model.model_validate(located.data), located
+        return model.model_validate(located.data), located, None
     except ValidationError as exc:
         written = _as_written(located, exc)
         if written is None:
-            raise IssueError(schema_problems(path, located, exc, doc, model)) from None
+            return None, located, exc
     # Numbers, dates and yes/no where a text is expected: taken as the editor wrote them.
     located = replace(located, data=written)
     try:
-        return model.model_validate(located.data), located
+        return model.model_validate(located.data), located, None
     except ValidationError as exc:
-        raise IssueError(schema_problems(path, located, exc, doc, model)) from None
+        return None, located, exc
+
+
+def _form_problems(
+    path: Path, located: Located, failed: ValidationError | None, doc: str, model: type[BaseModel]
+) -> list[Finding]:
+    """What the reader refused, then the schema's errors, but those at a place the reader
+    refused already (a date with a time, read as its text, is not a text either)."""
+    refused = {(f.line, f.col) for f in located.problems}
+    found = [*located.problems]
+    if failed is not None:
+        found += [
+            f for f in schema_problems(path, located, failed, doc, model) if (f.line, f.col) not in refused
+        ]
+    return found
+
+
+class FormatErrors(IssueError):
+    """An issue file with errors of form, and what can still be checked of it: the issue
+    mended where it is wrong (``salvage.py``), for the content rules to run on in the same
+    run; None when it cannot be mended."""
+
+    def __init__(self, findings: list[Finding], salvaged: tuple[Loaded, Salvaged] | None) -> None:
+        super().__init__(findings)
+        self.salvaged = salvaged
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (IssueError, (self.findings,))  # crosses processes as a plain IssueError
 
 
 def _as_written(located: Located, exc: ValidationError) -> Any | None:
@@ -100,9 +145,39 @@ def _as_written(located: Located, exc: ValidationError) -> Any | None:
 
 
 def load_issue(path: Path) -> Loaded:
-    """Read and validate the issue at ``path``; raise ``IssueError`` listing every error."""
-    issue, located = read_model(path, Issue, "an issue file", "docs/issue-format.md")
-    return Loaded(path, issue, located)
+    """Read and validate the issue at ``path``; raise ``IssueError`` listing every error.
+
+    The error is a ``FormatErrors`` that carries the issue mended where it is wrong, when it
+    can be: a mistake in one block must not hide the mistakes of the others.
+    """
+    doc = "docs/issue-format.md"
+    located = read_yaml(path)
+    issue, located, failed = _validated(path, located, Issue, "an issue file", doc)
+    if issue is not None and not located.problems:
+        return Loaded(path, issue, located)
+    findings = _form_problems(path, located, failed, doc, Issue)
+    if issue is not None:
+        mended: Salvaged | None = Salvaged(issue, ())
+    else:
+        assert failed is not None
+        mended = salvage(located.data, failed)
+    if mended is None:
+        raise FormatErrors(findings, None)
+    # What the reader refused counts as mended: it was read as its text, or not at all.
+    refused = {(f.line, f.col) for f in located.problems}
+    mended = replace(
+        mended, mended=(*mended.mended, *(p for p, at in located.values.items() if at in refused))
+    )
+    for later in mended.later:
+        found = schema_problems(path, located, later, doc, Issue)
+        findings += [f for f in found if f not in findings and not mended.covers(_field_path(f.field))]
+    # Positions are the file's: the mended data keeps every list's length.
+    raise FormatErrors(findings, (Loaded(path, mended.issue, located), mended))
+
+
+def _field_path(field: str) -> FieldPath:
+    """``sections[0].blocks[2]`` (as a finding names a field) -> a field path."""
+    return tuple(int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", field))
 
 
 def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
@@ -140,28 +215,24 @@ def sibling_paths(source: Path) -> list[Path]:
     return [p for p in candidates if p.is_file() and p.resolve() != source.resolve()]
 
 
-def format_path(path: FieldPath) -> str:
-    """``('sections', 2, 'blocks', 0)`` -> ``sections[2].blocks[0]``."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
-
-
 def parse_path(text: str) -> FieldPath:
     """``sections.2.blocks.0`` (as the layout writes it in ``data-src``) -> a field path."""
     return tuple(int(part) if part.isdigit() else part for part in text.split(".") if part)
 
 
 def _pattern_message(pattern: str) -> str:
+    # A link first: its pattern holds an "@" too (mailto:).
+    if "https?" in pattern:
+        return f"expected a link: {LINK_KINDS}"
     if "@" in pattern:
         return "expected an email address such as name@example.org"
     if pattern.startswith(("^[a-z]", "^[a-z0-9]")):
         return "expected an id: lowercase letters, digits and dashes, starting with a letter (e.g. working-groups)"
-    if "https?" in pattern:
-        return f"expected a link: {LINK_KINDS}"
     return f"does not have the expected form ({pattern})"
 
+
+#: How a date left to write is reported.
+DATE_TO_WRITE = "a date to write here"
 
 _KINDS = {
     "string_type": "expected a text; put it in quotes if it is meant as text",
@@ -175,6 +246,7 @@ _KINDS = {
     "date_type": "expected a date written YYYY-MM-DD",
     "date_parsing": "expected a date written YYYY-MM-DD",
     "date_from_datetime_parsing": "expected a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "expected a date written YYYY-MM-DD, without a time",
     "list_type": 'expected a list (lines starting with "- ")',
     "dict_type": "expected a group of fields (name: value)",
     "model_type": "expected a group of fields (name: value)",
@@ -236,6 +308,9 @@ def _message(err: Any, data_path: FieldPath, model: type[BaseModel] | None) -> t
             "less_than_equal": "at most",
         }
         return f"expected a number {words[kind]} {bound}, found {_found(given)}", ""
+    if kind.startswith("date_") and isinstance(given, str) and given.strip().upper().startswith("TODO"):
+        # `newsletter new` leaves a quotation's or an event's date to write: never invented.
+        return f"{DATE_TO_WRITE}, YYYY-MM-DD (found the placeholder {given!r})", ""
     if kind in _KINDS:
         return f"{_KINDS[kind]} (found {_found(given)})", ""
     if kind == "value_error":
@@ -267,9 +342,17 @@ def schema_problems(
         else:
             pos = located.where(data_path)
         line, col = pos if pos else (None, None)
+        # A date `newsletter new` left to write is a placeholder, like the texts it left.
+        to_write = message.startswith(DATE_TO_WRITE)
         findings.append(
             error(
-                path, message, line=line, col=col, field=format_path(data_path + missing), hint=f"see {doc}"
+                path,
+                message,
+                line=line,
+                col=col,
+                field=format_path(data_path + missing),
+                rule="placeholder" if to_write else "format",
+                hint="write the real date in place of the placeholder" if to_write else f"see {doc}",
             )
         )
     return _unique(findings)
@@ -326,6 +409,8 @@ def _data_path(data: Any, loc: tuple[int | str, ...]) -> tuple[FieldPath, FieldP
             continue  # discriminated union: pydantic adds the tag to the location
         elif isinstance(current, str) and part in {"paragraph", "text"}:
             continue  # a bare string standing for a paragraph
+        elif isinstance(part, str) and " " in part:
+            continue  # a tagged union's tag ("by language"): no field name holds a space
         else:
             return tuple(found), tuple(loc[i:])
     return tuple(found), ()
@@ -338,6 +423,7 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 __all__ = [
     "ISSUE_LANGUAGES",
+    "FormatErrors",
     "Loaded",
     "format_path",
     "load_issue",

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -52,12 +53,29 @@ LINK_KINDS = "https://, http://, mailto: or #id"
 Url = Annotated[str, StringConstraints(pattern=rf"^({WEB_LINK})$")]
 
 
+#: Fields that hold no text of the editors': never marked ``kept``.
+_NOT_KEPT = frozenset({"type", "id", "verify", "kept"})
+
+
 class _Data(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     #: A passage (quotation, title of an official text) translated here, not the official
     #: words: ``check`` and ``send`` list it until an editor has checked it and removed the mark.
     verify: bool = False
+    #: Fields ``newsletter new`` carried over from the previous issue (a section's title, the
+    #: contact block) or set itself (the date): ``check`` lists each until an editor has
+    #: reviewed it and removed its name.
+    kept: list[str] = []
+
+    @field_validator("kept")
+    @classmethod
+    def _kept_fields(cls, names: list[str]) -> list[str]:
+        fields = [name for name in cls.model_fields if name not in _NOT_KEPT]
+        for name in names:
+            if name not in fields:
+                raise ValueError(f"{name!r} is not a field here; the fields are: {', '.join(fields)}")
+        return names
 
 
 def _paragraph_shorthand(value: Any) -> Any:
@@ -112,7 +130,9 @@ class Figure(_Data):
     """An image with its caption and alt text.
 
     ``stand_in: true`` marks an image that only holds the place of the real photo, so that
-    tools can list what editors still have to supply.
+    tools can list what editors still have to supply. ``translated: true`` marks an image
+    that differs by language on purpose (a chart with words in it): each language's file
+    names its own image, and the check of the two languages compares all but the file.
     """
 
     type: Literal["figure"]
@@ -121,6 +141,9 @@ class Figure(_Data):
     caption: Inline
     credit: Plain | None = None
     stand_in: bool = False
+    #: The image differs by language on purpose (its words are translated): the languages'
+    #: files name different images, and the sibling check does not compare them.
+    translated: bool = False
     width: Literal["full", "half", "third"] = "full"
     place: Literal["inline", "right", "left"] = "inline"
     id: Id | None = None
@@ -151,13 +174,17 @@ class KeyFigures(_Data):
 
 
 class Quote(_Data):
-    """A quote callout: who said it, in which role, where, when, and the full speech."""
+    """A quote callout: who said it, in which role, where, when, and the full speech.
+
+    ``end`` is the last day of a meeting of several days (printed ``14–15 May 2018``).
+    """
 
     type: Literal["quote"]
     speaker: Plain
     role: Inline
     occasion: Inline
     date: dt.date
+    end: dt.date | None = None
     text: Inline
     link: Link | None = None
     id: Id | None = None

@@ -28,6 +28,8 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _COMMON = {
     "verify": "Translated here, not the official words: check the passage against the official text, "
     "then remove this mark (`check` lists it until then).",
+    "kept": "Fields `newsletter new` carried over from the previous issue or set itself (a title, the "
+    "contact block, the date): review each, then remove its name (`check` lists them until then).",
     "type": "The block type.",
     "id": "An id that page references ([page](#id)) and teasers can point at: lowercase letters, "
     "digits and dashes, starting with a letter.",
@@ -86,6 +88,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "caption": "The caption." + _INLINE,
         "credit": "The credit line, e.g. © UNODC.",
         "stand_in": "true while the image only holds the place of the real one (check lists it).",
+        "translated": "true when the image differs by language on purpose (a chart with words in it): "
+        "each language names its own image, and the check of the two languages does not compare them.",
         "width": "full (the default), half or third of the text width.",
         "place": "inline (the default), left or right: text flows beside it.",
     },
@@ -103,7 +107,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "speaker": "Who said it.",
         "role": "The speaker's role." + _INLINE,
         "occasion": "Where and when it was said." + _INLINE,
-        "date": "The day it was said, YYYY-MM-DD.",
+        "date": "The day it was said, YYYY-MM-DD; the first day of a meeting of several days.",
+        "end": "Optional: the last day of a meeting of several days, YYYY-MM-DD (printed 14–15 May 2018).",
         "text": "The quotation." + _INLINE,
         "link": "Where to read or hear the whole of it.",
     },

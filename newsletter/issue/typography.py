@@ -14,7 +14,7 @@ What is never changed, whatever the language: URLs, e-mail addresses, ``@handles
 any U+00A0 or U+202F the editor already typed (a space typed on purpose is kept, never
 doubled).
 
-Dates: ``format_date`` and ``format_range`` name months with Babel, in the house order day,
+Dates: ``format_date``, ``format_range`` and ``format_span`` name months with Babel, in the house order day,
 month, year, with the day and the month held together by U+00A0.
 """
 
@@ -389,6 +389,32 @@ def format_range(start: dt.date, end: dt.date | None, language: str, style: Lite
         return f"du {first} au {format_date(end, language)}"
     joint = EN_DASH if same_month else f"{NBSP}{EN_DASH} "
     return f"{first}{joint}{format_date(end, language)}"
+
+
+def format_span(start: dt.date, end: dt.date | None, language: str, issue_year: int | None = None) -> str:
+    """The day or days from ``start`` to ``end``, as the layout prints a date: the days as a
+    range with an en dash in both languages (``14–15 May``, ``14–15 mai``, ``31 May – 1 June``),
+    with the year when it is not ``issue_year`` (every time when ``issue_year`` is None).
+
+    An agenda entry of the next year prints ``15 July 2026`` in an issue of 2025 (without its
+    year it reads as past); a quotation is dated with its year always. A range across two
+    years gives both: ``30 December 2025 – 2 January 2026``. Day and month are joined by
+    U+00A0, and U+00A0 before a spaced dash keeps it from starting a line.
+    Raises ``ValueError`` for an unknown language or ``end`` before ``start``.
+    """
+    _check_language(language)
+    end = end or start
+    if end < start:
+        raise ValueError(f"the range ends ({end}) before it starts ({start})")
+    if start.year != end.year:
+        return f"{format_date(start, language)}{NBSP}{EN_DASH} {format_date(end, language)}"
+    if start == end:
+        days = _day_month(start, language)
+    elif start.month == end.month:
+        days = f"{_day(start, language)}{EN_DASH}{_day_month(end, language)}"
+    else:
+        days = f"{_day_month(start, language)}{NBSP}{EN_DASH} {_day_month(end, language)}"
+    return days if end.year == issue_year else f"{days} {end.year}"
 
 
 #: Fields whose values are names of things, not words to typeset: ids, addresses, files,

@@ -52,6 +52,11 @@ class Located:
     spans: dict[FieldPath, tuple[int, int]] = field(default_factory=dict)
     #: The file's text.
     text: str = ""
+    #: What the reader refused but could read past (a key written twice, an anchor, an
+    #: alias, a tag, a date with a time or a date that does not exist), each located: the
+    #: value is read as its text (an alias as nothing, a second key not at all), so that the
+    #: rest of the file is checked in the same run.
+    problems: tuple[Finding, ...] = ()
 
     def where(self, path: FieldPath) -> tuple[int, int] | None:
         """Position of the value at ``path``, or of its closest written ancestor."""
@@ -78,6 +83,14 @@ class Located:
         return _position(self.text, index) if index >= 0 else None
 
 
+def format_path(path: FieldPath) -> str:
+    """``('sections', 2, 'blocks', 0)`` -> ``sections[2].blocks[0]``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
 def _position(text: str, index: int) -> tuple[int, int]:
     """The 1-based ``(line, col)`` of the character at ``index`` of ``text``."""
     return text.count("\n", 0, index) + 1, index - (text.rfind("\n", 0, index) + 1) + 1
@@ -93,18 +106,44 @@ class _YamlRefusal(Exception):
         self.mark = node_or_event.start_mark
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """A refusal read past: what, where (0-based line and column), and of which field when
+    known as it is met (else found by its place once the file is read)."""
+
+    message: str
+    line: int
+    col: int
+    path: FieldPath | None = None
+
+
+def _refused(message: str, node_or_event: Any, path: FieldPath | None = None) -> _Refused:
+    mark = node_or_event.start_mark
+    return _Refused(message, mark.line, mark.column, path)
+
+
 class _StrictComposer(Composer):
     """Composer that refuses anchors, aliases and explicit tags as they are read."""
+
+    #: What was refused and read past, in the order met.
+    refused: list[_Refused]
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[attr-defined]  # from Parser, mixed in below
         if isinstance(event, AliasEvent):
-            raise _YamlRefusal("aliases (*name) are not allowed in issue files", event)
+            # Read as nothing: the value it stands for is never expanded.
+            self.refused.append(_refused("aliases (*name) are not allowed in issue files", event))
+            self.get_event()  # type: ignore[attr-defined]
+            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)  # type: ignore[arg-type]
         if isinstance(event, (ScalarEvent, CollectionStartEvent)):
             if event.anchor is not None:
-                raise _YamlRefusal("anchors (&name) are not allowed in issue files", event)
+                self.refused.append(_refused("anchors (&name) are not allowed in issue files", event))
+                event.anchor = None  # no alias may name it: aliases are read as nothing
             if event.tag is not None and event.tag != "!":
-                raise _YamlRefusal(f"tags such as {event.tag!r} are not allowed in issue files", event)
+                self.refused.append(
+                    _refused(f"tags such as {event.tag!r} are not allowed in issue files", event)
+                )
+                event.tag = None  # read as if untagged: never constructed as the tag says
         # PyYAML composes recursively: bound the depth before Python's own limit is reached.
         depth = getattr(self, "_depth", 0)
         if depth > MAX_DEPTH:
@@ -124,6 +163,7 @@ class _StrictLoader(Reader, Scanner, Parser, _StrictComposer, SafeConstructor, R
         _StrictComposer.__init__(self)
         SafeConstructor.__init__(self)
         Resolver.__init__(self)
+        self.refused = []
 
 
 def _pos(node: Any) -> tuple[int, int]:
@@ -135,15 +175,19 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
     out.spans[path] = (node.start_mark.index, node.end_mark.index)
     if len(path) > MAX_DEPTH:
         raise _YamlRefusal(f"the file nests values more than {MAX_DEPTH} levels deep", node)
-    if node.tag not in _ALLOWED_TAGS:
+    if node.tag not in _ALLOWED_TAGS:  # pragma: no cover - explicit tags are read as untagged
         raise _YamlRefusal(f"unsupported value type {node.tag!r}", node)
     if isinstance(node, ScalarNode):
         try:
             value = loader.construct_object(node)
-        except ValueError as exc:  # e.g. a date like 2020-02-30
-            raise _YamlRefusal(f"{node.value!r} is not a valid date or number: {exc}", node) from None
+        except ValueError as exc:  # e.g. a date like 2020-02-30: read as its text
+            loader.refused.append(
+                _refused(f"{node.value!r} is not a valid date or number: {exc}", node, path)
+            )
+            return node.value
         if isinstance(value, dt.datetime):
-            raise _YamlRefusal("write dates as YYYY-MM-DD, without a time", node)
+            loader.refused.append(_refused("write dates as YYYY-MM-DD, without a time", node, path))
+            return node.value
         return value
     if isinstance(node, SequenceNode):
         return [_convert(loader, item, (*path, i), out) for i, item in enumerate(node.value)]
@@ -151,11 +195,17 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode) or key_node.tag != "tag:yaml.org,2002:str":
-                raise _YamlRefusal("keys must be plain words", key_node)
+                loader.refused.append(_refused("keys must be plain words", key_node, path))
+                continue
             key = str(key_node.value)
-            if key in result:
+            if key in result:  # the first is kept, the second read past
                 first = out.keys[(*path, key)]
-                raise _YamlRefusal(f"duplicate key {key!r} (first written at line {first[0]})", key_node)
+                loader.refused.append(
+                    _refused(
+                        f"duplicate key {key!r} (first written at line {first[0]})", key_node, (*path, key)
+                    )
+                )
+                continue
             out.keys[(*path, key)] = _pos(key_node)
             result[key] = _convert(loader, value_node, (*path, key), out)
         return result
@@ -163,7 +213,11 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
 
 
 def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
-    """Read ``path`` as strict YAML; raise ``IssueError`` with ``file:line:col`` on any defect.
+    """Read ``path`` as strict YAML; raise ``IssueError`` with ``file:line:col`` when it
+    cannot be read (not UTF-8, not YAML, nested too deeply). What it refuses but can read
+    past (a key written twice, an anchor, an alias, a tag, a date with a time) is in
+    ``Located.problems``, so that the rest of the file is checked in the same run: the caller
+    reports them.
 
     The file is read by ``read_limited``: a regular file of at most ``max_bytes``.
 
@@ -216,7 +270,23 @@ def read_yaml(path: Path, max_bytes: int = MAX_BYTES) -> Located:
         raise fail(f"the file nests values too deeply (more than {MAX_DEPTH} levels)") from None
     finally:
         loader.dispose()
-    return Located(data=data, values=located.values, keys=located.keys, spans=located.spans, text=text)
+    # An anchor, an alias or a tag is met before its field is known: found by its place.
+    fields = {at: at_path for at_path, at in located.values.items()}
+    problems = tuple(
+        error(
+            path,
+            r.message,
+            line=r.line + 1,
+            col=r.col + 1,
+            field=format_path(r.path if r.path is not None else fields.get((r.line + 1, r.col + 1), ())),
+            hint=YAML_HINT,
+            excerpt=excerpt(text, r.line + 1, r.col + 1),
+        )
+        for r in loader.refused
+    )
+    return Located(
+        data=data, values=located.values, keys=located.keys, spans=located.spans, text=text, problems=problems
+    )
 
 
 def _lone_field(text: str, line: int, col: int) -> bool:

@@ -28,10 +28,10 @@ from pathlib import Path
 from ..engine.render import Layout, jinja_env, labels_for
 from ..errors import IssueError, error
 from ..issue.headers import HINT as HEADER_HINT
-from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, set_header
+from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, mail_subject, set_header
 from ..issue.model import Issue
 from ..issue.typography import typeset_issue
-from .recipients import Post, slug
+from .recipients import Post, SenderNames, sender_name_in, slug
 
 #: 7-bit messages with CRLF line ends, as they go on the wire.
 POLICY = SMTP.clone(cte_type="7bit")
@@ -93,21 +93,27 @@ class Composer:
         self,
         languages: dict[str, LanguageVersion],
         sender: str,
-        sender_name: str | None,
+        sender_name: str | SenderNames | None,
         layout: Layout,
         revision: int = 1,
     ) -> None:
         self.languages = languages
         self.sender = sender
         self.revision = revision
-        # An Address, not formataddr's text: an encoded name's comma stays in the name.
-        self._from = Address(sender_name or "", addr_spec=sender)
+        self._sender_name = sender_name
         self._domain = sender.rsplit("@", 1)[1]
         self._layout = layout
         self._bodies: dict[str, _Body] = {}
         main = next(iter(languages.values()))
         self.key = issue_key(main.issue)
         self.main_language = main.language
+
+    def sender_address(self, language: str) -> Address:
+        """The From of the messages in ``language``: the sender's name in that language (or
+        the one name), then the address."""
+        name = sender_name_in(self._sender_name, language, self.main_language)
+        # An Address, not formataddr's text: an encoded name's comma stays in the name.
+        return Address(name or "", addr_spec=self.sender)
 
     def message_id(self, post_key: str, revision: int | None = None) -> str:
         """``<newsletter.<series>-<number>.<post>@<domain>>``; ``.r<N>`` before the post for a
@@ -140,7 +146,7 @@ class Composer:
             subject = body.correction + subject
         headers: dict[str, str | Address] = {
             "Subject": subject,
-            "From": self._from,
+            "From": self.sender_address(item.language),
             "To": ", ".join(item.post.addresses),
             "Cc": ", ".join(item.post.cc),
             "Message-ID": item.message_id,
@@ -159,7 +165,7 @@ class Composer:
         message_id = f"<newsletter.{self.key}{revision}.test-{language}-{time.time_ns()}@{self._domain}>"
         headers: dict[str, str | Address] = {
             "Subject": subject + body.subject,
-            "From": self._from,
+            "From": self.sender_address(language),
             "To": address,
             "Message-ID": message_id,
         }
@@ -211,9 +217,7 @@ class Composer:
             "size_kb": round(len(pdf) / 1024),
             "revision": self.revision,
         }
-        subject = str(labels["mail_subject"]).format(
-            series=issue.series, issue=labels["issue"], number=issue.number, title=issue.title
-        )
+        subject = mail_subject(str(labels["mail_subject"]), str(labels["issue"]), issue)
         words = {
             key: str(labels[f"mail_{key}"]) if isinstance(labels.get(f"mail_{key}"), str) else default
             for key, default in _WORDS.get(version.language, _WORDS["en"]).items()

@@ -17,9 +17,18 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
 
 from ..errors import Finding
 from ..issue.headers import ADDRESS_PATTERN, address_problem, header_problem
@@ -82,11 +91,47 @@ class Server(_Data):
     security: Literal["starttls", "ssl"] = "starttls"
 
 
+class SenderNames(_Data):
+    """The sender's name in each language: a post gets the name of its edition's language
+    (the issue's own language's name when its own is not given)."""
+
+    en: HeaderName | None = None
+    fr: HeaderName | None = None
+
+    @model_validator(mode="after")
+    def _some(self) -> SenderNames:
+        if self.en is None and self.fr is None:
+            raise ValueError("give the sender's name in at least one language (en: ..., fr: ...)")
+        return self
+
+
+def _one_or_by_language(value: Any) -> str:
+    return "by language" if isinstance(value, dict) else "one name"
+
+
+#: One name for every language, or a name per language. The tags hold a space, so that no
+#: field can be taken for one (``load`` drops them from the field's path).
+SenderName = Annotated[
+    Annotated[HeaderName, Tag("one name")] | Annotated[SenderNames, Tag("by language")],
+    Discriminator(_one_or_by_language),
+]
+
+
+def sender_name_in(name: str | SenderNames | None, language: str, fallback: str) -> str | None:
+    """The sender's name for a post in ``language``: the one name, or the name given for
+    ``language``, else for ``fallback`` (the issue's own language), else none."""
+    if name is None or isinstance(name, str):
+        return name
+    given: str | None = getattr(name, language, None) or getattr(name, fallback, None)
+    return given
+
+
 class Recipients(_Data):
     """The recipients file."""
 
     sender: Address
-    sender_name: HeaderName | None = None
+    #: The From name: one for every language, or one per language (``{en: ..., fr: ...}``).
+    sender_name: SenderName | None = None
     server: Server = Server()
     #: At most this many messages a minute (None: no limit).
     rate_per_minute: Annotated[float, Field(gt=0, le=10_000)] | None = None

@@ -5,8 +5,8 @@ Input: an issue file and a layout, whose ``fit.yaml`` says how far fitting may g
 of ±1 %, image sizes of ±10 %, a section's columns balanced or not, a section allowed to
 start on the previous section's last page). Output: a ``Fitting``, the settings chosen per
 section and what they do to the pages, and, when asked, the issue file with those settings
-written as explicit ``fit:`` fields (and ``new_page: false``), its comments and layout kept
-(ruamel.yaml's round trip).
+written as explicit ``fit:`` fields (and ``new_page: false``), every other line kept byte for
+byte.
 
 The search happens here only: ``build`` applies the ``fit:`` fields as written, so the same
 file always gives the same bytes. Each try is a build of a copy of the issue in a temporary
@@ -360,7 +360,9 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 def _yaml() -> Any:
     """ruamel.yaml set to write an issue file back as it was written: the project's indents
-    (sequences indented under their key), quotes kept, no line rewrapped."""
+    (sequences indented under their key), quotes kept, long lines not wrapped. Only for a
+    section written in flow style (``- {id: a, blocks: [...]}``): ruamel joins a text written
+    over several lines (plain or quoted) into one line, so ``apply`` edits lines instead."""
     from ruamel.yaml import YAML
 
     rt = YAML()
@@ -370,12 +372,119 @@ def _yaml() -> Any:
     return rt
 
 
+def _fit_value(fit: Fit | None) -> dict[str, Any] | None:
+    """The ``fit:`` to write, only what differs from the layout; None when nothing does."""
+    if fit is None or fit == Fit():
+        return None
+    value: dict[str, Any] = {}
+    defaults = Fit()
+    for name in ("tracking", "images", "balance"):
+        setting_value = getattr(fit, name)
+        if setting_value != getattr(defaults, name):
+            # -1 rather than -1.0: as an editor would write it.
+            if isinstance(setting_value, float) and setting_value.is_integer():
+                setting_value = int(setting_value)
+            value[name] = setting_value
+    return value
+
+
+def _flow(value: dict[str, Any]) -> str:
+    """``{tracking: -0.5, balance: false}``: one line, as an editor writes it."""
+    shown = ", ".join(f"{k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in value.items())
+    return f"{{{shown}}}"
+
+
 def apply(text: str, settings: dict[int, Setting]) -> str:
     """The issue ``text`` with each section's setting written in: a ``fit:`` field (in flow
     style, before ``blocks``; removed when it is the layout's own setting) and ``new_page``.
-    Every comment and every other line stays as it is."""
+
+    Only the lines of ``fit:`` and ``new_page:`` are written, inserted or removed; every other
+    line stays byte for byte (a text folded over several lines, comments, quotes). The
+    result is read back and compared with what was meant; a section this cannot edit line by
+    line (written in flow style) is written through ruamel.yaml instead.
+    """
     if not settings:
         return text
+    expected = yaml.safe_load(text)
+    for index, setting in settings.items():
+        section = expected["sections"][index]
+        fit = _fit_value(setting.fit)
+        section.pop("fit", None)
+        section.pop("new_page", None)
+        if fit is not None:
+            section["fit"] = fit
+        if not setting.new_page:
+            section["new_page"] = False
+    edited = _edit_lines(text, settings)
+    if edited is not None and yaml.safe_load(edited) == expected:
+        return edited
+    return _apply_round_trip(text, settings)
+
+
+def _edit_lines(text: str, settings: dict[int, Setting]) -> str | None:
+    """``apply`` by lines: each section's ``fit:`` and ``new_page:`` lines replaced, removed
+    or inserted (before ``blocks:``), nothing else touched; None where a section is not
+    written one field a line."""
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines = text.splitlines(keepends=True)
+    newline = "\r\n" if text.endswith("\r\n") or "\r\n" in text[:200] else "\n"
+    sections = _mapping(root).get("sections")
+    if not isinstance(sections, yaml.SequenceNode):
+        return None
+    # (first line, last line, new lines): applied from the end, so earlier lines keep their numbers.
+    edits: list[tuple[int, int, list[str]]] = []
+    for index, setting in settings.items():
+        node = sections.value[index] if index < len(sections.value) else None
+        if not isinstance(node, yaml.MappingNode) or node.flow_style or not node.value:
+            return None
+        keys = _keyed(node)
+        first_key = node.value[0][0]
+        indent = " " * first_key.start_mark.column
+        fit = _fit_value(setting.fit)
+        wanted = {
+            "fit": f"{indent}fit: {_flow(fit)}{newline}" if fit is not None else None,
+            "new_page": None if setting.new_page else f"{indent}new_page: false{newline}",
+        }
+        inserted = []
+        for name in ("fit", "new_page"):
+            line = wanted[name]
+            if name in keys:
+                key, value = keys[name]
+                if key is first_key or not lines[key.start_mark.line][: key.start_mark.column].isspace():
+                    return None  # "- fit: ..." carries the section's dash: not a line of its own
+                last = _last_line(text, value)
+                edits.append((key.start_mark.line, last, [line] if line is not None else []))
+            elif line is not None:
+                inserted.append(line)
+        if inserted:
+            blocks = keys.get("blocks")
+            if blocks is not None and blocks[0] is not first_key:
+                at = blocks[0].start_mark.line
+            else:  # after the section's last field
+                at = _last_line(text, node.value[-1][1]) + 1
+            edits.append((at, at - 1, inserted))
+    for first, last, new in sorted(edits, key=lambda edit: edit[0], reverse=True):
+        lines[first : last + 1] = new
+    return "".join(lines)
+
+
+def _mapping(node: Any) -> dict[str, Any]:
+    return {k.value: v for k, v in node.value} if isinstance(node, yaml.MappingNode) else {}
+
+
+def _keyed(node: yaml.MappingNode) -> dict[str, tuple[Any, Any]]:
+    return {k.value: (k, v) for k, v in node.value}
+
+
+def _last_line(text: str, node: Any) -> int:
+    """The 0-based number of the last line that holds a character of ``node``'s value (a
+    block value's end mark is already on the next field's line)."""
+    written = text[node.start_mark.index : node.end_mark.index].rstrip()
+    return text.count("\n", 0, node.start_mark.index + len(written))
+
+
+def _apply_round_trip(text: str, settings: dict[int, Setting]) -> str:
+    """``apply`` through ruamel.yaml's round trip: for a section in flow style."""
     from ruamel.yaml.comments import CommentedMap
 
     rt = _yaml()
@@ -385,19 +494,11 @@ def apply(text: str, settings: dict[int, Setting]) -> str:
         section = sections[index]
         keys = list(section.keys())
         at = keys.index("blocks") if "blocks" in keys else len(keys)
-        fit = setting.fit
-        if fit is None or fit == Fit():
+        fit = _fit_value(setting.fit)
+        if fit is None:
             section.pop("fit", None)
         else:
-            value = CommentedMap()
-            defaults = Fit()
-            for name in ("tracking", "images", "balance"):
-                if getattr(fit, name) != getattr(defaults, name):
-                    setting_value = getattr(fit, name)
-                    # -1 rather than -1.0: as an editor would write it.
-                    if isinstance(setting_value, float) and setting_value.is_integer():
-                        setting_value = int(setting_value)
-                    value[name] = setting_value
+            value = CommentedMap(fit)
             value.fa.set_flow_style()
             if "fit" in section:
                 section["fit"] = value

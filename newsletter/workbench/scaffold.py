@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from ..engine.render import DEFAULT_LAYOUT
 from ..errors import EnvironmentFault, FieldPath
 from ..issue.load import Loaded, load_issue, sibling_paths
-from ..issue.model import Contact, Contents, Figure, Paragraph, Section, figures
+from ..issue.model import AgendaEntry, Contact, Contents, Figure, Issue, Paragraph, Quote, Section, figures
 from ..issue.schema import schema_text
 from ..issue.typography import LANGUAGES
 from ..safeio import write_new
@@ -59,9 +59,15 @@ _KEPT = {
     "series",
     "author",
     "size_budget_mb",
+    "translated",
 }
-#: Fields of a section kept too: the issue's plan (its titles name the regular sections).
+#: Texts kept as they were, listed in ``kept:`` for ``check`` to list until an editor has
+#: reviewed them: the newsletter's name and author, the issue's plan (the titles of the
+#: regular sections).
+_KEPT_TEXTS = {"series", "author"}
 _KEPT_IN_SECTION = {"title", "kicker", "running_title"}
+#: A date to write: never invented from the previous one.
+_DATE_TO_WRITE = {"en": "TODO: date, YYYY-MM-DD", "fr": "TODO : date, AAAA-MM-JJ"}
 
 _SEASONS = {
     "en": ("spring", "summer", "autumn", "winter"),
@@ -237,36 +243,48 @@ class _Plan:
         issue = self.edition.issue
         data: dict[str, Any] = self._blank(issue, self.edition.located.data, ())
         data["number"] = issue.number + 1
+        # The date a quarterly comes out next, and its season: set here, so listed to check.
         data["date"] = next_date(issue.date)
         if issue.season is not None:
             data["season"] = next_season(issue.season, issue.language) or placeholder(
                 "season", "", self.language
             )
-        return data
+        kept = [key for key in data if key in _KEPT_TEXTS | {"date", "season"}]
+        return _with_kept(data, kept)
 
     def _blank(self, model: BaseModel, raw: Any, path: FieldPath) -> Any:
         if isinstance(model, Paragraph) and isinstance(raw, str):
             return placeholder("text", raw, self.language, "Paragraph")  # a bare string stays one
-        if isinstance(model, (Contact, Contents)):
+        if isinstance(model, Contents):
             return _plain(raw)
+        if isinstance(model, Contact) and isinstance(raw, dict):
+            # Kept whole (it changes rarely), every text of it listed for review.
+            contact = {k: _plain(v) for k, v in raw.items() if k not in ("kept", "verify")}
+            return _with_kept(contact, [k for k in contact if k not in ("type", "id")])
         keys = (
             list(raw)
             if isinstance(raw, dict)
             else [k for k in type(model).model_fields if k in model.model_fields_set]
         )
-        kept = _KEPT | (_KEPT_IN_SECTION if isinstance(model, Section) else set())
+        in_section = _KEPT_IN_SECTION if isinstance(model, Section) else set()
+        kept_texts = (_KEPT_TEXTS if isinstance(model, Issue) else set()) | in_section
         out: dict[str, Any] = {}
         for key in keys:
-            if key == "verify":
-                continue  # the new text is not a translation to verify yet
+            if key in ("verify", "kept"):
+                continue  # the new text is not a translation to verify, nor reviewed, yet
             value, written = getattr(model, key), raw.get(key) if isinstance(raw, dict) else None
-            out[key] = (
-                _plain(written) if key in kept else self._field(model, key, value, written, (*path, key))
-            )
+            if isinstance(model, (Quote, AgendaEntry)) and key == "end":
+                continue  # a meeting's last day: written with its first, if there is one
+            # `place` is a figure's side (a setting) but an event's town (a text to write).
+            setting = key in _KEPT and not (key == "place" and not isinstance(model, Figure))
+            if setting or key in kept_texts:
+                out[key] = _plain(written)
+            else:
+                out[key] = self._field(model, key, value, written, (*path, key))
         if isinstance(model, Figure):
             out["image"] = self._stand_in(model, path)
             out["stand_in"] = True
-        return out
+        return _with_kept(out, [k for k in out if k in in_section]) if in_section else out
 
     def _field(self, owner: BaseModel, key: str, value: Any, raw: Any, path: FieldPath) -> Any:
         if isinstance(value, BaseModel):
@@ -280,7 +298,9 @@ class _Plan:
                 for i, (v, r) in enumerate(zip(value, raws, strict=True))
             ]
         if isinstance(value, dt.date):
-            return next_date(value)  # keeps an agenda's past and upcoming on their side of the date
+            # The day a quotation was said or an event takes place: never invented (the old
+            # date three months on was a day nobody said anything on).
+            return _DATE_TO_WRITE.get(self.language, _DATE_TO_WRITE["en"])
         if key == "url":
             return PLACEHOLDER_URL
         if isinstance(value, str):
@@ -300,6 +320,24 @@ class _Plan:
                 self.target.parent / name, stand_in_image(size, f"{section.id}-{number}")
             )
         return name
+
+
+def _with_kept(data: dict[str, Any], kept: list[str]) -> dict[str, Any]:
+    """``data`` with ``kept:`` listing the fields carried over, before its blocks (where an
+    editor reads them); as it is when there are none."""
+    if not kept:
+        return data
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in ("blocks", "cover", "sections") and "kept" not in out:
+            out["kept"] = _Flow(kept)
+        out[key] = value
+    out.setdefault("kept", _Flow(kept))
+    return out
+
+
+class _Flow(list[str]):
+    """A short list written on one line: ``kept: [title, kicker]``."""
 
 
 def _plain(raw: Any) -> Any:
@@ -355,6 +393,10 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         super().increase_indent(flow, False)
 
+
+_Dumper.add_representer(
+    _Flow, lambda dumper, value: dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+)
 
 _HEADER = {
     "en": (
