@@ -18,10 +18,11 @@ from typing import Any
 import jinja2
 import jinja2.bccache
 import jinja2.nodes
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..errors import EnvironmentFault, IssueError, error
-from ..issue.markup import Inline, breakable_addresses
+from ..issue.hyphenation import PATTERNS
+from ..issue.markup import Inline, breakable_addresses, set_text
 from ..issue.model import Issue, figures
 from ..issue.typography import format_date, format_range, typeset_labels
 from ..issue.yamlsafe import read_yaml
@@ -208,12 +209,16 @@ def jinja_env(
     labels: dict[str, Any],
     pages: Callable[[str], int] | Mapping[str, int] | None = None,
     bytecode: jinja2.BytecodeCache | None = None,
+    language: str | None = None,
 ) -> jinja2.Environment:
     """The one Jinja environment of a layout's templates, for everything made from them (the
     PDF's HTML, the mail's bodies): ``StrictUndefined``, so that a typo fails loudly;
     autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
     (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
     ``pages`` gives the page of an id (a mapping, or a function); 0 where none is known.
+    With a ``language`` (the PDF's HTML), ``inline`` sets the text for the page (``markup.set_text``:
+    ordinals, hyphenation exceptions, the unbroken end of a paragraph; ``inline(display=True)``
+    for titles and labels) and ``display`` does it for plain fields.
     """
     if callable(pages):
         page_of = pages
@@ -222,6 +227,7 @@ def jinja_env(
         # Until a layout says where a target lies, 0 holds its place (a first pass prints it).
         page_of = lambda target: known.get(target, 0)
     inline = Inline(labels["page"], labels["pages"], labels["and"], page_of)
+    paged = Inline(labels["page"], labels["pages"], labels["and"], page_of, language) if language else inline
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.templates),
         autoescape=jinja2.select_autoescape(
@@ -235,7 +241,10 @@ def jinja_env(
         lstrip_blocks=True,
         bytecode_cache=bytecode,
     )
-    env.filters["inline"] = inline.render
+    env.filters["inline"] = paged.render
+    env.filters["display"] = (
+        (lambda text: Markup(set_text(text, language, display=True))) if language else escape
+    )
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
     env.filters["address"] = breakable_addresses
     env.filters["page"] = page_of
@@ -289,7 +298,7 @@ def issue_renderer(
         printed[target] = known.get(target, 0)
         return printed[target]
 
-    env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None)
+    env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None, issue.language)
     env.filters["date"] = lambda day: format_date(day, issue.language)
     env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
     env.filters["css_string"] = _css_string
@@ -300,6 +309,8 @@ def issue_renderer(
         "labels": labels,
         "stylesheets": [sheet.resolve().as_uri() for sheet in sheets],
         "fonts": layout.fonts.resolve().as_uri(),
+        # The hyphenation patterns of the issue's language (issue/hyphenation.py).
+        "hyphenation": PATTERNS[issue.language],
     }
     template = env.get_template("issue.html.j2")
     css_template = env.get_template("issue.css.j2")
