@@ -67,7 +67,15 @@ DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).
-_CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str, "mail_subject": str}
+_CODE_LABELS = {
+    "page": str,
+    "pages": str,
+    "and": str,
+    "issue": str,
+    "attached": str,
+    "mail_subject": str,
+    "print_slug": str,
+}
 #: Languages an issue may be written in: every one needs the whole label table.
 LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
 

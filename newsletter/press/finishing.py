@@ -22,12 +22,13 @@ from .finish import finish_for_press
 CMYK_PROFILE = Press().profile
 
 
-def finisher(edition: Edition, issue: Issue) -> Any:
+def finisher(edition: Edition, issue: Issue, slug: str = "") -> Any:
     """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
 
     WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
     only; this rewrites the first and adds the PDF/UA-1 identification for the archive. An
-    edition for the press is then finished for it (``finish.finish_for_press``).
+    edition for the press is then finished for it (``finish.finish_for_press``), its slug
+    line in the words of ``slug`` (the ``print_slug`` label of the issue's language).
     """
     did = f"xmp.did:{stable_id(issue, edition.name)}"
 
@@ -46,7 +47,7 @@ def finisher(edition: Edition, issue: Issue) -> Any:
                 xmp = xmp.replace(b"</rdf:RDF>", declaration + b"</rdf:RDF>", 1)
             obj.stream = [xmp]
         if edition.press is not None:
-            finish_for_press(pdf, issue, edition.name, edition.press)
+            finish_for_press(pdf, issue, edition.name, edition.press, slug)
 
     return finish
 
