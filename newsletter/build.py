@@ -25,11 +25,11 @@ import pikepdf
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITION_NAMES, EDITIONS, Edition
+from .engine.fitbounds import bounds
 from .engine.laidout import fingerprint, images_restored
 from .engine.laidout import pages as laid_out_pages
 from .engine.pagefill import PageFill
 from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
-from .engine.fitbounds import bounds
 from .engine.render import (
     DEFAULT_LAYOUT,
     Layout,
