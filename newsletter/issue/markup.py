@@ -237,7 +237,8 @@ def _tail(children: list[Token], letters: int) -> dict[int, int]:
             need -= len(content)
             continue
         cut = len(content) - need
-        space = max(content.rfind(" ", 0, cut + 1), content.rfind("\u00a0", 0, cut + 1))
+        # The word the cut falls in, or the one starting right after it, is kept whole.
+        space = max(content.rfind(" ", 0, cut), content.rfind("\u00a0", 0, cut))
         found[i] = space + 1 if space >= 0 else 0
         break
     return found
