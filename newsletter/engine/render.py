@@ -307,8 +307,11 @@ def issue_renderer(
         return printed[target]
 
     env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None, issue.language)
-    env.filters["date"] = lambda day: format_date(day, issue.language)
-    env.filters["dates"] = lambda e: format_range(e.start, e.end, issue.language, "short")
+    # Set as display text: "1er juin" gets its raised ordinal like the editors' text.
+    env.filters["date"] = lambda day: Markup(set_text(format_date(day, issue.language), issue.language, True))
+    env.filters["dates"] = lambda e: Markup(
+        set_text(format_range(e.start, e.end, issue.language, "short"), issue.language, True)
+    )
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))
