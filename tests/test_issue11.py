@@ -231,3 +231,14 @@ def test_every_page_but_the_last_is_full_enough(edition: str, request: pytest.Fi
     assert not [f for f in built.result.findings if f.rule == "page-fill"]
     fills = {fill.page: fill.full for fill in built.result.fills}
     assert all(fills[page] >= 0.7 for page in range(2, 8)), fills
+
+
+@pytest.mark.parametrize("edition", ["issue10", "issue11", "issue11_fr"])
+def test_no_line_holds_only_the_start_of_a_hyphenated_word(
+    edition: str, request: pytest.FixtureRequest
+) -> None:
+    """WeasyPrint 70 set "rein-" alone on a line of issue 10 when the paragraph's unbroken end
+    (the tail span) followed a text ending in a space; the tail now starts with that space."""
+    built: BuiltPdf = request.getfixturevalue(edition)
+    lone = [line for line in _text(built).split("\r\n") if re.fullmatch(r"\s*\S+\u2010\s*", line)]
+    assert not lone

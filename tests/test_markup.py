@@ -99,12 +99,12 @@ def test_the_last_words_of_running_text_are_never_hyphenated() -> None:
     html = str(inline.render("Shelters offered assistance to the victims identified during investigations."))
     assert (
         html
-        == 'Shelters offered assistance to the victims identified <span class="tail">during investigations.</span>'
+        == 'Shelters offered assistance to the victims identified<span class="tail"> during investigations.</span>'
     )
     # A short last word is held to the one before; in display text too, without the span.
     assert (
         str(inline.render("They met in Vienna in 2018."))
-        == 'They met <span class="tail">in Vienna in\u00a02018.</span>'
+        == 'They met<span class="tail"> in Vienna in\u00a02018.</span>'
     )
     assert str(inline.render("A label on the cover, 2018", display=True)).endswith("cover,\u00a02018")
     # Without a language (the mail's text), nothing is added.

@@ -237,9 +237,11 @@ def _tail(children: list[Token], letters: int) -> dict[int, int]:
             need -= len(content)
             continue
         cut = len(content) - need
-        # The word the cut falls in, or the one starting right after it, is kept whole.
+        # The word the cut falls in, or the one starting right after it, is kept whole. The
+        # space before it goes into the tail too: a text that ends in a space before the
+        # span made WeasyPrint 70 set a hyphenated fragment alone on the line above.
         space = max(content.rfind(" ", 0, cut), content.rfind("\u00a0", 0, cut))
-        found[i] = space + 1 if space >= 0 else 0
+        found[i] = max(space, 0)
         break
     return found
 
