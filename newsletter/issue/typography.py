@@ -14,6 +14,9 @@ What is never changed, whatever the language: URLs, e-mail addresses, ``@handles
 any U+00A0 or U+202F the editor already typed (a space typed on purpose is kept, never
 doubled).
 
+Where the layout sets letters apart (French ordinals raised, hyphenated words kept whole in
+titles) is said here too (``ordinals``, ``compounds``); ``markup.py`` writes the HTML.
+
 Dates: ``format_date`` and ``format_range`` name months with Babel, in the house order day,
 month, year, with the day and the month held together by U+00A0.
 """
@@ -318,11 +321,12 @@ def smarten(text: str, language: str) -> str:
 
     French: U+202F before ``; ! ?`` and inside ``« »`` (``"…"`` becomes ``« … »``), U+00A0
     before ``:``, ``%``, currencies and units, digit groups of three with U+202F from five
-    digits, ``1er`` for the first of a month, no break after ``M.``, ``Mme``, ``n°``, ``p.``.
-    English: curly quotes and apostrophes, an en dash in number ranges (``14–18 May``), no
-    space before ``%``, no break between a number and its unit or after ``Mr``, ``Ms``, ``Dr``.
-    Both: ``...`` becomes ``…``, a spaced hyphen between clauses an en dash, and the day of a
-    date is held to its month.
+    digits (four digits stay whole, typed with a space or not: the Imprimerie nationale's
+    rule), ``1er`` for the first of a month, no break after ``M.``, ``Mme``, ``n°``, ``p.``.
+    English: curly quotes and apostrophes, no space before ``%``, no break between a number
+    and its unit or after ``Mr``, ``Ms``, ``Dr``.
+    Both: ``...`` becomes ``…``, a spaced hyphen between clauses an en dash, an en dash in
+    number ranges (``14–18 May``, ``27–28 mars``), and the day of a date is held to its month.
 
     URLs, e-mail addresses, handles, times, document symbols, ISO dates and phone numbers
     are left as typed, and so is any U+00A0 or U+202F already there. Idempotent.
