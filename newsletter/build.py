@@ -25,11 +25,20 @@ import pikepdf
 from .check import ContentContext, LayoutContext, OutputContext, run_checks
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITION_NAMES, EDITIONS, Edition
+from .engine.fitbounds import bounds
 from .engine.laidout import fingerprint, images_restored
 from .engine.laidout import pages as laid_out_pages
 from .engine.pagefill import PageFill
 from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
-from .engine.render import DEFAULT_LAYOUT, Layout, RenderCache, Rendered, image_urls, issue_renderer
+from .engine.render import (
+    DEFAULT_LAYOUT,
+    Layout,
+    RenderCache,
+    Rendered,
+    image_urls,
+    issue_renderer,
+    labels_for,
+)
 from .engine.typesetter import (
     FETCH_HINT,
     BuildTimeout,
@@ -409,6 +418,7 @@ def _layout(
         tuple(page_references(document)),
         layout=content.layout,
         kept=warm.measured if options.warm is not None else None,
+        fullness=bounds(options.layout).fullness / 100,
     )
     return context, paginated
 
@@ -443,7 +453,9 @@ def _write(
     remove_stale_temporaries(folder)
     target = output_path(source, folder, edition.name)
     write_options = edition.write_options(issue)
-    finish = finisher(edition, issue)
+    # The slug's words are the edition language's (labels.yaml), like every word it prints.
+    slug = labels_for(options.layout, issue.language)["print_slug"] if edition.press is not None else ""
+    finish = finisher(edition, issue, slug)
 
     def check_output(pdf: Path) -> None:
         with pikepdf.open(pdf) as opened:

@@ -9,12 +9,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, BuiltPdf, edit
+from conftest import FIXTURES, BuiltPdf, edit, layout_copy
 from typer.testing import CliRunner
 
 from newsletter import cli
 from newsletter.build import BuildOptions, check_issue
-from newsletter.check.copyfit import HALF, PageFill, SectionPart, advise
+from newsletter.check.copyfit import HALF, PageFill, SectionPart, advise, underfull
+from newsletter.engine.fitbounds import bounds
+from newsletter.engine.render import DEFAULT_LAYOUT
 from newsletter.errors import Finding
 from newsletter.workbench.proofs import checked_and_measured
 
@@ -125,3 +127,37 @@ def test_advice_for_a_spill_a_half_empty_end_and_a_shared_page() -> None:
 def test_no_advice_for_pages_at_least_half_full() -> None:
     fills = [_fill(1, 0.8), _fill(2, 1.0, ("a", 50, 900)), _fill(3, HALF, ("a", 25, 450))]
     assert list(advise(fills, {"a": True}, AREA)) == []
+
+
+# Pages under the layout's fullness (issue 26)
+
+
+def test_issue_10_pages_under_seventy_percent_are_notices_naming_their_sections(issue10: BuiltPdf) -> None:
+    notices = {f.page: f for f in issue10.result.findings if f.rule == "page-fill"}
+    assert set(notices) == {2, 5, 10}
+    assert {f.severity for f in notices.values()} == {"notice"}
+    assert notices[5].message == "page 5 is 55% full, under the layout's 70%: section `interview`"
+    assert notices[5].field == "sections[2].id"
+
+
+def test_underfull_pages_name_every_section_and_leave_out_the_last_and_empty_ones() -> None:
+    fills = [
+        _fill(1, 0.5),  # the cover: no section
+        _fill(2, 0.6, ("a", 20, 300), ("b", 5, 60)),
+        _fill(3, 0.1, ("b", 2, 20)),  # under a fifth: the empty-page warning's
+        _fill(4, 0.69, ("c", 30, 400)),
+        _fill(5, 0.3, ("d", 10, 120)),  # the last page: the issue ends there
+    ]
+    said = {a.page: a.message for a in underfull(fills, 0.7)}
+    assert said == {
+        2: "page 2 is 60% full, under the layout's 70%: sections `a`, `b`",
+        4: "page 4 is 69% full, under the layout's 70%: section `c`",
+    }
+    assert [a.page for a in underfull(fills, 0.65)] == [2]
+
+
+def test_the_fullness_is_the_layouts(tmp_path: Path) -> None:
+    assert bounds(DEFAULT_LAYOUT).fullness == 70
+    layout = layout_copy(tmp_path)
+    (layout.templates / "fit.yaml").write_text("fullness: 50\n", encoding="utf-8")
+    assert bounds(layout).fullness == 50

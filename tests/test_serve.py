@@ -109,9 +109,10 @@ def test_the_page_shows_twelve_pages_as_facing_pages(page: Any) -> None:
     assert page.locator(".spread").first.locator(".page.empty").count() == 1
     # How full each page is, under it.
     assert "% full" in page.locator("figcaption").nth(1).inner_text()
-    # Findings beside their page: issue 10's stand-in images are notices with file:line:col.
-    side = page.locator(".side li.notice").first.inner_text()
-    assert "issue-10.yaml:" in side and "stand-in" in side
+    # Findings beside their page: issue 10's stand-in images are notices with file:line:col
+    # (after the page-fill notice of page 2, which is under the layout's fullness).
+    side = page.locator(".side li.notice", has_text="stand-in").first.inner_text()
+    assert "issue-10.yaml:" in side and "[stand-in]" in side
 
 
 def test_an_edit_replaces_only_the_changed_pages_image(page: Any, issue_folder: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Literal
 import pytest
 import yaml
 
-from newsletter.issue.typography import LANGUAGES, format_date, format_range, smarten
+from newsletter.issue.typography import LANGUAGES, compounds, format_date, format_range, ordinals, smarten
 
 ISSUES = Path(__file__).resolve().parent.parent / "issues"
 
@@ -86,8 +86,25 @@ CASES: list[tuple[str, str, str]] = [
     ("fr", "conformément à l'article 2, alinéa b)", "conformément à l’article\u00a02, alinéa b)"),
     ("fr", "Trois questions à...", "Trois questions à…"),
     ("fr", "la traite - et le trafic - sont", "la traite\u00a0– et le trafic\u00a0– sont"),
-    # French keeps the hyphen between years (Lexique: 1939-1945).
-    ("fr", "c'est-à-dire le Nord-Est, en 2018-2019", "c’est-à-dire le Nord-Est, en 2018-2019"),
+    # --- French: ranges with an en dash, as the agenda sets them (issue 26) ------------
+    ("fr", "c'est-à-dire le Nord-Est, en 2018-2019", "c’est-à-dire le Nord-Est, en 2018–2019"),
+    ("fr", "réunis les 27-28 mars", "réunis les 27–28\u00a0mars"),
+    ("fr", "du 1-3 mars", "du 1er–3\u00a0mars"),
+    ("fr", "voir pages 3-5", "voir pages\u00a03–5"),
+    ("fr", "la période 2019-2021", "la période 2019–2021"),
+    # ...and not what is not a range: ids, symbols, phone numbers, ISO dates, postcodes.
+    ("fr", "la directive (UE) 2024/1712", "la directive (UE) 2024/1712"),
+    ("fr", "la résolution A/RES/55/25", "la résolution A/RES/55/25"),
+    ("fr", "tél. +43 1 26060-0", "tél. +43 1 26060-0"),
+    ("fr", "le 2025-03-01", "le 2025-03-01"),
+    ("fr", "Wagramer Strasse 5, A-1400 Vienne", "Wagramer Strasse 5, A-1400 Vienne"),
+    ("fr", "la COVID-19", "la COVID-19"),
+    # --- French: four digits stay whole, typed with a space or not (Lexique IN) ----------
+    ("fr", "1 000 victimes", "1000 victimes"),
+    ("fr", "1000 victimes", "1000 victimes"),
+    ("fr", "10 000 victimes", "10\u202f000 victimes"),
+    ("fr", "10000 victimes", "10\u202f000 victimes"),
+    ("fr", "1\u202f000 victimes", "1\u202f000 victimes"),  # held on purpose: kept
     # --- French: left alone ------------------------------------------------------------
     ("fr", "Schwarzenbergplatz 16, 1010 Vienne (Autriche)", "Schwarzenbergplatz 16, 1010 Vienne (Autriche)"),
     ("fr", "75007 Paris", "75007 Paris"),
@@ -161,6 +178,13 @@ CASES: list[tuple[str, str, str]] = [
     ("en", "pages 6-7", "pages\u00a06–7"),
     ("en", "From 14-18 May 2018, Vienna hosted", "From 14–18\u00a0May 2018, Vienna hosted"),
     ("en", "over the 2018-2019 period", "over the 2018–2019 period"),
+    ("en", "met on 27-28 March", "met on 27–28\u00a0March"),
+    ("en", "see pages 3-5", "see pages\u00a03–5"),
+    ("en", "Directive (EU) 2024/1712", "Directive (EU) 2024/1712"),
+    ("en", "resolution A/RES/55/25", "resolution A/RES/55/25"),
+    ("en", "tel. +43 1 26060-0", "tel. +43 1 26060-0"),
+    ("en", "A-1400 Vienna", "A-1400 Vienna"),
+    ("en", "1 000 victims and 1,000 more", "1 000 victims and 1,000 more"),
     ("en", "on 13 July 2018", "on 13\u00a0July 2018"),
     ("en", "5 km", "5\u00a0km"),
     ("en", "12 %", "12%"),
@@ -201,6 +225,48 @@ def test_smarten_is_idempotent(language: str, typed: str, expected: str) -> None
     once = smarten(typed, language)
     assert smarten(once, language) == once
     assert smarten(expected, language) == expected
+
+
+# (language, text, the letters raised): French ordinals (Lexique IN); none in English.
+ORDINALS: list[tuple[str, str, list[str]]] = [
+    ("fr", "le 1er mars", ["1[er]"]),
+    ("fr", "la 1re réunion", ["1[re]"]),
+    ("fr", "la 13e session", ["13[e]"]),
+    ("fr", "au XXIe siècle", ["XXI[e]"]),
+    ("fr", "la Ve République, François Ier", ["V[e]", "I[er]"]),
+    ("fr", "la 2nde session, le 2d rapport, la 2de", ["2[nde]", "2[d]", "2[de]"]),
+    ("fr", "les 2e et 3e rapports", ["2[e]", "3[e]"]),
+    ("fr", "Le De Me Ce", []),  # words, not roman numerals
+    ("fr", "1e 3er", []),  # not French ordinals
+    ("fr", "E/CN.15/2018/L.2e https://x.org/13e", []),  # symbols and addresses
+    ("fr", "la COVID-19e", []),
+    ("en", "the 13th session, 1st March, the 21st century", []),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "raised"), ORDINALS)
+def test_ordinals(language: str, text: str, raised: list[str]) -> None:
+    spans = ordinals(text, language)
+    shown = []
+    for start, end in spans:
+        number = re.search(r"[\dIVXLCDM]+$", text[:start])
+        assert number is not None
+        shown.append(f"{number.group(0)}[{text[start:end]}]")
+    assert shown == raised
+
+
+@pytest.mark.parametrize(
+    ("text", "whole"),
+    [
+        ("Zoom sur le Sud-Est", ["Sud-Est"]),
+        ("the Franco-Romanian resolution, co-sponsored", ["Franco-Romanian", "co-sponsored"]),
+        ("Bosnie-Herzégovine et l’Europe du Sud-Est", ["Bosnie-Herzégovine", "Sud-Est"]),
+        ("see https://www.osce.org/cthb-report and A-1400", ["A-1400"]),
+        ("no hyphen here", []),
+    ],
+)
+def test_compounds_kept_whole_in_display_text(text: str, whole: list[str]) -> None:
+    assert [text[a:b] for a, b in compounds(text)] == whole
 
 
 def test_table_covers_both_languages() -> None:

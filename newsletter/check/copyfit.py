@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..engine.pagefill import PageFill, SectionPart
 from .registry import Hit, LayoutContext, rule
 
-__all__ = ["HALF", "Advice", "PageFill", "SectionPart", "advise"]
+__all__ = ["HALF", "Advice", "PageFill", "SectionPart", "advise", "underfull"]
 
 #: Under this fullness, the last page of a section is worth a warning.
 HALF = 0.5
@@ -84,6 +84,35 @@ def advise(fills: Sequence[PageFill], new_page: dict[str, bool], area_height: fl
             )
             message = f"section `{part.id}` ends on page {fill.page}, {fill.full:.0%} full: {room}{pull}"
         yield Advice(part.id, fill.page, message)
+
+
+def underfull(fills: Sequence[PageFill], fullness: float) -> Iterator[Advice]:
+    """The pages less full than ``fullness`` (0 to 1), each said with its sections; the
+    last page is left out (an issue ends where its words end) and so are pages under a
+    fifth full (the ``empty-page`` warning says those)."""
+    for fill in fills[:-1]:
+        if not fill.sections or not 0.2 <= fill.full < fullness:
+            continue
+        names = ", ".join(f"`{part.id}`" for part in fill.sections)
+        yield Advice(
+            fill.sections[-1].id,
+            fill.page,
+            f"page {fill.page} is {fill.full:.0%} full, under the layout's {fullness:.0%}: "
+            f"{'section' if len(fill.sections) == 1 else 'sections'} {names}",
+        )
+
+
+@rule(
+    "page-fill",
+    "layout",
+    "notice",
+    "add words or a figure to the page, or let `newsletter fit` try the layout's bounds on it",
+)
+def _page_fill(ctx: LayoutContext) -> Iterator[Hit]:
+    index = {section.id: i for i, section in enumerate(ctx.issue.sections)}
+    for advice in underfull(list(ctx.fills), ctx.fullness):
+        if advice.section in index:
+            yield Hit(advice.message, ("sections", index[advice.section], "id"), page=advice.page)
 
 
 @rule(

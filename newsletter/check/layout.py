@@ -259,3 +259,45 @@ def _bleed(
 
 def _letters(text: str) -> int:
     return sum(ch.isalnum() for ch in text)
+
+
+#: WeasyPrint's hyphenate-character (U+2010): a line ending in it was hyphenated.
+_AUTO_HYPHEN = "\u2010"
+#: A paragraph's last line that starts with the end of a hyphenated word and holds fewer
+#: letters than this is a fragment alone ("ing cases."); one of fewer than
+#: ``_FEW_LETTERS`` letters is a few letters alone ("it."), whatever comes before.
+_FRAGMENT_LETTERS = 12
+_FEW_LETTERS = 5
+#: The elements of running text whose last line is judged (titles and labels are display
+#: text, never hyphenated, and set line by line by the editor's words).
+_RUNNING = frozenset({"p", "li", "dd"})
+
+
+def _line_text(line: LaidBox) -> str:
+    return "".join(box.text for box in line.in_line() if box.kind == "text")
+
+
+@page_rule(
+    "last-line",
+    "warning",
+    "reword the paragraph's last words (or run `newsletter fit`): its last line should hold more "
+    "than the end of a word or a few letters",
+)
+def _last_line(ctx: LayoutContext, page: Page) -> Iterator[Hit]:
+    for block in page.flow.walk():
+        if block.tag not in _RUNNING or not block.has_geometry:
+            continue
+        lines = [child for child in block.children() if child.kind == "line"]
+        if len(lines) < 2:
+            continue
+        last = " ".join(_line_text(lines[-1]).split())
+        whole = " ".join(block.source_text.replace("\u00ad", "").split())
+        if not last or not whole.endswith(last):
+            continue  # the paragraph goes on in the next column or on the next page
+        letters = sum(ch.isalnum() for ch in last)
+        if _line_text(lines[-2]).rstrip().endswith(_AUTO_HYPHEN) and letters < _FRAGMENT_LETTERS:
+            yield at(
+                block, f"the last line of {block.label()} is the end of a hyphenated word: {last!r}", page
+            )
+        elif letters < _FEW_LETTERS:
+            yield at(block, f"the last line of {block.label()} holds only {last!r}", page)

@@ -113,6 +113,8 @@ class LayoutContext(ContentContext):
     #: What was measured on pages laid out before, by measure and page (a warm process keeps
     #: the pages of the parts that did not change, and what was found on them).
     kept: dict[tuple[str, Any], Any] | None = field(default=None, kw_only=True, repr=False, compare=False)
+    #: How full a page should be, 0 to 1 (the layout's ``fit.yaml``: ``fullness``).
+    fullness: float = field(default=0.7, kw_only=True)
 
     def per_page(self, name: str, page: Page, measure: Callable[[Page], T]) -> T:
         """``measure(page)``, kept with the page: measured again only on a page laid out anew."""

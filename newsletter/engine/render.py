@@ -18,11 +18,12 @@ from typing import Annotated, Any
 import jinja2
 import jinja2.bccache
 import jinja2.nodes
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import EnvironmentFault, IssueError, error
-from ..issue.markup import Inline, breakable_addresses
+from ..issue.hyphenation import PATTERNS
+from ..issue.markup import Inline, breakable_addresses, set_text
 from ..issue.model import Issue, figures
 from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
@@ -92,7 +93,15 @@ def mail_settings(layout: Layout) -> MailSettings:
 
 
 #: Label keys the Python side reads (the templates' own are found in the templates).
-_CODE_LABELS = {"page": str, "pages": str, "and": str, "issue": str, "attached": str, "mail_subject": str}
+_CODE_LABELS = {
+    "page": str,
+    "pages": str,
+    "and": str,
+    "issue": str,
+    "attached": str,
+    "mail_subject": str,
+    "print_slug": str,
+}
 #: Languages an issue may be written in: every one needs the whole label table.
 LANGUAGES: tuple[str, ...] = typing.get_args(Issue.model_fields["language"].annotation)
 
@@ -236,12 +245,16 @@ def jinja_env(
     labels: dict[str, Any],
     pages: Callable[[str], int] | Mapping[str, int] | None = None,
     bytecode: jinja2.BytecodeCache | None = None,
+    language: str | None = None,
 ) -> jinja2.Environment:
     """The one Jinja environment of a layout's templates, for everything made from them (the
     PDF's HTML, the mail's bodies): ``StrictUndefined``, so that a typo fails loudly;
     autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
     (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
     ``pages`` gives the page of an id (a mapping, or a function); 0 where none is known.
+    With a ``language`` (the PDF's HTML), ``inline`` sets the text for the page (``markup.set_text``:
+    ordinals, hyphenation exceptions, the unbroken end of a paragraph; ``inline(display=True)``
+    for titles and labels) and ``display`` does it for plain fields.
     """
     if callable(pages):
         page_of = pages
@@ -250,6 +263,7 @@ def jinja_env(
         # Until a layout says where a target lies, 0 holds its place (a first pass prints it).
         page_of = lambda target: known.get(target, 0)
     inline = Inline(labels["page"], labels["pages"], labels["and"], page_of)
+    paged = Inline(labels["page"], labels["pages"], labels["and"], page_of, language) if language else inline
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(layout.templates),
         autoescape=jinja2.select_autoescape(
@@ -263,7 +277,10 @@ def jinja_env(
         lstrip_blocks=True,
         bytecode_cache=bytecode,
     )
-    env.filters["inline"] = inline.render
+    env.filters["inline"] = paged.render
+    env.filters["display"] = (
+        (lambda text: Markup(set_text(text, language, display=True))) if language else escape
+    )
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
     env.filters["address"] = breakable_addresses
     env.filters["page"] = page_of
@@ -317,10 +334,15 @@ def issue_renderer(
         printed[target] = known.get(target, 0)
         return printed[target]
 
-    env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None)
+    env = jinja_env(layout, labels, page_of, cache.bytecode if cache is not None else None, issue.language)
     # A quotation's date always with its year; an agenda's without it when it is the issue's.
-    env.filters["date"] = lambda day, end=None: format_span(day, end, issue.language)
-    env.filters["dates"] = lambda e: format_span(e.start, e.end, issue.language, issue.date.year)
+    # Set as display text: "1er juin" gets its raised ordinal like the editors' text.
+    env.filters["date"] = lambda day, end=None: Markup(
+        set_text(format_span(day, end, issue.language), issue.language, True)
+    )
+    env.filters["dates"] = lambda e: Markup(
+        set_text(format_span(e.start, e.end, issue.language, issue.date.year), issue.language, True)
+    )
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
     sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))
@@ -329,6 +351,8 @@ def issue_renderer(
         "labels": labels,
         "stylesheets": [sheet.resolve().as_uri() for sheet in sheets],
         "fonts": layout.fonts.resolve().as_uri(),
+        # The hyphenation patterns of the issue's language (issue/hyphenation.py).
+        "hyphenation": PATTERNS[issue.language],
     }
     template = env.get_template("issue.html.j2")
     css_template = env.get_template("issue.css.j2")

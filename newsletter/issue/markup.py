@@ -24,7 +24,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup, escape
 
+from .hyphenation import acronyms, soft_hyphens
 from .model import INTERNAL_LINK, WEB_LINK
+from .typography import compounds, ordinals
 
 _SAFE_HREF = re.compile(rf"^({WEB_LINK}|{INTERNAL_LINK})$")
 #: How deep emphasis, strong emphasis and links may nest in one text. Editors write three
@@ -75,8 +77,11 @@ class Inline:
         pages_label: str = "pages",
         and_label: str = "and",
         page_of: Callable[[str], int] | None = None,
+        language: str | None = None,
     ) -> None:
         self._md = _parser()
+        # With a language, the text is set for the page (``render``): ordinals, breaks.
+        self._language = language
         self._page_label = page_label
         self._pages_label = pages_label
         self._and_label = and_label
@@ -134,12 +139,18 @@ class Inline:
             return None
         return f"emphasis and links nest {depth} levels deep here; at most {MAX_NESTING} are allowed"
 
-    def render(self, text: str) -> Markup:
+    def render(self, text: str, display: bool = False) -> Markup:
         """HTML for ``text``. Unsafe links are dropped to their words (load refuses them first);
-        so is markup nested deeper than ``MAX_NESTING`` (``nesting_problem`` refuses it first)."""
+        so is markup nested deeper than ``MAX_NESTING`` (``nesting_problem`` refuses it first).
+
+        Made with a ``language`` (the PDF's text), the words are set for the page
+        (``set_text``): running text keeps its last ``TAIL`` letters unbroken, and
+        ``display`` text (titles, labels, captions) keeps its hyphenated words whole.
+        """
         out: list[str] = []
         for block in self._md.parseInline(text):
             children = block.children or []
+            tail = {} if self._language is None else _tail(children, TAIL)
             skip_until = -1
             # One entry per open element: whether its tags are written (False past the bound).
             opened: list[bool] = []
@@ -168,6 +179,12 @@ class Inline:
                 elif tok.type == "link_close":
                     written = _opened_link(children, i, lambda h: self.is_safe(h) and "," not in h)
                     out.append("</a>" if written else "</span>")
+                elif tok.type == "text" and self._language is not None:
+                    out.append(
+                        set_text(
+                            tok.content, self._language, display, tail.get(i), bool(tail) and i == max(tail)
+                        )
+                    )
                 else:
                     out.append(_simple(tok))
                 if tok.nesting == 1 and tok.type in _NESTED:
@@ -191,6 +208,93 @@ def breakable_addresses(text: str) -> Markup:
         last = match.end()
     out.append(str(escape(text[last:])))
     return Markup("".join(out))
+
+
+#: Letters at the end of running text that are never hyphenated: a paragraph's last line
+#: is then never a fragment of a word alone ("ing cases."), since a fragment that starts it
+#: comes before these letters, all on that line too (WeasyPrint has no
+#: ``hyphenate-limit-last``).
+TAIL = 16
+#: A last word this short is held to the word before it (no line of "it." alone).
+SHORT_LAST_WORD = 5
+
+
+def _tail(children: list[Token], letters: int) -> dict[int, int]:
+    """Where the last ``letters`` characters of the text start: for each text token in
+    them, the offset (at a word's start) from which it is kept unbroken. Stops at a hard
+    break, where the paragraph's last line starts anyway."""
+    found: dict[int, int] = {}
+    need = letters
+    for i in range(len(children) - 1, -1, -1):
+        tok = children[i]
+        if tok.type == "hardbreak":
+            break
+        if tok.type != "text" or not tok.content:
+            continue
+        content = tok.content
+        if len(content) < need:
+            found[i] = 0
+            need -= len(content)
+            continue
+        cut = len(content) - need
+        # The word the cut falls in, or the one starting right after it, is kept whole. The
+        # space before it goes into the tail too: a text that ends in a space before the
+        # span made WeasyPrint 70 set a hyphenated fragment alone on the line above.
+        space = max(content.rfind(" ", 0, cut), content.rfind("\u00a0", 0, cut))
+        found[i] = max(space, 0)
+        break
+    return found
+
+
+def set_text(
+    text: str, language: str, display: bool = False, tail: int | None = None, last: bool = False
+) -> str:
+    """``text`` (one text token) as HTML for the page in ``language``: each French
+    ordinal's letters in ``<sup class="ordinal">``; words in capitals never broken; in
+    ``display`` text each hyphenated word kept whole (``<span class="whole">``); in
+    running text the words of ``hyphenation.EXCEPTIONS`` broken where a dictionary breaks
+    them, and from offset ``tail`` on nothing hyphenated (``<span class="tail">``); in
+    both, the last word (of the ``last`` token) is held to the one before when it is short. Addresses as ``breakable_addresses``."""
+    if tail is not None:
+        head, rest = text[:tail], text[tail:]
+        words = rest.rstrip().rsplit(" ", 1)
+        if last and len(words) == 2 and sum(ch.isalnum() for ch in words[1]) < SHORT_LAST_WORD:
+            rest = words[0] + "\u00a0" + words[1] + rest[len(rest.rstrip()) :]
+        inner = set_text(rest, language, display)
+        if display or not rest:  # display text is never hyphenated anyway
+            return set_text(head, language, display) + inner
+        return set_text(head, language) + f'<span class="tail">{inner}</span>'
+    out, done = [], 0
+    for match in _ADDRESS.finditer(text):
+        out.append(_decorated(text[done : match.start()], language, display))
+        out.append(str(breakable_addresses(match.group(0))))
+        done = match.end()
+    out.append(_decorated(text[done:], language, display))
+    return "".join(out)
+
+
+def _decorated(text: str, language: str, display: bool) -> str:
+    spans = [(a, b, '<sup class="ordinal">', "</sup>") for a, b in ordinals(text, language)]
+    if display:
+        spans += [(a, b, '<span class="whole">', "</span>") for a, b in compounds(text)]
+    spans += [(a, b, '<span class="acronym">', "</span>") for a, b in acronyms(text)]
+    out, last = [], 0
+    for start, end, opening, closing in sorted(spans):
+        if start < last:
+            continue  # inside a span already set (an acronym in a compound)
+        out += [
+            _plain(text[last:start], language, display),
+            opening,
+            _plain(text[start:end], language, display),
+            closing,
+        ]
+        last = end
+    out.append(_plain(text[last:], language, display))
+    return "".join(out)
+
+
+def _plain(text: str, language: str, display: bool) -> str:
+    return str(escape(text if display else soft_hyphens(text, language)))
 
 
 def _simple(tok: Token) -> str:

@@ -14,6 +14,9 @@ What is never changed, whatever the language: URLs, e-mail addresses, ``@handles
 any U+00A0 or U+202F the editor already typed (a space typed on purpose is kept, never
 doubled).
 
+Where the layout sets letters apart (French ordinals raised, hyphenated words kept whole in
+titles) is said here too (``ordinals``, ``compounds``); ``markup.py`` writes the HTML.
+
 Dates: ``format_date``, ``format_range`` and ``format_span`` name months with Babel, in the house order day,
 month, year, with the day and the month held together by U+00A0.
 """
@@ -131,6 +134,21 @@ def _clause_dash(match: re.Match[str]) -> str:
     return _space(match.group(1), NBSP) + EN_DASH + _space(match.group(2), " ")
 
 
+# A range of numbers typed with a hyphen, 14-18 or 2018-2019, set with an en dash in both
+# languages, as the agenda sets its dates (``format_range``: "27–28 mars"), so that an
+# edition has one mark for its ranges. Not a part of a longer chain (ISO dates, phone
+# numbers and slashed ids such as 2024/1712 are protected), an id (COVID-19, A4-5) or a
+# decimal.
+_RANGE = re.compile(r"(?<![\w.,/–-])(\d{1,4})-(\d{1,4})(?![\w/–-]|[.,]\d)")
+
+
+def _range(match: re.Match[str]) -> str:
+    first, last = match.group(1), match.group(2)
+    if first.startswith("0") or last.startswith("0"):
+        return match.group(0)  # 09-01 is a code or a date, not a range
+    return f"{first}{EN_DASH}{last}"
+
+
 _OPENING_CONTEXT = "([{-–—/“‘«"
 _CLOSING_PUNCTUATION = ".,;:!?)]}…"
 _ELISION = re.compile(r"'(?:\d\d(?!\d)|tis\b|twas\b|em\b|n'|cause\b|til\b)", re.IGNORECASE)
@@ -199,7 +217,8 @@ _FR_SYMBOL_UNIT = re.compile(rf"(?<=\d)({_ANY_SPACE}*)(?=(?:[%‰€$£¥]|°C)(
 _FR_UNITS = "km²|m²|km|cm|mm|m|kg|g|t|h|min|ha|millions?|milliards?|euros?|dollars?"
 _FR_WORD_UNIT = re.compile(rf"(?<=\d)({_BREAKABLE}+)(?=(?:{_FR_UNITS})(?!\w))")
 _FR_HOUR_MINUTES = re.compile(rf"(?<=\d\u00a0h)({_BREAKABLE}+)(?=\d\d(?!\d))")  # 10 h 30
-_FR_FIRST = re.compile(rf"(?<![\w.,])1(?={_ANY_SPACE}+{_MONTH_RE['fr']})")
+# The first of a month, alone or starting a range of days (1er–3 mars, as ``format_range``).
+_FR_FIRST = re.compile(rf"(?<![\w.,])1(?=(?:–\d{{1,2}})?{_ANY_SPACE}+{_MONTH_RE['fr']})")
 _FR_DAY_MONTH = re.compile(rf"(?<![\w.,])(\d{{1,2}}|1er)({_BREAKABLE}+)(?={_MONTH_RE['fr']})")
 _FR_BEFORE_NUMBER = re.compile(
     rf"(?<![\w.])(n°|N°|p\.|pp\.|art\.|vol\.|chap\.|fig\.|pages?|articles?)({_BREAKABLE}+)(?=\d)"
@@ -269,9 +288,6 @@ def _smarten_fr(text: str) -> str:
 # --------------------------------------------------------------------------------------
 # English.
 
-# A range of numbers, 14-18 or 2018-2019, and not a part of a longer chain (ISO dates,
-# phone numbers are protected), an id (COVID-19, A4-5) or a decimal.
-_EN_RANGE = re.compile(r"(?<![\w.,/–-])(\d{1,4})-(\d{1,4})(?![\w/–-]|[.,]\d)")
 _EN_PERCENT = re.compile(rf"(?<=\d)({_BREAKABLE}+)(?=[%‰])")
 _EN_UNITS = "km²|m²|km|cm|mm|m|kg|g|t|ha|millions?|billions?|euros?|dollars?|[€$£¥]|°C"
 _EN_UNIT = re.compile(rf"(?<=\d)({_BREAKABLE}+)(?=(?:{_EN_UNITS})(?!\w))")
@@ -280,15 +296,7 @@ _EN_BEFORE_NUMBER = re.compile(rf"(?<![\w.])(p\.|pp\.|No\.|art\.|pages?|articles
 _EN_BEFORE_NAME = re.compile(rf"(?<![\w.])((?:Mr|Mrs|Ms|Mx|Dr|Prof)\.?)({_BREAKABLE}+)(?=\w)")
 
 
-def _en_range(match: re.Match[str]) -> str:
-    first, last = match.group(1), match.group(2)
-    if first.startswith("0") or last.startswith("0"):
-        return match.group(0)  # 09-01 is a code or a date, not a range
-    return f"{first}{EN_DASH}{last}"
-
-
 def _smarten_en(text: str) -> str:
-    text = _sub(_EN_RANGE, _en_range, text)
     # The reference sets "12%" in English: the space typed before % goes.
     text = _sub(_EN_PERCENT, "", text)
     text = _sub(_EN_UNIT, NBSP, text)
@@ -313,11 +321,12 @@ def smarten(text: str, language: str) -> str:
 
     French: U+202F before ``; ! ?`` and inside ``« »`` (``"…"`` becomes ``« … »``), U+00A0
     before ``:``, ``%``, currencies and units, digit groups of three with U+202F from five
-    digits, ``1er`` for the first of a month, no break after ``M.``, ``Mme``, ``n°``, ``p.``.
-    English: curly quotes and apostrophes, an en dash in number ranges (``14–18 May``), no
-    space before ``%``, no break between a number and its unit or after ``Mr``, ``Ms``, ``Dr``.
-    Both: ``...`` becomes ``…``, a spaced hyphen between clauses an en dash, and the day of a
-    date is held to its month.
+    digits (four digits stay whole, typed with a space or not: the Imprimerie nationale's
+    rule), ``1er`` for the first of a month, no break after ``M.``, ``Mme``, ``n°``, ``p.``.
+    English: curly quotes and apostrophes, no space before ``%``, no break between a number
+    and its unit or after ``Mr``, ``Ms``, ``Dr``.
+    Both: ``...`` becomes ``…``, a spaced hyphen between clauses an en dash, an en dash in
+    number ranges (``14–18 May``, ``27–28 mars``), and the day of a date is held to its month.
 
     URLs, e-mail addresses, handles, times, document symbols, ISO dates and phone numbers
     are left as typed, and so is any U+00A0 or U+202F already there. Idempotent.
@@ -333,7 +342,54 @@ def smarten(text: str, language: str) -> str:
     text = _sub(_ELLIPSIS, ELLIPSIS, text)
     text = _quotes(text, language)
     text = _sub(_CLAUSE_DASH, _clause_dash, text)
+    text = _sub(_RANGE, _range, text)
     return _smarten_fr(text) if language == "fr" else _smarten_en(text)
+
+
+# --------------------------------------------------------------------------------------
+# Where the layout sets letters apart: what the typography decides, ``markup.py`` writes as
+# HTML (a ``<sup>``, a span that never breaks), so the typed text stays plain.
+
+# French ordinals (Lexique de l'Imprimerie nationale, "Abréviations"): 1er, 1re, 2e, 2nd,
+# 2nde, 13e, XXIe; the letters are superscript. A roman numeral of one letter is only I, V
+# or X (Ve République): "Le", "De", "Me" are words. English sets 21st on the line (Chicago).
+_FR_ORDINAL = re.compile(
+    r"(?<![\w./\u2010-])(?:\d+|[IVX]|[IVXLCDM]{2,})(?P<suffix>ers?|res?|es?|nde?s?|de?s?)(?![\w\u2010-])"
+)
+_ROMAN_SUFFIXES = frozenset({"e", "es", "er", "re"})
+#: A word with a hyphen of its own (Sud-Est, Franco-Romanian, co-sponsored): in display
+#: text it is kept whole, since the fonts have no non-breaking hyphen (U+2011).
+_COMPOUND = re.compile(r"(?<![\w-])[^\W_]+(?:[-\u2010][^\W_]+)+(?![\w-])")
+
+
+def ordinals(text: str, language: str) -> list[tuple[int, int]]:
+    """The spans of the letters of each ordinal in ``text`` (``13e`` -> the ``e``), to be
+    set as superscript: French ``1er``, ``1re``, ``2e``, ``2nd``, ``2nde``, ``XXIe``;
+    none in English. Protected spans (URLs, symbols) are left out."""
+    _check_language(language)
+    if language != "fr":
+        return []
+    spans = _protected_spans(text)
+    found = []
+    for match in _FR_ORDINAL.finditer(text):
+        number, suffix = text[match.start() : match.start("suffix")], match.group("suffix")
+        first = number in ("1", "I")
+        if suffix.rstrip("s") in ("er", "re"):
+            fits = first  # 1er, 1re, Ier; never "3er"
+        elif suffix.rstrip("s") == "e":
+            fits = not first or number == "I"  # 13e, XXIe, Ie; "1e" is not French
+        else:
+            fits = number.isdigit() and not first  # 2nd, 2nde, 2d, 2de
+        if fits and not _inside(match.start(), match.end(), spans):
+            found.append(match.span("suffix"))
+    return found
+
+
+def compounds(text: str) -> list[tuple[int, int]]:
+    """The spans of the words of ``text`` with a hyphen of their own (``Sud-Est``), which
+    a title keeps whole. URLs and symbols are left out."""
+    spans = _protected_spans(text)
+    return [m.span() for m in _COMPOUND.finditer(text) if not _inside(m.start(), m.end(), spans)]
 
 
 def _day(day: dt.date, language: str) -> str:

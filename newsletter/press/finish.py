@@ -44,8 +44,9 @@ OVERPRINT_OFF = "OPoff"
 _REFERENCE = re.compile(rb"(\d+) 0 R")
 
 
-def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press) -> None:
-    """Finish the ``pydyf.PDF`` of ``edition`` of ``issue`` for the press (see the module)."""
+def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press, slug: str = "") -> None:
+    """Finish the ``pydyf.PDF`` of ``edition`` of ``issue`` for the press (see the module);
+    ``slug`` is the slug line's words (``marks.slug_line``)."""
     pages = [pdf.objects[number] for number in pdf.pages["Kids"][::3]]
     _remove_annotations(pdf, pages)
     _tag_images(pdf)
@@ -57,7 +58,7 @@ def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press) -> None
         if overprinted and resources is not None:
             stream.stream = [data]
             _add_overprint_states(resources)
-    _add_marks(pdf, pages, issue, edition, press)
+    _add_marks(pdf, pages, issue, edition, press, slug)
     _remove_unused_colour_spaces(pdf, pages, used_spaces)
 
 
@@ -229,9 +230,9 @@ def _tag_images(pdf: Any) -> None:
         obj.extra["ColorSpace"] = pydyf.Array(("/ICCBased", reference))
 
 
-def _add_marks(pdf: Any, pages: list[Any], issue: Issue, edition: str, press: Press) -> None:
+def _add_marks(pdf: Any, pages: list[Any], issue: Issue, edition: str, press: Press, slug: str) -> None:
     """Grow each page's media box by the slug and draw its marks around the page's content."""
-    lines = [winansi(slug_line(issue, edition, n, len(pages))) for n in range(1, len(pages) + 1)]
+    lines = [winansi(slug_line(issue, edition, n, len(pages), slug)) for n in range(1, len(pages) + 1)]
     font = slug_font(lines)
     resources = {id(r): r for r in (_deref(pdf, page["Resources"]) for page in pages)}
     font_ref = _add_font(pdf, font)

@@ -45,7 +45,7 @@ xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">\
 </rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"""
 
 
-def finisher(edition: Edition, issue: Issue) -> Any:
+def finisher(edition: Edition, issue: Issue, slug: str = "") -> Any:
     """A ``write_pdf`` finisher that makes the XMP metadata reproducible and complete.
 
     WeasyPrint writes a random ``xmpMM:DocumentID`` for PDF/X-4 and declares one PDF variant
@@ -53,7 +53,8 @@ def finisher(edition: Edition, issue: Issue) -> Any:
     the extension schema PDF/A asks for it. The XMP is left unfiltered, as PDF/A asks (ISO
     19005-3, 6.6.2.1) and any tool can read it. A tagged edition's structure tree is mended
     (``tagged.mend_structure``); an edition for the press is finished for it
-    (``finish.finish_for_press``).
+    (``finish.finish_for_press``), its slug line in the words of ``slug`` (the ``print_slug``
+    label of the issue's language).
     """
     did = f"xmp.did:{stable_id(issue, edition.name)}"
 
@@ -74,7 +75,7 @@ def finisher(edition: Edition, issue: Issue) -> Any:
         if "StructTreeRoot" in pdf.catalog:
             mend_structure(document, pdf)
         if edition.press is not None:
-            finish_for_press(pdf, issue, edition.name, edition.press)
+            finish_for_press(pdf, issue, edition.name, edition.press, slug)
 
     return finish
 

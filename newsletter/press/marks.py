@@ -103,12 +103,22 @@ class PageMarks:
     content: bytes
 
 
-def slug_line(issue: Issue, edition: str, page: int, pages: int) -> str:
+#: The slug line's words when the layout gives none (``print_slug`` in labels.yaml).
+SLUG_WORDS = "{series}, issue {number} \u2014 {edition} edition \u2014 page {page} of {pages} \u2014 {date}"
+
+
+def slug_line(issue: Issue, edition: str, page: int, pages: int, words: str = "") -> str:
     """What the slug says: the job (series and issue number), the edition, the page, and the
-    issue's date, never the build's (a rebuild gives the same bytes)."""
-    return (
-        f"{issue.series}, issue {issue.number} \u2014 {edition} edition \u2014 page {page} of {pages}"
-        f" \u2014 {issue.date.isoformat()}"
+    issue's date, never the build's (a rebuild gives the same bytes); in ``words``, the
+    edition language's (``{series}``, ``{number}``, ``{edition}``, ``{page}``, ``{pages}``,
+    ``{date}`` are filled in)."""
+    return (words or SLUG_WORDS).format(
+        series=issue.series,
+        number=issue.number,
+        edition=edition,
+        page=page,
+        pages=pages,
+        date=issue.date.isoformat(),
     )
 
 

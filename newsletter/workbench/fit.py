@@ -28,51 +28,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..build import BuildOptions, BuildResult, Warm, run
+from ..engine.fitbounds import FitBounds, bounds
 from ..engine.render import DEFAULT_LAYOUT, Layout
-from ..errors import EnvironmentFault, Finding, IssueError, error
+from ..errors import EnvironmentFault, Finding, IssueError
 from ..issue.model import Figure, Fit, Issue, walk
 from ..safeio import atomic_write, read_limited
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
-
-
-class FitBounds(BaseModel):
-    """How far ``fit`` may go, as the layout declares it (``layouts/fit.yaml``)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    #: Tracking, tighter or looser, in percent of the type size.
-    tracking: float = Field(default=1.0, ge=0, le=5)
-    #: Image sizes, smaller or larger, in percent of their set size.
-    images: int = Field(default=10, ge=0, le=50)
-    #: Whether a section's columns may be filled in turn instead of balanced.
-    balance_columns: bool = True
-    #: Whether a section may start on the previous section's last page (``new_page: false``).
-    run_on: bool = True
-
-
-def bounds(layout: Layout) -> FitBounds:
-    """The layout's bounds (``fit.yaml`` beside its templates); the defaults when it has none."""
-    path = layout.templates / "fit.yaml"
-    if not path.is_file():
-        return FitBounds()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return FitBounds.model_validate(data)
-    except (OSError, yaml.YAMLError, ValidationError) as exc:
-        raise IssueError(
-            [
-                error(
-                    path,
-                    f"the layout's fitting bounds cannot be read: {exc}",
-                    rule="fit-bounds",
-                    hint="fit.yaml holds tracking, images, balance_columns and run_on; see docs/issue-format.md",
-                )
-            ]
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -229,7 +193,8 @@ def _problems(result: BuildResult) -> list[Problem]:
     """The sections that end badly, as the build's ``copy-fit`` rule found them."""
     found = []
     for finding in result.findings:
-        match = _SECTION_ID.match(finding.field) if finding.rule == "copy-fit" else None
+        # A page under the layout's fullness (page-fill) is tried like a section that ends badly.
+        match = _SECTION_ID.match(finding.field) if finding.rule in ("copy-fit", "page-fill") else None
         if match is not None:
             index = int(match.group(1))
             found.append(Problem(index, result.issue.sections[index].id, finding.message))

@@ -362,7 +362,10 @@ def _image_size(path: Path) -> tuple[int, int]:
 
 
 def stand_in_image(size: tuple[int, int], label: str) -> bytes:
-    """A flat JPEG that cannot be mistaken for a photo: "Stand-in" and ``label``.
+    """A flat JPEG that cannot be mistaken for a photo: a crossed frame and ``label`` (the
+    figure's section and number, an id). No word in any language: the editions of an issue
+    share their images, and the layout says "stand-in" in each edition's own words
+    (``stand_in`` in labels.yaml).
 
     JPEG, as a real photo would be: WeasyPrint embeds JPEG data as it is.
     """
@@ -375,10 +378,8 @@ def stand_in_image(size: tuple[int, int], label: str) -> bytes:
     draw.line((0, 0, width - 1, height - 1), fill=(185, 201, 211), width=max(1, width // 400))
     draw.line((0, height - 1, width - 1, 0), fill=(185, 201, 211), width=max(1, width // 400))
     lato = DEFAULT_LAYOUT.fonts / "lato"
-    big = ImageFont.truetype(str(lato / "Lato-Black.ttf"), max(12, min(width // 10, height // 5)))
-    small = ImageFont.truetype(str(lato / "Lato-Regular.ttf"), max(10, min(width // 22, height // 10)))
-    draw.text((width / 2, height / 2), "Stand-in", font=big, fill=(21, 54, 95), anchor="md")
-    draw.text((width / 2, height / 2 + height / 20), label, font=small, fill=(86, 98, 112), anchor="ma")
+    big = ImageFont.truetype(str(lato / "Lato-Black.ttf"), max(12, min(width // 14, height // 7)))
+    draw.text((width / 2, height / 2), label, font=big, fill=(21, 54, 95), anchor="mm")
     out = io.BytesIO()
     image.save(out, "JPEG", quality=85)
     return out.getvalue()
