@@ -175,12 +175,15 @@ def test_a_missing_validator_is_a_notice_never_a_silent_pass(
     monkeypatch.setattr(conformance, "validator_installed", lambda: False)
     pdf = editions["archive"].pdf
     assert pdf is not None
-    found = [(f.rule, f.severity, f.message) for f in output_findings(pdf, ISSUE_10, "archive")]
-    assert (
-        "conformance-unchecked",
-        "notice",
-        "the archive edition was not validated as PDF/A-3u and PDF/UA-1: page-validation is not installed",
-    ) in found
+    found = output_findings(pdf, ISSUE_10, "archive")
+    notices = [(f.severity, f.message) for f in found if f.rule == "conformance-unchecked"]
+    assert notices == [
+        (
+            "notice",
+            "the archive edition was not validated as PDF/A-3u and PDF/UA-1: page-validation is not installed",
+        )
+    ]
+    found = [(f.rule, f.severity, f.message) for f in found]
     assert not [f for f in found if f[0] == "conformance"]
 
 
@@ -211,3 +214,21 @@ def test_a_no_break_space_set_in_lato_reads_back_as_one(issue10_fr: BuiltPdf) ->
         fonts = {str(f.BaseFont): f for page in pdf.pages for f in page.Resources.Font.values()}
         lato = next(f for name, f in fonts.items() if name.endswith("+Lato"))
         assert b"<00A0>" in lato.ToUnicode.read_bytes().upper()
+
+
+def test_a_stream_ending_in_cr_is_the_validators_misreading_only(tmp_path: Path) -> None:
+    """PDF/A 6.1.7.1: the /Length bytes, then an end-of-line, then `endstream`. Data that ends
+    with CR meets it; page-validation 0.11 reads CR LF as the end-of-line and fails the
+    stream, which the rule knows; a /Length that is really wrong is still a failure."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.pages[0].Contents = pdf.make_stream(b"q Q\r")
+    path = tmp_path / "cr.pdf"
+    pdf.save(path, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    verdicts = conformance.judge(path, ["3u"])
+    assert not isinstance(verdicts, str)
+    flagged = [oid for rule_id, _, oid in verdicts["3u"] if rule_id == "PDFA3U-STREAM-LENGTH-001"]
+    assert flagged and conformance._data_ends_in_cr(path, *flagged[0])
+    wrong = tmp_path / "wrong.pdf"
+    wrong.write_bytes(path.read_bytes().replace(b"/Length 4", b"/Length 3"))
+    assert not conformance._data_ends_in_cr(wrong, *flagged[0])

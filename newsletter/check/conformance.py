@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -81,6 +82,12 @@ def _conformance(ctx: OutputContext) -> Iterator[Hit]:
     pages = _object_pages(ctx.pdf)
     for profile, failures in verdicts.items():
         for rule_id, message, oid in failures:
+            if (
+                rule_id.endswith("-STREAM-LENGTH-001")
+                and oid
+                and _data_ends_in_cr(ctx.pdf_path, oid[0], oid[1])
+            ):
+                continue  # the validator's misreading, not the file's fault (README, "Outside judges")
             page = pages.get((oid[0], oid[1])) if oid else None
             hint = next((h for part, h in _HINTS if part in rule_id), "")
             said = f"; {hint}" if hint else ""
@@ -132,6 +139,30 @@ def judge(pdf_path: Path, profiles: list[str]) -> dict[str, list[Any]] | str:
     except ValueError:
         return "the validator's answer could not be read"
     return verdicts
+
+
+def _data_ends_in_cr(pdf_path: Path, number: int, generation: int) -> bool:
+    """Whether the stream object ``number`` is written right (its ``/Length`` bytes, then an
+    end-of-line, then ``endstream``) with data that ends with a carriage return.
+
+    ISO 19005-2 and -3, 6.1.7.1: ``/Length`` counts the bytes "following the LINE FEED
+    character after the stream keyword and preceding the EOL marker before the endstream
+    keyword". Data ending with CR, then LF, then ``endstream`` meets it; page-validation
+    0.11 reads ``CR LF`` as the end-of-line and finds one byte less. The finisher keeps our
+    own streams clear of it (``press/finishing.py``); the object and cross-reference streams
+    the PDF writer makes last, one in 128 builds, meet it.
+    """
+    data = pdf_path.read_bytes()
+    found = re.search(rb"(?:^|[\r\n])%d %d obj\s*<<" % (number, generation), data)
+    if found is None:
+        return False
+    start = data.find(b"stream", found.end())
+    length = re.search(rb"/Length (\d+)", data[found.end() : start])
+    if start < 0 or length is None:
+        return False
+    begin = start + len(b"stream") + (2 if data[start + 6 : start + 8] == b"\r\n" else 1)
+    end = begin + int(length[1])
+    return data[end - 1 : end] == b"\r" and data[end : end + 10] in (b"\nendstream", b"\r\nendstrea")
 
 
 def _object_pages(pdf: pikepdf.Pdf) -> dict[tuple[int, int], int]:

@@ -324,14 +324,18 @@ def _mail_header(ctx: ContentContext) -> Iterator[Hit]:
     "mail-subject",
     "content",
     "warning",
-    "shorten the title (or the series), or raise subject_limit in the layout's mail.yaml",
+    "give the issue a shorter `mail_title:` for the subject, or raise subject_limit in the layout's mail.yaml",
 )
 def _mail_subject(ctx: ContentContext) -> Iterator[Hit]:
     issue, language = ctx.issue, ctx.issue.language
     labels = labels_for(ctx.layout, language)
     # As the mail sets it: the series and the title typeset by the rules of their language.
     typeset = issue.model_copy(
-        update={"series": smarten(issue.series, language), "title": smarten(issue.title, language)}
+        update={
+            "series": smarten(issue.series, language),
+            "title": smarten(issue.title, language),
+            "mail_title": smarten(issue.mail_title, language) if issue.mail_title else None,
+        }
     )
     subject = mail_subject(str(labels["mail_subject"]), str(labels["issue"]), typeset)
     limit = mail_settings(ctx.layout).subject_limit
@@ -339,7 +343,7 @@ def _mail_subject(ctx: ContentContext) -> Iterator[Hit]:
         yield Hit(
             f"the mail's subject is {len(subject)} characters long, more than the {limit} mail "
             f"clients show in their lists: they cut it after '...{subject[max(0, limit - 30) : limit]}'",
-            ("title",),
+            ("mail_title",) if issue.mail_title else ("title",),
         )
 
 

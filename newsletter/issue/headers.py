@@ -192,8 +192,10 @@ def header_problems(issue: Issue) -> list[tuple[FieldPath, str]]:
 
 def mail_subject(template: str, issue_word: str, issue: Issue) -> str:
     """The subject of the mail of ``issue``: the layout's ``mail_subject`` label filled in
-    with the series, the word "issue" in the edition's language, the number and the title."""
-    return template.format(series=issue.series, issue=issue_word, number=issue.number, title=issue.title)
+    with the series, the word "issue" in the edition's language, the number and the title
+    (its ``mail_title`` when it has one)."""
+    title = issue.mail_title or issue.title
+    return template.format(series=issue.series, issue=issue_word, number=issue.number, title=title)
 
 
 def file_name_problem(path: Path) -> str | None:

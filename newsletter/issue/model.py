@@ -396,6 +396,7 @@ class Issue(_Data):
     title: Plain
     author: Plain
     subject: Plain | None = None
+    mail_title: Plain | None = None
     keywords: list[Plain] = []
     size_budget_mb: Annotated[float, Field(gt=0, le=100)] | None = None
     cover: Cover

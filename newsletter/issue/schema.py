@@ -48,6 +48,7 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "title": "The issue's title, on the cover and in the PDF's metadata.",
         "author": "The PDF's author.",
         "subject": "The PDF's subject.",
+        "mail_title": "A shorter title for the mail's subject, when the title makes it too long to read in a mail list.",
         "keywords": "The PDF's keywords.",
         "size_budget_mb": "The largest PDF accepted, in MB (else email 1.5, archive 7, print 100).",
         "cover": "The cover: the lead of the editorial and the teasers.",

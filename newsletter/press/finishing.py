@@ -9,9 +9,11 @@ import base64
 import hashlib
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import Any
 
+import pydyf
 from PIL import Image, ImageCms
 
 from ..editions import Edition, Press, stable_id
@@ -74,10 +76,40 @@ def finisher(edition: Edition, issue: Issue, slug: str = "") -> Any:
             obj.compress = False
         if "StructTreeRoot" in pdf.catalog:
             mend_structure(document, pdf)
+        _no_data_ends_in_cr(pdf)
         if edition.press is not None:
             finish_for_press(pdf, issue, edition.name, edition.press, slug)
 
     return finish
+
+
+def _no_data_ends_in_cr(pdf: Any) -> None:
+    """No compressed stream of ours whose data ends with a carriage return.
+
+    A Flate stream ends with the Adler-32 of its content, so one in 256 ends with CR (0Dh);
+    written before ``LF endstream``, a validator may read ``CR LF`` as the end-of-line and
+    count one byte less than ``/Length`` (PDF/A's 6.1.7.1: page-validation does; the file is
+    right, the ``/Length`` bytes being followed by an EOL). Such a stream's content is given
+    a newline more (harmless after content, and after a font program, which its tables'
+    offsets never reach), and its checksum ends otherwise. Images and colour
+    profiles are left as they are: their data has an exact length. The object and
+    cross-reference streams ``pydyf`` makes while writing cannot be reached here:
+    ``check/conformance.py`` knows that case.
+    """
+    for obj in pdf.objects:
+        if not isinstance(obj, pydyf.Stream) or not obj.compress:
+            continue
+        extra = obj.extra
+        if extra.get("Subtype") == "/Image" or "N" in extra:
+            continue
+        data = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)  # as pydyf joins them
+        while zlib.adler32(data) & 0xFF == 0x0D:
+            # A newline: the checksum's last byte is the sum of the bytes (mod 65521), so a
+            # zero byte would leave it as it is.
+            data += b"\n"
+            obj.stream = [data]
+            if "Length1" in extra:
+                extra["Length1"] = len(data)
 
 
 def cmyk_images(
