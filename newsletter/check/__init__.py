@@ -2,7 +2,7 @@
 
 One module per stage of rules (``content``, ``layout``, ``output``), one for the rules that
 belong to some editions only (``editions``, and the print shop's ``printshop``), one for two
-languages in step (``siblings``) and the copy-fit rule (``copyfit``); ``registry`` holds the ``@rule`` decorator,
+languages in step (``siblings``) and their translations in step with their sources (``translations``) and the copy-fit rule (``copyfit``); ``registry`` holds the ``@rule`` decorator,
 the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
 module of its stage and a fixture in ``tests/fixtures/check/``.
 
@@ -12,7 +12,7 @@ press/ and check/ itself.
 
 from __future__ import annotations
 
-from . import content, copyfit, editions, layout, output, siblings
+from . import content, copyfit, editions, layout, output, siblings, translations
 from . import printshop as printshop
 from .content import guess_language
 from .registry import (
@@ -46,4 +46,5 @@ __all__ = [
     "run_checks",
     "run_rules",
     "siblings",
+    "translations",
 ]

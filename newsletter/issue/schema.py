@@ -50,6 +50,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "size_budget_mb": "The largest PDF accepted, in MB (else email 1.5, archive 7, print 100).",
         "cover": "The cover: the lead of the editorial and the teasers.",
         "sections": "The sections in order; each starts on a new page unless it says new_page: false.",
+        "translated_from": (
+            "Written by the tools (newsletter translate import, newsletter new): per source language, "
+            "each text's key and a short hash of the source text it was translated from; check reports "
+            "a text whose source changed since. Leave it to the tools."
+        ),
     },
     "Cover": {
         "lead": "The first paragraph of the editorial, printed large on the cover." + _INLINE,

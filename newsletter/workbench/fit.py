@@ -6,7 +6,7 @@ of ±1 %, image sizes of ±10 %, a section's columns balanced or not, a section 
 start on the previous section's last page). Output: a ``Fitting``, the settings chosen per
 section and what they do to the pages, and, when asked, the issue file with those settings
 written as explicit ``fit:`` fields (and ``new_page: false``), its comments and layout kept
-(ruamel.yaml's round trip).
+(ruamel.yaml's round trip, ``issue/rewrite.py``).
 
 The search happens here only: ``build`` applies the ``fit:`` fields as written, so the same
 file always gives the same bytes. Each try is a build of a copy of the issue in a temporary
@@ -17,7 +17,6 @@ appears and the page count does not grow. The least intrusive try that works is 
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..build import BuildOptions, BuildResult, Warm, run
 from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..errors import EnvironmentFault, Finding, IssueError, error
+from ..issue import rewrite
 from ..issue.model import Figure, Fit, Issue, walk
 from ..safeio import atomic_write, read_limited
 
@@ -358,18 +358,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _yaml() -> Any:
-    """ruamel.yaml set to write an issue file back as it was written: the project's indents
-    (sequences indented under their key), quotes kept, no line rewrapped."""
-    from ruamel.yaml import YAML
-
-    rt = YAML()
-    rt.preserve_quotes = True
-    rt.width = 4096
-    rt.indent(mapping=2, sequence=4, offset=2)
-    return rt
-
-
 def apply(text: str, settings: dict[int, Setting]) -> str:
     """The issue ``text`` with each section's setting written in: a ``fit:`` field (in flow
     style, before ``blocks``; removed when it is the layout's own setting) and ``new_page``.
@@ -378,8 +366,7 @@ def apply(text: str, settings: dict[int, Setting]) -> str:
         return text
     from ruamel.yaml.comments import CommentedMap
 
-    rt = _yaml()
-    data = rt.load(text)
+    data = rewrite.load(text)
     sections = data["sections"]
     for index, setting in settings.items():
         section = sections[index]
@@ -410,9 +397,7 @@ def apply(text: str, settings: dict[int, Setting]) -> str:
             section["new_page"] = False
         else:
             section.insert(at, "new_page", False)
-    out = io.StringIO()
-    rt.dump(data, out)
-    return out.getvalue()
+    return rewrite.dump(data)
 
 
 def _write(source: Path, text: str, settings: dict[int, Setting]) -> None:
