@@ -37,6 +37,12 @@ NOT_TEXT = frozenset({"id", "target", "image", "url", "email", "translated_from"
 HASH_DIGITS = 8
 #: The constraint that marks an inline text (markup allowed) in the model.
 _INLINE_MARK = typing.get_args(Inline)[1]
+#: The comment the tools write above the records (``translated_from:``).
+RECORDS_COMMENT = (
+    "What each text was translated from (a hash of the source text per field), written by\n"
+    "`newsletter translate import`; `newsletter check` reports a text whose source changed since.\n"
+    "Leave it to the tools."
+)
 _KEY_PART = re.compile(r"\.?([a-z_]+)|\[([a-z0-9-]+)\]")
 
 
@@ -91,6 +97,13 @@ def records(issue: Issue, language: str) -> dict[str, str]:
         if lang == language
         for key, digest in found.items()
     }
+
+
+def in_step_records(source: Issue, target: Issue) -> dict[str, str]:
+    """The records that say every text of ``target`` is a translation of ``source``'s text
+    as it is now (the texts both have)."""
+    theirs = texts(target)
+    return {key: text_hash(t.value, t.inline) for key, t in texts(source).items() if key in theirs}
 
 
 def in_step(recorded: str | None, source_hash: str, back: str | None, target_hash: str) -> bool:

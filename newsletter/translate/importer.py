@@ -37,7 +37,7 @@ from ..issue.segments import (
     to_markup,
     to_plain,
 )
-from ..issue.texts import Text, hash_of, records, resolve, texts
+from ..issue.texts import RECORDS_COMMENT, Text, hash_of, records, resolve, texts
 from ..safeio import atomic_write, read_limited, writing
 from .export import edition_in
 from .po import read_po_file
@@ -46,12 +46,6 @@ from .xliff import read_xliff
 
 #: The largest translator's file read (an issue's XLIFF is a few hundred kilobytes).
 MAX_EXCHANGE_BYTES = 8_000_000
-#: The comment written above the records the first time.
-RECORDS_COMMENT = (
-    "What each text was translated from (a hash of the source text per field), written by\n"
-    "`newsletter translate import`; `newsletter check` reports a text whose source changed since.\n"
-    "Leave it to the tools."
-)
 _HINT = "export the texts again (newsletter translate export) and translate the new file"
 
 
