@@ -10,11 +10,16 @@ keeps only the 1.1 schema, among its tests, not in what it installs. The XLIFF i
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+import time
+import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ISSUE_10, ROOT, edit
@@ -301,3 +306,51 @@ def test_the_command_line(pair: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0 and "nothing to translate" in result.output
     result = run_cli("translate", "export", english, "--to", "en")
     assert result.exit_code == 4 and "written in 'en' already" in result.output
+
+
+def _view(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{url}/view", timeout=10) as answer:
+        view: dict[str, Any] = json.load(answer)
+    return view
+
+
+def _wait(url: str, done: Callable[[dict[str, Any]], bool], seconds: float = 90) -> dict[str, Any]:
+    end = time.monotonic() + seconds
+    while True:
+        view = _view(url)
+        if view["status"] == "ready" and done(view):
+            return view
+        assert time.monotonic() < end, view
+        time.sleep(0.2)
+
+
+def _beside(view: dict[str, Any], rule: str) -> list[tuple[int, str]]:
+    return [(p["page"], f["text"]) for p in view["pages"] for f in p["findings"] if f["rule"] == rule]
+
+
+def test_the_live_preview_shows_a_stale_translation_beside_its_page(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """Previewing the French edition, the English is saved: the stale text is shown beside the
+    page where it prints without laying out again; a new translation clears it."""
+    from newsletter.workbench.liveview import ServeOptions
+    from newsletter.workbench.serve import serving
+
+    english, french = pair
+    round_trip(english, french, "xliff", tmp_path / "first.xlf")
+    with serving(ServeOptions(french, port=0)) as url:
+        first = _wait(url, lambda view: bool(view["pages"]))
+        assert _beside(first, "translation-stale") == []
+        edit(english, OLD, NEW)
+        shown = _wait(url, lambda view: bool(_beside(view, "translation-stale")))
+        [(page, text)] = _beside(shown, "translation-stale")
+        assert page == 2 and f"translated from an older text of {english}:" in text  # the editorial's page
+        assert [p["version"] for p in shown["pages"]] == [p["version"] for p in first["pages"]]
+        exported = export_texts(english, "fr", out=tmp_path / "again.xlf")
+        text = exported.path.read_text(encoding="utf-8")
+        exported.path.write_text(text.replace("needs-review-translation", "translated"), encoding="utf-8")
+        assert import_texts(french, exported.path).recorded == [EDITORIAL]
+        _wait(
+            url,
+            lambda view: view["generation"] > shown["generation"] and not _beside(view, "translation-stale"),
+        )

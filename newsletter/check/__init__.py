@@ -28,8 +28,13 @@ from .registry import (
     run_rules,
 )
 
+#: The rules whose findings depend on the issue's other languages: what a save of a sibling
+#: changes (the live preview runs them again then, without laying the issue out).
+SIBLING_RULES: tuple[str, ...] = ("sibling", "sibling-links", "translation-stale", "untranslated")
+
 __all__ = [
     "RULES",
+    "SIBLING_RULES",
     "STAGES",
     "ContentContext",
     "Hit",

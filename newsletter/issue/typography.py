@@ -391,10 +391,13 @@ def format_range(start: dt.date, end: dt.date | None, language: str, style: Lite
     return f"{first}{joint}{format_date(end, language)}"
 
 
-#: Fields whose values are names of things, not words to typeset: ids, addresses, files,
+#: Fields whose values are names of things, not words to typeset: ids, addresses, files, the
+#: records of what each text was translated from (``translated_from:``),
 #: and the choices of the format (``type: key_figures``, ``style: tiles``). (``place`` is
 #: both a figure's side and an agenda entry's town: typeset, it changes neither.)
-_NOT_TEXT = frozenset({"id", "target", "image", "url", "email", "type", "style", "width", "when", "language"})
+_NOT_TEXT = frozenset(
+    {"id", "target", "image", "url", "email", "type", "style", "width", "when", "language", "translated_from"}
+)
 
 
 def typeset_issue(issue: Issue, kept: dict[tuple[str, str], str] | None = None) -> Issue:
