@@ -572,8 +572,13 @@ class TranslationFormat(str, enum.Enum):
 def translate_export(
     issue: IssueArg,
     to: Annotated[
-        str, typer.Option("--to", help="The language to translate into: en or fr.", metavar="LANG")
-    ],
+        str | None,
+        typer.Option(
+            "--to",
+            help="The language to translate into: en or fr (the issue's other language by default).",
+            metavar="LANG",
+        ),
+    ] = None,
     form: Annotated[
         TranslationFormat, typer.Option("--format", help="xliff (XLIFF 1.2) or po (gettext).")
     ] = TranslationFormat.xliff,
@@ -594,7 +599,7 @@ def translate_export(
     """
     from .commands import translate
 
-    if to not in ("en", "fr"):
+    if to is not None and to not in ("en", "fr"):
         raise typer.BadParameter("give en or fr", param_hint="--to")
     translate.export(issue, to, form.value, everything, out)
 

@@ -10,6 +10,7 @@ keeps only the 1.1 schema, among its tests, not in what it installs. The XLIFF i
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import shutil
@@ -140,12 +141,20 @@ def test_a_changed_paragraph_is_exported_as_changed_and_stale_until_translated_a
     assert findings(french) == [] and findings(english) == []
     written = french.read_text(encoding="utf-8")
     assert "qui gèrent" in written and "qui disposent" not in written
-    lines = written.splitlines()
-    start = next(i for i, line in enumerate(lines) if "qui gèrent" in line)
-    paragraph = [
-        line for line in lines[start - 6 : start + 6] if line.startswith("        ") and "- " not in line
+    # Folded as it was: the lines before the change as they were, the rest wrapped anew.
+    changed = [
+        line
+        for line in difflib.unified_diff(
+            untouched.decode().splitlines(), written.splitlines(), lineterm="", n=0
+        )
+        if line[:1] in "+-" and line[:3] not in ("+++", "---")
     ]
-    assert all(len(line) <= 96 for line in paragraph), paragraph  # folded, wrapped as the file is
+    assert changed[:2] == [
+        "-        international pour le développement des politiques migratoires (CIDPM), qui disposent",
+        "+        international pour le développement des politiques migratoires (CIDPM), qui gèrent",
+    ]
+    # And the record of the source it was translated from.
+    assert [line[:1] + line[5:].split(":")[0] for line in changed[2:]] == [f"-{EDITORIAL}", f"+{EDITORIAL}"]
     assert written.count("\n#") == untouched.decode().count("\n#")  # every comment kept
 
 
@@ -306,6 +315,10 @@ def test_the_command_line(pair: tuple[Path, Path], tmp_path: Path) -> None:
     assert result.exit_code == 0 and "nothing to translate" in result.output
     result = run_cli("translate", "export", english, "--to", "en")
     assert result.exit_code == 4 and "written in 'en' already" in result.output
+    # Without --to, into the other language: the French edition's English.
+    result = run_cli("translate", "export", french, "--format", "po", "--out", tmp_path / "en.po")
+    assert result.exit_code == 0 and "text(s) of" not in result.output  # in step: nothing to translate
+    assert f"{english} is in step with {french}" in result.output
 
 
 def _view(url: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from ..errors import format_findings
 from .common import EXIT_CONTENT, EXIT_USAGE, Stop, require
 
 
-def export(issue: Path, language: str, form: str, everything: bool, out: Path | None) -> None:
+def export(issue: Path, language: str | None, form: str, everything: bool, out: Path | None) -> None:
     """Write the texts of ``issue`` to translate into ``language`` and say what was written."""
     from ..translate.export import export_texts
 

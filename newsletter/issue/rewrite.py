@@ -55,7 +55,10 @@ def set_text(container: Any, key: str | int, value: str, indent: int | None = No
     fits = column + len(str(key)) + 2 + len(value) <= WIDTH
     if isinstance(old, FoldedScalarString) or not fits:
         folded = FoldedScalarString(value)
-        folded.fold_pos = fold_positions(value, WIDTH - column)
+        # The lines before the first word changed stay as they were: the diff shows the change.
+        kept = getattr(old, "fold_pos", None) or [] if isinstance(old, FoldedScalarString) else []
+        same = _common_prefix(str(old), value) if old is not None else 0
+        folded.fold_pos = fold_positions(value, WIDTH - column, [p for p in kept if p < same])
         container[key] = folded
     elif isinstance(key, int) and key == len(container):
         container.append(value)
@@ -91,13 +94,16 @@ def comment_before(mapping: Any, key: str, text: str) -> None:
     mapping.yaml_set_comment_before_after_key(key, before="\n" + text, indent=0)
 
 
-def fold_positions(text: str, width: int) -> list[int]:
+def fold_positions(text: str, width: int, kept: list[int] | None = None) -> list[int]:
     """Where a folded text breaks its lines (the spaces turned into line ends) so that no
-    line is longer than ``width``, but a word longer than the line."""
-    positions, start, last_space = [], 0, -1
-    for i, char in enumerate(text):
+    line is longer than ``width``, but a word longer than the line; ``kept``: the first
+    breaks, as they were written."""
+    positions = list(kept or [])
+    start = positions[-1] + 1 if positions else 0
+    last_space = -1
+    for i in range(start, len(text)):
         # A space next to another one would not survive folding: never break there.
-        if char == " " and text[i - 1 : i] != " " and text[i + 1 : i + 2] not in (" ", ""):
+        if text[i] == " " and text[i - 1 : i] != " " and text[i + 1 : i + 2] not in (" ", ""):
             if i - start > width and last_space > start:
                 positions.append(last_space)
                 start = last_space + 1
@@ -105,6 +111,15 @@ def fold_positions(text: str, width: int) -> list[int]:
     if len(text) - start > width and last_space > start:
         positions.append(last_space)
     return positions
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _has(container: Any, key: str | int) -> bool:

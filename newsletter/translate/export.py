@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..errors import EnvironmentFault
-from ..issue.load import Loaded, load_issue, sibling_paths
+from ..issue.load import ISSUE_LANGUAGES, Loaded, load_issue, sibling_paths
 from ..safeio import atomic_write, prepare_folder, writing
 from .po import write_po_file
 from .units import Unit, units
@@ -59,15 +59,18 @@ def edition_in(issue: Loaded, language: str) -> Loaded:
 
 def export_texts(
     source_path: Path,
-    language: str,
+    language: str | None = None,
     form: Format = "xliff",
     everything: bool = False,
     out: Path | None = None,
 ) -> Exported:
-    """Write the texts of ``source_path`` to translate into ``language``; raises
+    """Write the texts of ``source_path`` to translate into ``language`` (None: the issue's
+    other language, English's French and French's English); raises
     ``IssueError`` when an edition has errors, ``EnvironmentFault`` when there is no edition
     in ``language`` or the file cannot be written."""
     source = load_issue(source_path)
+    if language is None:
+        language = next(lang for lang in ISSUE_LANGUAGES if lang != source.issue.language)
     if source.issue.language == language:
         raise EnvironmentFault(
             f"this issue is written in {language!r} already",

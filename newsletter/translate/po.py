@@ -35,6 +35,7 @@ def write_po_file(
     moment = dt.datetime.combine(date, dt.time(), tzinfo=dt.UTC)
     catalog = Catalog(
         locale=target_language,
+        fuzzy=False,
         project="newsletter",
         version=original,
         creation_date=moment,
