@@ -367,3 +367,27 @@ def test_the_live_preview_shows_a_stale_translation_beside_its_page(
             url,
             lambda view: view["generation"] > shown["generation"] and not _beside(view, "translation-stale"),
         )
+
+
+def test_the_records_are_in_the_schema_as_strict_as_the_loader(
+    pair: tuple[Path, Path], tmp_path: Path
+) -> None:
+    import yaml
+    from jsonschema import Draft202012Validator
+    from test_schema import SHIPPED, _as_the_editor_sees_it
+
+    from newsletter.errors import IssueError
+
+    english, french = pair
+    round_trip(english, french, "xliff", tmp_path / "all.xlf")
+    validator = Draft202012Validator(json.loads(SHIPPED.read_text(encoding="utf-8")))
+    assert list(validator.iter_errors(_as_the_editor_sees_it(french))) == []
+    edit(french, f"    {EDITORIAL}: ", "    sections[editorial].blocks[0].Text: ")
+    assert list(
+        validator.iter_errors(yaml.safe_load(french.read_text(encoding="utf-8")) | {"date": "2018-09-01"})
+    )
+    with pytest.raises(IssueError) as failed:
+        load_issue(french)
+    [problem] = failed.value.findings
+    assert problem.field.startswith("translated_from.en") and problem.line is not None, problem
+    assert "expected the key of a text" in problem.message, problem

@@ -185,6 +185,10 @@ def issue_schema() -> dict[str, Any]:
             spec["description"] = described
             _allow_plain_values(spec)
             _allow_paragraph_shorthand(spec)  # after: a bare paragraph is a text, not a number
+    # A record's key has the form of a key, as ``load`` wants it (pydantic writes the form
+    # as patternProperties, which would let any other key through).
+    records = models["Issue"]["properties"]["translated_from"]["additionalProperties"]
+    records["additionalProperties"] = False
     # A section without a title needs a running title for its pages' footer.
     models["Section"]["anyOf"] = [{"required": ["title"]}, {"required": ["running_title"]}]
     top = {"$schema": SCHEMA_DIALECT, "title": "Newsletter issue"}
