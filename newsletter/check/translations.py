@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
 from ..errors import FieldPath
 from ..issue.load import Loaded
@@ -29,22 +28,12 @@ from .registry import ContentContext, Hit, rule
 
 @dataclass(frozen=True)
 class _Edition:
-    """One edition's texts, their hashes and its records, computed once per check."""
+    """One edition's texts, their hashes and the places where a text may be added."""
 
     loaded: Loaded
-    parser: Inline
-
-    @cached_property
-    def texts(self) -> dict[str, Text]:
-        return texts(self.loaded.issue)
-
-    @cached_property
-    def containers(self) -> dict[str, FieldPath]:
-        return containers(self.loaded.issue)
-
-    @cached_property
-    def hashes(self) -> dict[str, str]:
-        return {key: text_hash(t.value, t.inline, self.parser) for key, t in self.texts.items()}
+    texts: dict[str, Text]
+    containers: dict[str, FieldPath]
+    hashes: dict[str, str]
 
     def records(self, source_language: str) -> dict[str, str]:
         return records(self.loaded.issue, source_language)
@@ -52,6 +41,20 @@ class _Edition:
     def where(self, path: FieldPath) -> str:
         line, col = self.loaded.where(path)
         return f"{self.loaded.path}:{line}:{col}" if line is not None else str(self.loaded.path)
+
+
+def _edition(ctx: ContentContext, loaded: Loaded, parser: Inline) -> _Edition:
+    """``loaded``'s texts, read once per file's bytes in a warm process (the preview checks
+    both files after every save)."""
+
+    def measure() -> _Edition:
+        found = texts(loaded.issue)
+        hashes = {key: text_hash(t.value, t.inline, parser) for key, t in found.items()}
+        return _Edition(loaded, found, containers(loaded.issue), hashes)
+
+    summary = ctx.per_file("translation-texts", loaded.path, measure)
+    # Kept by the file's bytes: the issue read from those very bytes, its positions included.
+    return summary if summary.loaded.located.text == loaded.located.text else measure()
 
 
 def stale(target: _Edition, source: _Edition) -> Iterator[str]:
@@ -80,10 +83,10 @@ def missing(mine: _Edition, theirs: _Edition) -> Iterator[tuple[str, str]]:
 
 def _pairs(ctx: ContentContext) -> Iterator[tuple[_Edition, _Edition]]:
     parser = Inline(page_label="page")
-    mine = _Edition(ctx.loaded, parser)
+    mine = _edition(ctx, ctx.loaded, parser)
     for other in ctx.siblings:
         if other.issue.language != ctx.issue.language:
-            yield mine, _Edition(other, parser)
+            yield mine, _edition(ctx, other, parser)
 
 
 @rule(

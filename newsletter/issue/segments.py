@@ -51,6 +51,8 @@ Segment = Words | Code
 
 #: The characters that would start markup if written bare in a text.
 _SPECIAL = re.compile(r"([\\*_\[\]])")
+#: Runs of the spaces that wrapping makes and unmakes (not the no-break ones).
+_SPACES = re.compile(r"[ \t\r\n]+")
 
 
 def segments(text: str, inline: Inline | None = None) -> list[Segment]:
@@ -128,7 +130,8 @@ def canonical(parts: list[Segment]) -> str:
     out = []
     for part in parts:
         out.append(part.text if isinstance(part, Words) else f"\x00{part.id}{part.role[0]}\x00")
-    return " ".join("".join(out).split())
+    # Only the spaces a writer's editor or a YAML fold changes: a no-break space is a choice.
+    return _SPACES.sub(" ", "".join(out)).strip(" ")
 
 
 def shape(parts: list[Segment]) -> list[tuple[int, str, str]]:

@@ -46,6 +46,8 @@ from .xliff import read_xliff
 
 #: The largest translator's file read (an issue's XLIFF is a few hundred kilobytes).
 MAX_EXCHANGE_BYTES = 8_000_000
+#: The spaces a translator's tool wraps lines with (never the no-break ones French needs).
+_SPACES = re.compile(r"[ \t\r\n]+")
 _HINT = "export the texts again (newsletter translate export) and translate the new file"
 
 
@@ -154,6 +156,11 @@ class _Writer:
         text = rewrite.dump(self.data)
         if text != self.target.located.text:
             self._check(text)
+            now = read_limited(self.target.path).decode("utf-8", "replace").removeprefix("\ufeff")
+            if now != self.target.located.text:
+                raise EnvironmentFault(
+                    "the issue changed while the translations were read", self.target.path, "import again"
+                )
             with writing(self.target.path.parent):
                 atomic_write(self.target.path, text.encode("utf-8"))
             self.done.changed = True
@@ -217,7 +224,7 @@ class _Writer:
         for part in unit.target or []:
             if isinstance(part, Words):
                 # A translator's tool wraps long lines: the lines of a text are one paragraph.
-                out.append(Words(re.sub(r"\s+", " ", part.text)))
+                out.append(Words(_SPACES.sub(" ", part.text)))
             else:
                 known = markup[part.id]
                 out.append(Code(part.id, known.kind, part.role, known.markup))
