@@ -142,10 +142,18 @@ class _Writer:
         self.parser = Inline(page_label="page")
         self.source_texts = texts(source.issue)
         self.target_texts = texts(target.issue)
-        self.data = rewrite.load(target.located.text)
+        self._data: Any = None
         language = source.issue.language
         self.records = records(target.issue, language)
         self.done = Imported(target.path, source.path)
+
+    @property
+    def data(self) -> Any:
+        """The target's round-trip data, read when something is to be written (ruamel's
+        round trip is the slow part of an import)."""
+        if self._data is None:
+            self._data = rewrite.load(self.target.located.text)
+        return self._data
 
     def run(self, units: list[ReadUnit]) -> Imported:
         for unit in units:
@@ -153,7 +161,7 @@ class _Writer:
             if problem:
                 self.done.refused.append(_refused(self.path, unit.line, problem, unit.key))
         self._write_records()
-        text = rewrite.dump(self.data)
+        text = rewrite.dump(self._data) if self._data is not None else self.target.located.text
         if text != self.target.located.text:
             self._check(text)
             now = read_limited(self.target.path).decode("utf-8", "replace").removeprefix("\ufeff")
@@ -260,13 +268,16 @@ class _Writer:
         language = self.source.issue.language
         order = [k for k in self.source_texts if k in self.records]
         order += [k for k in self.records if k not in self.source_texts and resolve(self.target.issue, k)]
-        records = rewrite.new_map()
+        before = records(self.target.issue, language)
+        if not self.done.written and list(before.items()) == [(k, self.records[k]) for k in order]:
+            return  # the records as they are, in their order: nothing to write
+        written = rewrite.new_map()
         for key in order:
-            records[key] = self.records[key]
+            written[key] = self.records[key]
         if "translated_from" not in self.data:
             self.data["translated_from"] = rewrite.new_map()
             rewrite.comment_before(self.data, "translated_from", RECORDS_COMMENT)
-        self.data["translated_from"][language] = records
+        self.data["translated_from"][language] = written
 
     def _check(self, text: str) -> None:
         """The file as it would be written, loaded as an editor's would be: the import never
