@@ -391,3 +391,34 @@ def test_the_records_are_in_the_schema_as_strict_as_the_loader(
     [problem] = failed.value.findings
     assert problem.field.startswith("translated_from.en") and problem.line is not None, problem
     assert "expected the key of a text" in problem.message, problem
+
+
+SEGMENTS = [
+    # inline text, its PO form, the markup written back from its segments
+    ("plain words", "plain words", "plain words"),
+    ("an *emphasis* and **strong**", "an <1>emphasis</1> and <2>strong</2>", "an *emphasis* and **strong**"),
+    ("_under_ and __lines__", "<1>under</1> and <2>lines</2>", "_under_ and __lines__"),
+    ("[the *site*](https://x.org/a_b)", "<1>the <2>site</2></1>", "[the *site*](https://x.org/a_b)"),
+    ("see [page](#ccpcj) and [](#htmss)", "see <1/> and <2/>", "see [page](#ccpcj) and [](#htmss)"),
+    ("[pages](#a,#b)", "<1/>", "[pages](#a,#b)"),
+    (r"a \*star\* and snake\_case", "a *star* and snake_case", r"a \*star\* and snake\_case"),
+    ("1\u202f830\u00a0000 €", "1\u202f830\u00a0000 €", "1\u202f830\u00a0000 €"),
+]
+
+
+@pytest.mark.parametrize(("text", "po", "markup"), SEGMENTS)
+def test_markup_as_codes_and_back(text: str, po: str, markup: str) -> None:
+    from newsletter.issue.segments import canonical, segments, to_markup
+    from newsletter.translate.po import tags, untag
+
+    parts = segments(text)
+    assert tags(parts) == po
+    assert to_markup(parts) == markup
+    assert canonical(segments(to_markup(parts))) == canonical(parts) == canonical(untag(po))
+
+
+def test_a_record_is_of_the_words_and_codes_not_of_their_writing() -> None:
+    assert text_hash("a *b*\n  c") == text_hash("a _b_ c") == text_hash(" a *b* c ")
+    assert text_hash("a *b* c") != text_hash("a *b* d")
+    assert text_hash("a *b* c") != text_hash("a b c")
+    assert text_hash("1 000") != text_hash("1\u202f000")  # a no-break space is a choice
