@@ -422,3 +422,21 @@ def test_a_record_is_of_the_words_and_codes_not_of_their_writing() -> None:
     assert text_hash("a *b* c") != text_hash("a *b* d")
     assert text_hash("a *b* c") != text_hash("a b c")
     assert text_hash("1 000") != text_hash("1\u202f000")  # a no-break space is a choice
+
+
+def test_list_items_are_added_in_order(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    english, french = pair
+    edit(english, "South-East Europe]", "South-East Europe, Vienna, Belgrade]")
+    exported = export_texts(english, "fr", "po", out=tmp_path / "new.po")
+    assert [(u.key, u.state) for u in exported.units] == [("keywords[6]", "new"), ("keywords[7]", "new")]
+    text = exported.path.read_text(encoding="utf-8")
+    only_second = text.replace('msgid "Belgrade"\nmsgstr ""', 'msgid "Belgrade"\nmsgstr "Belgrade"')
+    exported.path.write_text(only_second, encoding="utf-8")
+    imported = import_texts(french, exported.path)
+    assert [f.field for f in imported.refused] == ["keywords[7]"] and not imported.changed
+    exported.path.write_text(
+        only_second.replace('msgid "Vienna"\nmsgstr ""', 'msgid "Vienna"\nmsgstr "Vienne"')
+    )
+    imported = import_texts(french, exported.path)
+    assert imported.written == ["keywords[6]", "keywords[7]"] and not imported.refused
+    assert "Europe du Sud-Est, Vienne, Belgrade]" in french.read_text(encoding="utf-8")

@@ -44,9 +44,12 @@ def set_text(container: Any, key: str | int, value: str, indent: int | None = No
     """Write the text ``value`` at ``container[key]`` (a mapping's field or a list's item), in
     the style of the text it replaces: folded and wrapped when that one was folded, or when
     the new text does not fit on the line. ``indent`` is the column the text is written at
-    when it is folded (found from where the old one was written when not given)."""
+    when it is folded (found from where the old one was written when not given). Raises
+    ``IndexError`` for an item after the one a list would take next."""
     from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
 
+    if isinstance(key, int) and key > len(container):
+        raise IndexError(f"item {key} of a list of {len(container)}: the items before it are missing")
     old = container[key] if _has(container, key) else None
     column = indent if indent is not None else _indent(container, key)
     if isinstance(old, LiteralScalarString) or "\n" in value:

@@ -207,7 +207,10 @@ class _Writer:
             value = to_markup(filled) if source.inline else to_plain(filled)
             if source.inline and not _reads_as(value, filled, self.parser):
                 return "a code cannot be written as markup here (a space just inside an emphasis?): move it"
-            self._set(path, value)
+            try:
+                self._set(path, value)
+            except IndexError:
+                return "the item before it has no translation yet: translate the items of a list in order"
             self.done.written.append(unit.key)
         recorded = hash_of(unit.source)
         self.records[unit.key] = recorded
