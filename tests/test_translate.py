@@ -440,3 +440,16 @@ def test_list_items_are_added_in_order(pair: tuple[Path, Path], tmp_path: Path) 
     imported = import_texts(french, exported.path)
     assert imported.written == ["keywords[6]", "keywords[7]"] and not imported.refused
     assert "Europe du Sud-Est, Vienne, Belgrade]" in french.read_text(encoding="utf-8")
+
+
+def test_a_translation_the_model_would_refuse_is_refused(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    english, french = pair
+    exported = export_texts(english, "fr", everything=True, out=tmp_path / "all.xlf")
+    text = exported.path.read_text(encoding="utf-8")
+    exported.path.write_text(
+        text.replace(">Éditorial</target>", ">Édito\u0085rial</target>", 1), encoding="utf-8"
+    )
+    before = french.read_bytes()
+    [refused] = import_texts(french, exported.path).refused
+    assert refused.field == "sections[editorial].title" and "U+0085 cannot be printed" in refused.message
+    assert b"Edito" not in french.read_bytes() and french.read_bytes().startswith(before)

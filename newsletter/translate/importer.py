@@ -22,12 +22,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ..errors import EnvironmentFault, FieldPath, Finding, IssueError
 from ..issue import rewrite
 from ..issue.load import Loaded, load_issue
 from ..issue.markup import Inline
+from ..issue.model import Inline as InlineText
+from ..issue.model import Plain as PlainText
 from ..issue.segments import (
     Code,
     Segment,
@@ -48,7 +50,9 @@ from .xliff import read_xliff
 MAX_EXCHANGE_BYTES = 8_000_000
 #: The spaces a translator's tool wraps lines with (never the no-break ones French needs).
 _SPACES = re.compile(r"[ \t\r\n]+")
-_HINT = "export the texts again (newsletter translate export) and translate the new file"
+_HINT = (
+    "correct the unit in the translator's file (its codes as the source has them), or export the texts again"
+)
 
 
 @dataclass
@@ -205,6 +209,9 @@ class _Writer:
             return ""
         if not same:
             value = to_markup(filled) if source.inline else to_plain(filled)
+            refused = _unfit(value, source.inline)
+            if refused:
+                return refused
             if source.inline and not _reads_as(value, filled, self.parser):
                 return "a code cannot be written as markup here (a space just inside an emphasis?): move it"
             try:
@@ -366,6 +373,21 @@ def _reads_as(value: str, intended: list[Segment], parser: Inline) -> bool:
         return canonical(renumbered), [p.kind for p in parts if isinstance(p, Code)]
 
     return form(segments(value, parser)) == form(intended)
+
+
+#: What the model accepts as a text of each kind (length, printable characters).
+_FITS = {True: TypeAdapter(InlineText), False: TypeAdapter(PlainText)}
+
+
+def _unfit(value: str, inline: bool) -> str:
+    """Why the model would refuse ``value`` as a text (a control character, too long), or ``""``."""
+    try:
+        _FITS[inline].validate_python(value)
+    except ValidationError as exc:
+        return "the translation cannot be printed: " + "; ".join(
+            str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()
+        )
+    return ""
 
 
 def _order(model: Any) -> list[str]:
