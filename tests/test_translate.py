@@ -4,8 +4,8 @@ until a new translation is imported, broken codes refused, the files read back b
 independent readers (the standard library's XML reader; gettext's ``msgfmt --check``).
 
 No package ships the XLIFF 1.2 schema (``xliff-core-1.2-strict.xsd``): translate-toolkit
-keeps only the 1.1 schema, among the tests of its repository, and neither its wheel nor
-Debian's ``translate-toolkit`` and ``python3-translate`` install an XSD. The XLIFF is read
+keeps only the 1.1 schema, among the tests of its repository, and Debian's
+``translate-toolkit`` and ``python3-translate`` install no XSD. The XLIFF is read
 with ``xml.etree`` instead, and its structure checked as the 1.2 specification writes it.
 """
 
