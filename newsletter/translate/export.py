@@ -39,7 +39,10 @@ class Exported:
         counts = Counter(unit.state for unit in self.units)
         parts = ", ".join(f"{counts[s]} {s}" for s in ("new", "changed", "current") if counts[s])
         if not self.units:
-            return f"{self.target} is in step with {self.source}: nothing to translate (--all exports every text)"
+            return (
+                f"{self.target} is in step with {self.source}: nothing to translate; wrote {self.path} "
+                "without a text (--all exports every text)"
+            )
         return f"wrote {self.path}: {len(self.units)} text(s) of {self.source} for {self.target} ({parts})"
 
 
