@@ -454,3 +454,15 @@ def test_a_translation_the_model_would_refuse_is_refused(pair: tuple[Path, Path]
     [refused] = import_texts(french, exported.path).refused
     assert refused.field == "sections[editorial].title" and "U+0085 cannot be printed" in refused.message
     assert b"Edito" not in french.read_bytes() and french.read_bytes().startswith(before)
+
+
+def test_the_round_trip_loads_no_weasyprint(pair: tuple[Path, Path], tmp_path: Path) -> None:
+    from test_cli_light import _loaded
+
+    english, french = pair
+    out = tmp_path / "all.xlf"
+    exported = _loaded("translate", "export", str(english), "--all", "--out", str(out), cwd=tmp_path)
+    assert exported == "loaded: False False exit: 0"
+    assert (
+        _loaded("translate", "import", str(french), str(out), cwd=tmp_path) == "loaded: False False exit: 0"
+    )
