@@ -40,8 +40,8 @@ _INLINE_MARK = typing.get_args(Inline)[1]
 #: The comment the tools write above the records (``translated_from:``).
 RECORDS_COMMENT = (
     "What each text was translated from (a hash of the source text per field), written by\n"
-    "`newsletter translate import`; `newsletter check` reports a text whose source changed since.\n"
-    "Leave it to the tools."
+    "`newsletter translate import` and `newsletter new`; `newsletter check` reports a text\n"
+    "whose source changed since. Leave it to the tools."
 )
 _KEY_PART = re.compile(r"\.?([a-z_]+)|\[([a-z0-9-]+)\]")
 

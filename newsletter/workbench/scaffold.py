@@ -396,7 +396,7 @@ def _issue_text(data: dict[str, Any], edition: Loaded, target: Path, schema: str
         number=data["number"], previous=edition.path.name, old=edition.issue.number, name=target
     )
     records = "".join(f"# {line}\n" for line in RECORDS_COMMENT.splitlines())
-    body = body.replace("\ntranslated_from:\n", f"\n{records}translated_from:\n", 1)
+    body = body.replace("\ntranslated_from:\n", f"\n\n{records}translated_from:\n", 1)
     return f"# yaml-language-server: $schema={schema}\n{header}\n{body}"
 
 
