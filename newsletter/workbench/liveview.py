@@ -198,6 +198,9 @@ class Engine:
             found = self.session.sibling_findings()
         except (IssueError, EnvironmentFault):
             return None  # the issue itself broke meanwhile: its own save rebuilds it
+        except Exception:  # noqa: BLE001 - a bug must not take the preview down
+            traceback.print_exc(file=sys.stderr)
+            return None
         kept = [f for f in self.rendered.findings if f.rule not in SIBLING_RULES]
         self.rendered = replace(self.rendered, findings=(*kept, *found))
         view = self._ready(started)
