@@ -5,9 +5,10 @@ One message per text: ``msgctxt`` is the text's key, ``msgid`` the source, ``msg
 current translation (empty when there is none), an extracted comment (``#.``) the field,
 its kind and length, and its state; a translation whose source changed since is marked
 ``fuzzy``, as gettext's own tools mark a message whose source changed. Markup travels as
-numbered tags, as Weblate's XML markup check knows them: ``<1>words</1>`` around emphasised
-words and a link's words, ``<2/>`` for a page reference or a line break. The header comment
-says which file and language the texts come from.
+numbered tags (PO has no inline elements; ``import`` checks them): ``<1>words</1>`` around
+emphasised words and a link's words, ``<2/>`` for a page reference or a line break. A text
+that holds such a tag as words would be misread: none of the project's does. The header
+comment says which file and language the texts come from.
 """
 
 from __future__ import annotations
