@@ -22,7 +22,7 @@ from typing import Any
 
 import pikepdf
 
-from .check import ContentContext, LayoutContext, OutputContext, run_checks
+from .check import SIBLING_RULES, ContentContext, LayoutContext, OutputContext, run_checks, run_rules
 from .defaults import DEFAULT_TIME_LIMIT
 from .editions import EDITION_NAMES, EDITIONS, Edition
 from .engine.fitbounds import bounds
@@ -265,6 +265,14 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         prints,
         laid_out.fills,
     )
+
+
+def sibling_findings(source: Path, options: BuildOptions) -> list[Finding]:
+    """The findings of the rules that compare ``source`` with its other languages
+    (``check.SIBLING_RULES``), without laying it out: what a save of a sibling changes.
+    Raises ``IssueError`` when the issue has errors."""
+    edition = EDITIONS[options.edition]
+    return run_rules(list(SIBLING_RULES), _load(source, options, edition))
 
 
 def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:

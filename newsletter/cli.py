@@ -549,6 +549,88 @@ def fit(
     fit.run(issue, write, edition.value, layout)
 
 
+# ---------------------------------------------------------------------------------------
+# The translator's round trip.
+
+translate_app = typer.Typer(
+    help="The translator's round trip: the texts of one edition out as XLIFF or PO, the translations back into the other.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+app.add_typer(translate_app, name="translate")
+
+
+class TranslationFormat(str, enum.Enum):
+    """The translator's file: XLIFF 1.2 or PO (gettext)."""
+
+    xliff = "xliff"
+    po = "po"
+
+
+@translate_app.command("export")
+@_reported
+def translate_export(
+    issue: IssueArg,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            help="The language to translate into: en or fr (the issue's other language by default).",
+            metavar="LANG",
+        ),
+    ] = None,
+    form: Annotated[
+        TranslationFormat, typer.Option("--format", help="xliff (XLIFF 1.2) or po (gettext).")
+    ] = TranslationFormat.xliff,
+    everything: Annotated[bool, typer.Option("--all", help="Every text, the ones up to date too.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="The file to write; out/translate/<issue>.<lang>.xlf (or .po) by default.",
+            metavar="FILE",
+        ),
+    ] = None,
+) -> None:
+    """Write the texts of ISSUE that its edition in another language lacks or that changed since they were translated, for a translator's tool.
+
+    Each text is a unit keyed by its field (section and block ids, field), with the source, the current translation when there is one, a note (the field, its kind and length) and its state: new, changed since translated (XLIFF needs-review-translation, PO fuzzy), or up to date (only with --all). Emphasis, links and page references travel as codes the translator moves but cannot break (XLIFF <g>/<x/>, PO <1>...</1>, <2/>).
+    """
+    from .commands import translate
+
+    if to is not None and to not in ("en", "fr"):
+        raise typer.BadParameter("give en or fr", param_hint="--to")
+    translate.export(issue, to, form.value, everything, out)
+
+
+@translate_app.command("import")
+@_reported
+def translate_import(
+    issue: Annotated[
+        Path,
+        typer.Argument(
+            help="The edition to write into, e.g. issues/issue-11.fr.yaml.",
+            show_default=False,
+            metavar="ISSUE",
+        ),
+    ],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The translator's file: .xlf (XLIFF 1.2) or .po.", show_default=False, metavar="FILE"
+        ),
+    ],
+) -> None:
+    """Write the translations of FILE into ISSUE, its comments and layout kept, and record what source each was translated from.
+
+    A unit is refused (exit 1, each located in FILE) when its codes were broken, when its text is gone from the source edition, or when ISSUE has no block for it; the other units are written. A unit still marked for translation or review whose text is unchanged is left as it is. `newsletter check` then reports every text whose source changed since it was translated.
+    """
+    from .commands import translate
+
+    translate.import_(issue, file)
+
+
 def main() -> None:
     """Entry point: run the app; an unexpected exception is an internal failure (exit 3).
 

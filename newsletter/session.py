@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BuildOptions, BuildResult, Warm, run
+from .build import BuildOptions, BuildResult, Warm, run, sibling_findings
 from .engine.render import DEFAULT_LAYOUT, Layout
 from .errors import Finding, IssueError
 
@@ -73,6 +73,13 @@ class Session:
         self._prints = result.fingerprints
         removed = list(range(len(result.fingerprints) + 1, len(previous) + 1))
         return Rebuilt(result, result.findings, _changed(previous, result.fingerprints), removed)
+
+    def sibling_findings(self) -> list[Finding]:
+        """The findings that compare the issue with its other languages, made again from the
+        files as they are (a sibling was saved); the issue is not laid out. Raises
+        ``IssueError`` when the issue has errors."""
+        options = BuildOptions(self.edition, self.layout, self.out_dir, warm=self._warm)
+        return sibling_findings(self.issue_path, options)
 
 
 def _changed(before: tuple[str, ...], after: tuple[str, ...]) -> list[int]:

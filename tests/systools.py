@@ -64,6 +64,7 @@ TOOLS: dict[str, Tool] = {
         "poppler-utils", "poppler-utils", "reading the PDFs with a second reader", _on_path("pdffonts")
     ),
     "argyll": Tool("ArgyllCMS", "argyll", "checking the print profile's ink limit", _on_path("xicclu")),
+    "gettext": Tool("gettext's msgfmt", "gettext", "checking the exported PO files", _on_path("msgfmt")),
     "chromium": Tool("Chromium", "chromium", "the live preview in a real browser", lambda: CHROMIUM.exists()),
     "harfbuzz-subset": Tool(
         "HarfBuzz's subsetter",

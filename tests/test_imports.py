@@ -4,7 +4,7 @@ it, and no module imports itself back through others.
 From the bottom: the base modules at the top of the package (errors, defaults, shipped,
 editions, safeio); ``issue/`` (the format); ``engine/`` (render and layout); ``press/`` (the
 editions' finishing); ``check/`` (the rules); ``build.py`` and ``session.py`` (the
-coordinator); ``send/``; ``workbench/``; and the entrance (``cli.py``, ``commands/``,
+coordinator); ``send/``; ``translate/`` (on the format alone); ``workbench/``; and the entrance (``cli.py``, ``commands/``,
 ``__init__``, ``__main__``), which may import anything. An import made for type checking only
 (under ``if TYPE_CHECKING:``) runs nothing and is not counted.
 """
@@ -26,6 +26,7 @@ BELOW = {
     "check": {"base", "issue", "engine", "press"},
     "build": {"base", "issue", "engine", "press", "check"},
     "send": {"base", "issue", "engine", "check", "build"},
+    "translate": {"base", "issue"},
     "workbench": {"base", "issue", "engine", "press", "check", "build", "send"},
 }
 ENTRANCE = "entrance"

@@ -31,11 +31,11 @@ def test_a_french_post_gets_a_french_subject_and_body(mail_issue: Path, tmp_path
     written = dry_run(the_plan, out)
     messages = {m["Content-Language"]: m for m in _messages(written[0].parent)}
     french, english = messages["fr"], messages["en"]
-    assert french["Subject"] == "Test series\u00a0– Numéro 7\u00a0: Un petit numéro"
+    assert french["Subject"] == "Numéro 7\u00a0: Un petit numéro"
     body = french.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Dans ce numéro\u00a0:" in body and "d’introduction" in body and "'" not in body
     assert "page\u00a0" in body
-    assert english["Subject"] == "Test series\u00a0– Issue 7: A small issue"
+    assert english["Subject"] == "Issue 7: A small issue"
     assert "\u00a0:" not in english["Subject"]
 
 

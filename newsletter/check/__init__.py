@@ -2,7 +2,8 @@
 
 One module per stage of rules (``content``, ``layout``, ``output``), one for the rules that
 belong to some editions only (``editions``, and the print shop's ``printshop``), one for two
-languages in step (``siblings``), the copy-fit rule (``copyfit``) and the outside validator
+languages in step (``siblings``) and their translations in step with their sources
+(``translations``), the copy-fit rule (``copyfit``) and the outside validator
 (``conformance``); ``registry`` holds the ``@rule`` decorator,
 the contexts each stage's rules look at, and ``run_checks``. A new rule is a function in the
 module of its stage and a fixture in ``tests/fixtures/check/``.
@@ -13,7 +14,7 @@ press/ and check/ itself.
 
 from __future__ import annotations
 
-from . import conformance, content, copyfit, editions, layout, output, siblings
+from . import conformance, content, copyfit, editions, layout, output, siblings, translations
 from . import printshop as printshop
 from .content import guess_language
 from .registry import (
@@ -29,8 +30,13 @@ from .registry import (
     run_rules,
 )
 
+#: The rules whose findings depend on the issue's other languages: what a save of a sibling
+#: changes (the live preview runs them again then, without laying the issue out).
+SIBLING_RULES: tuple[str, ...] = ("sibling", "sibling-links", "translation-stale", "untranslated")
+
 __all__ = [
     "RULES",
+    "SIBLING_RULES",
     "STAGES",
     "ContentContext",
     "Hit",
@@ -48,4 +54,5 @@ __all__ = [
     "run_checks",
     "run_rules",
     "siblings",
+    "translations",
 ]

@@ -224,6 +224,10 @@ def _pattern_message(pattern: str) -> str:
     # A link first: its pattern holds an "@" too (mailto:).
     if "https?" in pattern:
         return f"expected a link: {LINK_KINDS}"
+    if "\\[" in pattern:
+        return "expected the key of a text (e.g. sections[editorial].blocks[0].text), as the tools write it"
+    if pattern == "^[0-9a-f]{8}$":
+        return "expected the record of a source text: 8 hexadecimal digits, as the tools write it"
     if "@" in pattern:
         return "expected an email address such as name@example.org"
     if pattern.startswith(("^[a-z]", "^[a-z0-9]")):

@@ -88,6 +88,10 @@ class Inline:
         # Before any layout the numbers are unknown: 0 holds their place for a first pass.
         self._page_of = page_of or (lambda target: 0)
 
+    def tokens(self, text: str) -> list[Token]:
+        """The parser's inline tokens of ``text`` (for ``segments.py``)."""
+        return self._md.parseInline(text)
+
     def links(self, text: str) -> list[LinkUse]:
         """Every link in ``text``, in order."""
         found: list[LinkUse] = []

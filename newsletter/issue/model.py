@@ -401,6 +401,18 @@ class Issue(_Data):
     size_budget_mb: Annotated[float, Field(gt=0, le=100)] | None = None
     cover: Cover
     sections: Annotated[list[Section], Field(min_length=1)]
+    #: What each text was translated from, per source language: the text's key (its field,
+    #: with sections and blocks named by id, e.g. ``sections[editorial].blocks[0].text``) and
+    #: a short hash of the source text it was made from. Written by ``newsletter translate
+    #: import`` and ``newsletter new``; ``check`` reports a text whose source changed since.
+    #: A text with no record counts as in step. Leave it to the tools.
+    translated_from: dict[
+        Literal["en", "fr"],
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(?:\.[a-z_]+|\[[a-z0-9-]+\])*$")],
+            Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")],
+        ],
+    ] = {}
 
 
 for _model in (Question, NumberedPoint, Box, Columns):

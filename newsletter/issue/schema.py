@@ -53,6 +53,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "size_budget_mb": "The largest PDF accepted, in MB (else email 1.5, archive 7, print 100).",
         "cover": "The cover: the lead of the editorial and the teasers.",
         "sections": "The sections in order; each starts on a new page unless it says new_page: false.",
+        "translated_from": (
+            "Written by the tools (newsletter translate import, newsletter new): per source language, "
+            "each text's key and a short hash of the source text it was translated from; check reports "
+            "a text whose source changed since. Leave it to the tools."
+        ),
     },
     "Cover": {
         "lead": "The first paragraph of the editorial, printed large on the cover." + _INLINE,
@@ -186,6 +191,10 @@ def issue_schema() -> dict[str, Any]:
             spec["description"] = described
             _allow_plain_values(spec)
             _allow_paragraph_shorthand(spec)  # after: a bare paragraph is a text, not a number
+    # A record's key has the form of a key, as ``load`` wants it (pydantic writes the form
+    # as patternProperties, which would let any other key through).
+    records = models["Issue"]["properties"]["translated_from"]["additionalProperties"]
+    records["additionalProperties"] = False
     # A section without a title needs a running title for its pages' footer.
     models["Section"]["anyOf"] = [{"required": ["title"]}, {"required": ["running_title"]}]
     top = {"$schema": SCHEMA_DIALECT, "title": "Newsletter issue"}

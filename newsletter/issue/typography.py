@@ -473,10 +473,13 @@ def format_span(start: dt.date, end: dt.date | None, language: str, issue_year: 
     return days if end.year == issue_year else f"{days} {end.year}"
 
 
-#: Fields whose values are names of things, not words to typeset: ids, addresses, files,
+#: Fields whose values are names of things, not words to typeset: ids, addresses, files, the
+#: records of what each text was translated from (``translated_from:``),
 #: and the choices of the format (``type: key_figures``, ``style: tiles``). (``place`` is
 #: both a figure's side and an agenda entry's town: typeset, it changes neither.)
-_NOT_TEXT = frozenset({"id", "target", "image", "url", "email", "type", "style", "width", "when", "language"})
+_NOT_TEXT = frozenset(
+    {"id", "target", "image", "url", "email", "type", "style", "width", "when", "language", "translated_from"}
+)
 
 
 def typeset_issue(issue: Issue, kept: dict[tuple[str, str], str] | None = None) -> Issue:

@@ -17,7 +17,6 @@ appears and the page count does not grow. The least intrusive try that works is 
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
@@ -33,6 +32,7 @@ from ..build import BuildOptions, BuildResult, Warm, run
 from ..engine.fitbounds import FitBounds, bounds
 from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..errors import EnvironmentFault, Finding, IssueError
+from ..issue import rewrite
 from ..issue.model import Figure, Fit, Issue, walk
 from ..safeio import atomic_write, read_limited
 
@@ -323,20 +323,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _yaml() -> Any:
-    """ruamel.yaml set to write an issue file back as it was written: the project's indents
-    (sequences indented under their key), quotes kept, long lines not wrapped. Only for a
-    section written in flow style (``- {id: a, blocks: [...]}``): ruamel joins a text written
-    over several lines (plain or quoted) into one line, so ``apply`` edits lines instead."""
-    from ruamel.yaml import YAML
-
-    rt = YAML()
-    rt.preserve_quotes = True
-    rt.width = 4096
-    rt.indent(mapping=2, sequence=4, offset=2)
-    return rt
-
-
 def _fit_value(fit: Fit | None) -> dict[str, Any] | None:
     """The ``fit:`` to write, only what differs from the layout; None when nothing does."""
     if fit is None or fit == Fit():
@@ -452,8 +438,7 @@ def _apply_round_trip(text: str, settings: dict[int, Setting]) -> str:
     """``apply`` through ruamel.yaml's round trip: for a section in flow style."""
     from ruamel.yaml.comments import CommentedMap
 
-    rt = _yaml()
-    data = rt.load(text)
+    data = rewrite.load(text)
     sections = data["sections"]
     for index, setting in settings.items():
         section = sections[index]
@@ -476,9 +461,7 @@ def _apply_round_trip(text: str, settings: dict[int, Setting]) -> str:
             section["new_page"] = False
         else:
             section.insert(at, "new_page", False)
-    out = io.StringIO()
-    rt.dump(data, out)
-    return out.getvalue()
+    return rewrite.dump(data)
 
 
 def _write(source: Path, text: str, settings: dict[int, Setting]) -> None:

@@ -20,10 +20,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from ..check import SIBLING_RULES
 from ..defaults import DEFAULT_TIME_LIMIT
 from ..engine.pagefill import PageFill
 from ..engine.render import DEFAULT_LAYOUT, Layout
-from ..errors import EnvironmentFault, Finding
+from ..errors import EnvironmentFault, Finding, IssueError
 from ..session import Rebuilt, Session
 from .pageimages import page_pngs
 
@@ -185,6 +186,26 @@ class Engine:
             traceback.print_exc(file=sys.stderr)
             bug = Finding("internal", "error", f"the tool failed: {exc!r} (a bug; see the terminal)")
             return self._failed([bug], started)
+
+    def siblings_saved(self) -> View | None:
+        """A sibling language was saved: the findings that compare the two (a stale or
+        untranslated text, a block one lacks) made again beside the pages as they are; None
+        when there are no good pages to show them beside."""
+        if self.view.status != "ready":
+            return None
+        started = time.perf_counter()
+        try:
+            found = self.session.sibling_findings()
+        except (IssueError, EnvironmentFault):
+            return None  # the issue itself broke meanwhile: its own save rebuilds it
+        except Exception:  # noqa: BLE001 - a bug must not take the preview down
+            traceback.print_exc(file=sys.stderr)
+            return None
+        kept = [f for f in self.rendered.findings if f.rule not in SIBLING_RULES]
+        self.rendered = replace(self.rendered, findings=(*kept, *found))
+        view = self._ready(started)
+        self._show(view)
+        return view
 
     def _rebuilt(self, done: Rebuilt, everything: bool, started: float) -> View:
         """Render the pages of a rebuild and show them: the first changed page alone first

@@ -33,6 +33,7 @@ from ..errors import EnvironmentFault, FieldPath
 from ..issue.load import Loaded, load_issue, sibling_paths
 from ..issue.model import AgendaEntry, Contact, Contents, Figure, Issue, Paragraph, Quote, Section, figures
 from ..issue.schema import schema_text
+from ..issue.texts import RECORDS_COMMENT, in_step_records
 from ..issue.typography import LANGUAGES
 from ..safeio import write_new
 from ..shipped import SCHEMA
@@ -130,16 +131,31 @@ def next_issue(previous: Path) -> list[NewFile]:
     images: dict[str, NewFile] = {}
     files = []
     schemas: dict[Path, NewFile] = {}
-    for edition in loaded:
-        target = next_path(edition.path, edition.issue.number)
-        plan = _Plan(edition, target, images)
-        data = plan.blank_issue()
+    blanks = [(e, _Plan(e, next_path(e.path, e.issue.number), images)) for e in loaded]
+    datas = [plan.blank_issue() for _, plan in blanks]
+    _in_step(datas)
+    for (edition, plan), data in zip(blanks, datas, strict=True):
+        target = plan.target
         reference = schema_reference(target)
         local = target.parent / reference
         if reference == SCHEMA_NAME and not (local.exists() or local.is_symlink()):
             schemas[local] = NewFile(local, schema_text().encode("utf-8"))
         files.append(NewFile(target, _issue_text(data, edition, target, reference).encode("utf-8")))
     return [*images.values(), *schemas.values(), *files]
+
+
+def _in_step(datas: list[dict[str, Any]]) -> None:
+    """The editions of the next issue in step: each sibling of the first records that its
+    texts (placeholders as they are) are translations of the first's, so that ``check``
+    reports them stale as soon as the first's are written. The records of the previous
+    issue are dropped: they were of its texts."""
+    for data in datas:
+        data.pop("translated_from", None)
+    source = Issue.model_validate(datas[0])
+    for data in datas[1:]:
+        records = in_step_records(source, Issue.model_validate(data))
+        if records:
+            data["translated_from"] = {source.language: records}
 
 
 def start_next_issue(previous: Path) -> list[Path]:
@@ -422,6 +438,8 @@ def _issue_text(data: dict[str, Any], edition: Loaded, target: Path, schema: str
     header = _HEADER.get(edition.issue.language, _HEADER["en"]).format(
         number=data["number"], previous=edition.path.name, old=edition.issue.number, name=target
     )
+    records = "".join(f"# {line}\n" for line in RECORDS_COMMENT.splitlines())
+    body = body.replace("\ntranslated_from:\n", f"\n\n{records}translated_from:\n", 1)
     return f"# yaml-language-server: $schema={schema}\n{header}\n{body}"
 
 

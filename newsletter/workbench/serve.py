@@ -156,7 +156,8 @@ def bind(port: int) -> socket.socket:
 
 def watched_kind(path: Path, options: ServeOptions) -> Literal["issue", "asset", "mail"] | None:
     """What a saved file means for the preview: the issue itself (rebuild), an image or a
-    layout file (rebuild, every page rendered again), a sibling language (the mail only)."""
+    layout file (rebuild, every page rendered again), a sibling language (the mail, and the
+    findings that compare the editions: a translation gone stale)."""
     name = path.name
     if name.startswith((".", "#")) or name.endswith(("~", ".swp", ".tmp")):
         return None  # editors' and our own temporaries
@@ -233,6 +234,9 @@ def make_app(
                 await anyio.to_thread.run_sync(
                     engine.rebuild, "asset" in kinds, limiter=builder, abandon_on_cancel=True
                 )
+            elif "mail" in kinds:
+                # A sibling language: the findings that compare the editions follow it.
+                await anyio.to_thread.run_sync(engine.siblings_saved, limiter=builder, abandon_on_cancel=True)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
