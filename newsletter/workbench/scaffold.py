@@ -88,6 +88,7 @@ _FIELD_WORDS: dict[tuple[str, str], tuple[str, str]] = {
     ("Resolution", "text"): ("paragraph", "paragraphe"),
     ("AgendaEntry", "text"): ("event", "événement"),
     ("Issue", "title"): ("title of the issue", "titre du numéro"),
+    ("Issue", "mail_title"): ("short title for the mail's subject", "titre court pour l'objet du courriel"),
     ("Cover", "lead"): ("lead of the editorial", "chapeau de l'éditorial"),
     ("", "text"): ("text", "texte"),
     ("", "alt"): ("alt text, what the image shows", "texte alternatif, ce que montre l'image"),
@@ -151,11 +152,26 @@ def _in_step(datas: list[dict[str, Any]]) -> None:
     issue are dropped: they were of its texts."""
     for data in datas:
         data.pop("translated_from", None)
-    source = Issue.model_validate(datas[0])
+    source = _texts_only(datas[0])
     for data in datas[1:]:
-        records = in_step_records(source, Issue.model_validate(data))
+        records = in_step_records(source, _texts_only(data))
         if records:
             data["translated_from"] = {source.language: records}
+
+
+def _texts_only(data: dict[str, Any]) -> Issue:
+    """The issue of ``data`` for its texts: a date left to write (not a text) stands in as
+    the issue's date, so that the model takes it."""
+    to_write = set(_DATE_TO_WRITE.values())
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: filled(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [filled(v) for v in value]
+        return data["date"] if value in to_write else value
+
+    return Issue.model_validate(filled(data))
 
 
 def start_next_issue(previous: Path) -> list[Path]:
