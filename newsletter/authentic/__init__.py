@@ -11,3 +11,9 @@ signed (PAdES), and the check of such a copy.
 Nothing here lays a page out again: the editions are built by ``build.py`` and finished by
 ``press/``; this package only adds to the finished file.
 """
+
+import warnings
+
+# pyHanko imports DSA's key class, which cryptography marks as deprecated on import: a
+# warning on every command that signs, about an algorithm this tool never uses.
+warnings.filterwarnings("ignore", message="DSA is deprecated", module="pyhanko")

@@ -96,7 +96,7 @@ def verify_copy(data: bytes, trust: list[object]) -> Verdict:
         )
     if not status.valid:
         reasons.append("the signature itself is not valid (its cryptography does not check out)")
-    signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else "unknown"
+    signer = _name(status.signing_cert)
     if status.valid and status.intact and not status.trusted:
         problem = status.trust_problem_indic
         why = f" ({str(problem).split('.')[-1].replace('_', ' ').lower()})" if problem else ""
@@ -119,6 +119,16 @@ def verify_copy(data: bytes, trust: list[object]) -> Verdict:
         timestamp is not None,
         (status.summary(),),
     )
+
+
+def _name(cert: object) -> str:
+    """The signer's name: the certificate's common name and organisation, else its subject."""
+    if cert is None:
+        return "an unknown signer"
+    subject = cert.subject  # type: ignore[attr-defined]
+    names = subject.native
+    parts = [names.get("common_name"), names.get("organization_name")]
+    return ", ".join(str(p) for p in parts if p) or str(subject.human_friendly)
 
 
 def _record(reader: PdfFileReader) -> CopyRecord | None:

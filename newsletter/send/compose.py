@@ -16,14 +16,16 @@ any server takes it without 8BITMIME or SMTPUTF8.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate
 from pathlib import Path
+from typing import Protocol
 
 from ..engine.render import Layout, jinja_env, labels_for
 from ..errors import IssueError, error
@@ -31,6 +33,7 @@ from ..issue.headers import HINT as HEADER_HINT
 from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, set_header
 from ..issue.model import Issue
 from ..issue.typography import typeset_issue
+from .ledger import Copy
 from .recipients import Post, slug
 
 #: 7-bit messages with CRLF line ends, as they go on the wire.
@@ -82,8 +85,26 @@ class _Body:
     #: The words a correction's and a test's subjects start with.
     correction: str
     test: str
-    #: The MIME body as bytes, its own headers (MIME-Version, Content-Type...) first.
+    #: The MIME body as bytes, its own headers (MIME-Version, Content-Type...) first; empty
+    #: when each post gets its own copy (``copies``): then made per message from the texts.
     data: bytes
+    text: str = ""
+    html: str = ""
+    language: str = ""
+    pdf_name: str = ""
+
+
+class Copies(Protocol):
+    """Makes each post's own copy of its edition (``send --sign``: stamped and signed)."""
+
+    def number(self, copies: dict[str, Copy]) -> None:
+        """The copy numbers and days the ledger gave the posts."""
+
+    def copy_for(self, item: Outgoing) -> bytes:
+        """The PDF attached to ``item``'s message."""
+
+    def test_copy(self, language: str, address: str) -> bytes:
+        """The PDF attached to a test message to ``address``."""
 
 
 class Composer:
@@ -96,8 +117,11 @@ class Composer:
         sender_name: str | None,
         layout: Layout,
         revision: int = 1,
+        copies: Copies | None = None,
     ) -> None:
         self.languages = languages
+        #: Each post's own copy (signed, with its copy line), or None: the edition as built.
+        self.copies = copies
         self.sender = sender
         self.revision = revision
         # An Address, not formataddr's text: an encoded name's comma stays in the name.
@@ -134,7 +158,16 @@ class Composer:
 
     def wire(self, item: Outgoing) -> bytes:
         """The message of ``item``, as it goes to the server."""
+        return self.compose(item)[0]
+
+    def compose(self, item: Outgoing) -> tuple[bytes, str]:
+        """The message of ``item`` and the SHA-256 of the post's own copy attached to it
+        (empty when the posts get the edition as built)."""
         body = self._body(item.language)
+        copy = b""
+        if self.copies is not None:
+            copy = self.copies.copy_for(item)
+            body = self._with_pdf(body, copy)
         subject = body.subject
         if self.revision > 1:
             subject = body.correction + subject
@@ -146,7 +179,7 @@ class Composer:
             "Message-ID": item.message_id,
             "References": " ".join(item.references),
         }
-        return self._assemble(headers, body)
+        return self._assemble(headers, body), hashlib.sha256(copy).hexdigest() if copy else ""
 
     def test_wire(self, language: str, address: str) -> tuple[str, bytes]:
         """A test message in ``language`` for ``address``: its Message-ID and bytes.
@@ -154,6 +187,8 @@ class Composer:
         Marked as a test in its subject, with a Message-ID of its own that no post's message has.
         """
         body = self._body(language)
+        if self.copies is not None:
+            body = self._with_pdf(body, self.copies.test_copy(language, address))
         subject = body.test + (body.correction if self.revision > 1 else "")
         revision = f".r{self.revision}" if self.revision > 1 else ""
         message_id = f"<newsletter.{self.key}{revision}.test-{language}-{time.time_ns()}@{self._domain}>"
@@ -236,18 +271,33 @@ class Composer:
                         )
                     ]
                 )
-        message = EmailMessage(policy=POLICY)
-        message.set_content(env.get_template("mail.txt.j2").render(**data))
-        message.add_alternative(env.get_template("mail.html.j2").render(**data), subtype="html")
         # The PDF is named after the issue's file, whose name was checked (``file_name_problem``).
         name = version.pdf.name
         problem = header_problem(name, "the name of the attached PDF")
         if problem:
             raise UnsafeHeader("Content-Disposition", name, problem)
-        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
-        message["Content-Language"] = version.language  # after set_content, which drops Content-* headers
-        body = checked_bytes(message, read_back=True)
-        return _Body(subject, words["correction"], words["test"], body)
+        body = _Body(
+            subject,
+            words["correction"],
+            words["test"],
+            b"",
+            env.get_template("mail.txt.j2").render(**data),
+            env.get_template("mail.html.j2").render(**data),
+            version.language,
+            name,
+        )
+        # Each post's own copy is attached when its message is made (``_with_pdf``).
+        return body if self.copies is not None else self._with_pdf(body, pdf)
+
+    @staticmethod
+    def _with_pdf(body: _Body, pdf: bytes) -> _Body:
+        """``body`` with its MIME bytes: the texts and ``pdf`` attached."""
+        message = EmailMessage(policy=POLICY)
+        message.set_content(body.text)
+        message.add_alternative(body.html, subtype="html")
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=body.pdf_name)
+        message["Content-Language"] = body.language  # after set_content, which drops Content-* headers
+        return replace(body, data=checked_bytes(message, read_back=True))
 
 
 def _weight(item: Outgoing) -> int:
