@@ -23,7 +23,8 @@ from .ledger import Copy
 #: The copy line when the layout's labels do not give one (``copy_line``).
 COPY_LINE = {
     "en": "Copy for {post} · {date} · N°\u00a0{number}",
-    "fr": "Exemplaire de {post} · {date} · N°\u00a0{number}",
+    # No article to guess before the post's name: a label and a colon (its no-break space).
+    "fr": "Exemplaire\u00a0: {post} · {date} · N°\u00a0{number}",
 }
 #: The font of the copy line, in the layout's fonts folder.
 FONT = Path("lato") / "Lato-Regular.ttf"

@@ -1,0 +1,375 @@
+"""Authentic copies: each post's copy stamped with its copy line and signed (PAdES), checked by
+pyHanko's own validation and by ``newsletter verify``; tampered, re-saved and forged copies
+refused; the archive's PDF/A-3u and PDF/UA-1 kept (the outside validator ``page``); the
+copy's SHA-256 in the ledger, and a resumed send making the same copy signed anew.
+
+A test CA and its document-signing certificate are made here, with ``cryptography``.
+"""
+
+# The server and edition fixtures come from test_mail and are used as parameters:
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import hashlib
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import page
+import pikepdf
+import pypdfium2 as pdfium
+import pytest
+from conftest import ROOT
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from pyhanko.keys import load_cert_from_pemder
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import SignatureCoverageLevel
+from pyhanko_certvalidator import ValidationContext
+from test_mail import (  # noqa: F401 - fixtures
+    Faults,
+    Handler,
+    _recipients,
+    built_out,
+    ca,
+    ca_file,
+    mail_issue,
+    out,
+    run_cli,
+    send_args,
+    server,
+)
+
+from newsletter import cli
+from newsletter.authentic.copyline import CopyLineFont
+from newsletter.authentic.sign import CopyRecord, load_signing_key, make_copy
+from newsletter.build import build_issue
+from newsletter.engine.render import DEFAULT_LAYOUT
+
+PASSPHRASE = "correct horse"
+Server = tuple[Handler, int, Faults]
+
+
+@dataclass(frozen=True)
+class Pki:
+    """A test CA (its certificate in PEM) and a document-signing certificate (PKCS#12)."""
+
+    ca: Path
+    p12: Path
+
+
+def _pki(folder: Path, name: str) -> Pki:
+    folder.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} test CA")])
+
+    def usage(**on: bool) -> x509.KeyUsage:
+        flags = dict.fromkeys(
+            (
+                "digital_signature",
+                "content_commitment",
+                "key_encipherment",
+                "data_encipherment",
+                "key_agreement",
+                "key_cert_sign",
+                "crl_sign",
+                "encipher_only",
+                "decipher_only",
+            ),
+            False,
+        )
+        return x509.KeyUsage(**(flags | on))
+
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} newsletter")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(usage(digital_signature=True, content_commitment=True), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pki = Pki(folder / "ca.pem", folder / "sign.p12")
+    pki.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    encryption = serialization.BestAvailableEncryption(PASSPHRASE.encode())
+    pki.p12.write_bytes(
+        pkcs12.serialize_key_and_certificates(b"newsletter", key, cert, [ca_cert], encryption)
+    )
+    return pki
+
+
+@pytest.fixture(scope="module")
+def ministry(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return _pki(tmp_path_factory.mktemp("ministry"), "Ministry")
+
+
+@pytest.fixture(scope="module")
+def forger(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return _pki(tmp_path_factory.mktemp("forger"), "Forger")
+
+
+@pytest.fixture(autouse=True)
+def _passphrase(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSLETTER_SIGN_PASSPHRASE", PASSPHRASE)
+
+
+def _pyhanko_verdict(data: bytes, pki: Pki) -> tuple[bool, str]:
+    """pyHanko's own validation: trusted, intact, valid and covering the whole file."""
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    signatures = reader.embedded_signatures
+    if len(signatures) != 1:
+        return False, f"{len(signatures)} signatures"
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(pki.ca))], allow_fetching=False)
+    status = validate_pdf_signature(signatures[0], context)
+    whole = status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    return status.bottom_line and whole, status.summary()
+
+
+def _attachments(folder: Path) -> dict[str, bytes]:
+    """Each .eml's attached PDF, by post id."""
+    found = {}
+    for eml in sorted(folder.glob("*.eml")):
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        (part,) = list(message.iter_attachments())  # type: ignore[attr-defined]
+        found[eml.stem] = part.get_content()
+    return found
+
+
+def _page_texts(data: bytes) -> list[str]:
+    document = pdfium.PdfDocument(data)
+    try:
+        # pdfium reports the line's spaces as no-break spaces: compared as plain spaces.
+        return [
+            document[i].get_textpage().get_text_range().replace("\xa0", " ") for i in range(len(document))
+        ]
+    finally:
+        document.close()
+
+
+def _dry_run(mail_issue: Path, tmp_path: Path, out: Path, pki: Pki, *more: object) -> dict[str, bytes]:
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "sender: newsletter@example.org\nposts:\n"
+        "  - {name: Embassy of France in Serbia, addresses: [belgrade@example.org]}\n"
+        "  - {name: Ambassade de France en Croatie, addresses: [zagreb@example.org], language: fr}\n"
+        "  - {name: Embassy in Sarajevo, id: sarajevo, addresses: [sarajevo@example.org]}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "send", mail_issue, "--to", recipients, "--out", out, "--dry-run", "--sign", pki.p12, *more
+    )
+    assert result.exit_code == 0, result.output
+    (folder,) = (out / "mail").iterdir()
+    return _attachments(folder)
+
+
+def test_every_copy_is_signed_stamped_and_verified_and_tampering_is_refused(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki, forger: Pki
+) -> None:
+    copies = _dry_run(mail_issue, tmp_path, out, ministry)
+    today = dt.date.today().isoformat()
+    lines = {
+        "embassy-of-france-in-serbia": f"Copy for Embassy of France in Serbia · {today} · N° 0001",
+        "ambassade-de-france-en-croatie": f"Exemplaire : Ambassade de France en Croatie · {today} · N° 0002",
+        "sarajevo": f"Copy for Embassy in Sarajevo · {today} · N° 0003",
+    }
+    assert copies.keys() == lines.keys()
+    for post, data in copies.items():
+        ok, summary = _pyhanko_verdict(data, ministry)
+        assert ok, f"{post}: {summary}"
+        texts = _page_texts(data)
+        assert all(lines[post] in text for text in texts), (post, texts[-1][-200:])
+        copy = tmp_path / f"{post}.pdf"
+        copy.write_bytes(data)
+        verdict = run_cli("verify", copy, "--trust", ministry.ca)
+        assert verdict.exit_code == 0, verdict.output
+        assert verdict.output.startswith(f"authentic: {copy}"), verdict.output
+        assert "email edition, in " + ("fr" if "croatie" in post else "en") in verdict.output
+        name = {"sarajevo": "Embassy in Sarajevo"}.get(post, lines[post].split(" · ")[0].split(" ", 2)[2])
+        assert f"for {name}, made {today}" in verdict.output, verdict.output
+
+    data = copies["sarajevo"]
+    # One byte changed, in the edition's own bytes (a digit of a content stream's length).
+    spot = data.index(b"/Length ") + len(b"/Length ")
+    changed = data[:spot] + (b"8" if data[spot : spot + 1] != b"8" else b"7") + data[spot + 1 :]
+    # Re-saved by another tool (qpdf, through pikepdf), nothing else changed.
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        resaved_buffer = io.BytesIO()
+        pdf.save(resaved_buffer)
+    # Signed by another certificate, with a copy record that claims to be the ministry's.
+    forged = make_copy(
+        (out / "issue-email.pdf").read_bytes(),
+        load_signing_key(forger.p12, PASSPHRASE),
+        CopyRecord(
+            "x-1", "Forged", "email", "en", "Embassy in Sarajevo", "sarajevo", 3, today, "Copy for you"
+        ),
+        CopyLineFont(DEFAULT_LAYOUT.fonts / "lato" / "Lato-Regular.ttf"),
+    )
+    for name, bad, reason in [
+        ("changed", changed, "changed after it was signed"),
+        ("resaved", resaved_buffer.getvalue(), "changed after it was signed"),
+        ("forged", forged, "Forger newsletter, whose certificate is not from a trusted authority"),
+        ("unsigned", (out / "issue-email.pdf").read_bytes(), "the file is not signed"),
+    ]:
+        ok, summary = _pyhanko_verdict(bad, ministry)
+        assert not ok, f"pyHanko accepted the {name} copy: {summary}"
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(bad)
+        verdict = run_cli("verify", path, "--trust", ministry.ca)
+        assert verdict.exit_code == cli.EXIT_CONTENT, (name, verdict.output)
+        assert verdict.output.startswith(f"NOT authentic: {path}"), verdict.output
+        assert reason in verdict.output, (name, verdict.output)
+
+
+def test_no_copy_line_signs_the_edition_as_it_is(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki
+) -> None:
+    copies = _dry_run(mail_issue, tmp_path, out, ministry, "--no-copy-line")
+    for data in copies.values():
+        assert _pyhanko_verdict(data, ministry)[0]
+        assert not any("Copy for" in text or "Exemplaire" in text for text in _page_texts(data))
+
+
+def test_the_signed_archive_keeps_pdfa_and_pdfua(mail_issue: Path, tmp_path: Path, ministry: Pki) -> None:
+    """Stamping and signing add no failed rule of the outside validator, for PDF/A-3u nor
+    PDF/UA-1 (the archive's own failures, if any, are the build's: issue 25)."""
+    result = build_issue(mail_issue, tmp_path, edition="archive")
+    assert result.pdf is not None
+    record = CopyRecord(
+        "issue-1",
+        "Issue 1",
+        "archive",
+        "en",
+        "Embassy in Sarajevo",
+        "sarajevo",
+        7,
+        "2026-12-06",
+        "Copy for Sarajevo · N° 0007",
+    )
+    signed = tmp_path / "signed.pdf"
+    signed.write_bytes(
+        make_copy(
+            result.pdf.read_bytes(),
+            load_signing_key(ministry.p12, PASSPHRASE),
+            record,
+            CopyLineFont(DEFAULT_LAYOUT.fonts / "lato" / "Lato-Regular.ttf"),
+        )
+    )
+    assert _pyhanko_verdict(signed.read_bytes(), ministry)[0]
+    for profile in ("3u", "ua1"):
+        before = {f.rule_id for f in page.validate_pdf(str(result.pdf), profile=profile).failures}
+        after = page.validate_pdf(str(signed), profile=profile)
+        added = {f"{f.rule_id}: {f.message}" for f in after.failures if f.rule_id not in before}
+        assert not added, f"{profile}: stamping and signing broke {sorted(added)}"
+
+
+def _ledger_copies(out: Path) -> dict[str, tuple[int, str, str]]:
+    with sqlite3.connect(out / "mail" / "ledger.sqlite") as db:
+        return {row[0]: tuple(row[1:]) for row in db.execute("SELECT post, number, made, sha256 FROM copies")}
+
+
+def test_the_ledger_holds_each_copy_hash_and_a_killed_send_resumes_with_the_same_copies_signed_again(
+    server: Server, mail_issue: Path, tmp_path: Path, out: Path, ca_file: Path, ministry: Pki
+) -> None:
+    handler, port, faults = server
+    faults.delay = 0.05
+    recipients = _recipients(tmp_path, 8, port, french_every=0)
+    command = [*send_args(mail_issue, recipients, out, ca_file), "--sign", str(ministry.p12)]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", *command],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(handler.received) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 3 <= len(handler.received) < 8, "the run was not killed half way"
+    before = _ledger_copies(out)
+    assert sorted(before) == [f"post-{i:03d}" for i in range(8)], "every post numbered when the send starts"
+    with sqlite3.connect(out / "mail" / "ledger.sqlite") as db:
+        sent = {row[0] for row in db.execute("SELECT post FROM messages WHERE state = 'sent'")}
+    first_copies = {m["To"]: _pdf(m) for m in handler.received}
+    for post in sent:  # the ledger holds the hash of the copy each post received
+        assert (
+            before[post][2]
+            == hashlib.sha256(first_copies[post.replace("-", "") + "@example.org"]).hexdigest()
+        )
+
+    faults.delay = 0.0
+    resumed = run_cli(*command)
+    assert resumed.exit_code == 0, resumed.output
+    after = _ledger_copies(out)
+    last = {m["To"]: _pdf(m) for m in handler.received}  # the last copy each post received
+    unsent = sorted(set(before) - sent)
+    assert unsent, "nothing was left to resume"
+    for post in unsent:
+        copy = last[post.replace("-", "") + "@example.org"]
+        assert after[post][:2] == before[post][:2], "the same N° and day"
+        assert after[post][2] == hashlib.sha256(copy).hexdigest(), "the ledger records the new copy's hash"
+        if before[post][2]:  # made before the kill (in flight): made again, signed anew
+            assert after[post][2] != before[post][2]
+        number, made = after[post][0], after[post][1]
+        label = post.replace("post-", "Post ")
+        assert f"Copy for {label} · {made} · N° {number:04d}" in _page_texts(copy)[0]
+        assert _pyhanko_verdict(copy, ministry)[0]
+    assert {p: after[p] for p in sent} == {p: before[p] for p in sent}, "the posts sent are untouched"
+
+
+def _pdf(message: email.message.Message) -> bytes:
+    (part,) = list(message.iter_attachments())  # type: ignore[attr-defined]
+    return part.get_content()  # type: ignore[no-any-return]
+
+
+def test_the_resume_command_keeps_the_signing() -> None:
+    from newsletter.commands.send import _resume_command
+
+    words = _resume_command(
+        Path("i.yaml"),
+        Path("r.yaml"),
+        None,
+        1,
+        Path("out"),
+        None,
+        None,
+        None,
+        None,
+        None,
+        None,
+        False,
+        (Path("m.p12"), "http://tsa.example/", False),
+    ).split()
+    assert words[-6:] == ["--sign", "m.p12", "--tsa", "http://tsa.example/", "--no-copy-line", "--yes"]
