@@ -373,3 +373,34 @@ def test_the_resume_command_keeps_the_signing() -> None:
         (Path("m.p12"), "http://tsa.example/", False),
     ).split()
     assert words[-6:] == ["--sign", "m.p12", "--tsa", "http://tsa.example/", "--no-copy-line", "--yes"]
+
+
+def test_a_post_whose_copy_line_cannot_be_drawn_stops_the_send_before_anything_goes(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki
+) -> None:
+    recipients = tmp_path / "recipients.yaml"
+    recipients.write_text(
+        "sender: newsletter@example.org\nposts:\n"
+        "  - {name: Посольство в Белграде, id: beograd, addresses: [beograd@example.org]}\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "send", mail_issue, "--to", recipients, "--out", out, "--dry-run", "--sign", ministry.p12
+    )
+    assert result.exit_code == cli.EXIT_CONTENT, result.output
+    assert "the copy line of 'Посольство в Белграде' cannot be drawn" in result.output
+    assert "'П' (U+041F)" in result.output
+    assert not (out / "mail").exists()
+    unsigned = run_cli(
+        "send",
+        mail_issue,
+        "--to",
+        recipients,
+        "--out",
+        out,
+        "--dry-run",
+        "--sign",
+        ministry.p12,
+        "--no-copy-line",
+    )
+    assert unsigned.exit_code == 0, unsigned.output

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..authentic.copyline import CopyLineError, CopyLineFont
 from ..authentic.sign import CopyRecord, SigningKey, make_copy
 from ..engine.render import Layout, labels_for
-from ..errors import IssueError, error
+from ..errors import Finding, IssueError, error
 from .compose import LanguageVersion, Outgoing, issue_key
 from .ledger import Copy
 
@@ -60,6 +60,21 @@ class CopyMaker:
         """The copy numbers and days the ledger gave the posts of this send."""
         self._numbers = dict(copies)
 
+    def check(self, items: list[Outgoing]) -> None:
+        """Refuse, before anything is sent, a post whose copy line the font cannot draw:
+        ``IssueError`` naming every such post."""
+        if not self.signing.copy_line:
+            return
+        problems = []
+        for item in items:
+            line = self._lines[item.language].format(post=item.post.name, date="2000-01-01", number="0000")
+            try:
+                self._font.subset_for(line)
+            except CopyLineError as exc:
+                problems.append(self._refusal(item.language, item.post.name, exc))
+        if problems:
+            raise IssueError(problems)
+
     def numbered(self, post: str) -> Copy:
         """The post's copy number and day (a placeholder before the ledger has given them)."""
         return self._numbers.get(post, PLACEHOLDER)
@@ -94,17 +109,16 @@ class CopyMaker:
                 self._editions[language] = version.pdf.read_bytes()
             return make_copy(self._editions[language], self.signing.key, record, self._font)
         except CopyLineError as exc:
-            raise IssueError(
-                [
-                    error(
-                        self._layout.labels_file,
-                        f"the copy line of {post!r} cannot be drawn: {exc}",
-                        field=f"{language}.copy_line",
-                        rule="copy-line",
-                        hint="write the post's name in the recipients file with Latin letters, or send with --no-copy-line",
-                    )
-                ]
-            ) from None
+            raise IssueError([self._refusal(language, post, exc)]) from None
+
+    def _refusal(self, language: str, post: str, exc: CopyLineError) -> Finding:
+        return error(
+            self._layout.labels_file,
+            f"the copy line of {post!r} cannot be drawn: {exc}",
+            field=f"{language}.copy_line",
+            rule="copy-line",
+            hint="write the post's name in the recipients file with Latin letters, or send with --no-copy-line",
+        )
 
 
 def _line_template(layout: Layout, language: str) -> str:

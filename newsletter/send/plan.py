@@ -317,6 +317,8 @@ def plan(
             previous_revision(ledger_path or default_ledger(out_dir), composer.key, revision),
         )
     outgoing = list(composer.outgoing(posts, references))
+    if copies is not None:
+        copies.check(outgoing)
     return Plan(composer.key, revision, languages, composer, outgoing, recipients, notes)
 
 
