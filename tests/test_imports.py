@@ -25,8 +25,10 @@ BELOW = {
     "press": {"base", "issue"},
     "check": {"base", "issue", "engine", "press"},
     "build": {"base", "issue", "engine", "press", "check"},
-    "send": {"base", "issue", "engine", "check", "build"},
-    "workbench": {"base", "issue", "engine", "press", "check", "build", "send"},
+    # Signing and verifying copies: only the finished PDF, no layout (issue 27).
+    "authentic": {"base"},
+    "send": {"base", "issue", "engine", "check", "build", "authentic"},
+    "workbench": {"base", "issue", "engine", "press", "check", "build", "send", "authentic"},
 }
 ENTRANCE = "entrance"
 

@@ -10,6 +10,8 @@ signed (PAdES), and the check of such a copy.
 
 Nothing here lays a page out again: the editions are built by ``build.py`` and finished by
 ``press/``; this package only adds to the finished file.
+
+May import: the base modules and authentic/ itself.
 """
 
 import warnings
