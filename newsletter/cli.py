@@ -173,6 +173,14 @@ def build(
             help="Print a CMYK colour bar (solids, tints, overprints) in the print edition's top slug, for the press operator.",
         ),
     ] = False,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign",
+            help="Sign the email and archive editions (PAdES) with this PKCS#12 file, its passphrase from NEWSLETTER_SIGN_PASSPHRASE or asked for; the print edition is never signed.",
+            metavar="CERT.p12",
+        ),
+    ] = None,
 ) -> None:
     """Build an edition of an issue: out/<name>-email.pdf, -print.pdf or -archive.pdf.
 
@@ -180,7 +188,7 @@ def build(
     """
     from .commands import build
 
-    build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar)
+    build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar, sign)
 
 
 CheckEditionOpt = Annotated[

@@ -404,3 +404,17 @@ def test_a_post_whose_copy_line_cannot_be_drawn_stops_the_send_before_anything_g
         "--no-copy-line",
     )
     assert unsigned.exit_code == 0, unsigned.output
+
+
+def test_build_sign_signs_the_archive_for_every_reader(
+    mail_issue: Path, tmp_path: Path, ministry: Pki
+) -> None:
+    result = run_cli("build", mail_issue, "--variant", "archive", "--out", tmp_path, "--sign", ministry.p12)
+    assert result.exit_code == 0, result.output
+    assert "signed " in result.output
+    archive = tmp_path / "issue-archive.pdf"
+    assert _pyhanko_verdict(archive.read_bytes(), ministry)[0]
+    verdict = run_cli("verify", archive, "--trust", ministry.ca)
+    assert verdict.exit_code == 0, verdict.output
+    assert "archive edition, in en" in verdict.output
+    assert "the edition for every reader" in verdict.output
