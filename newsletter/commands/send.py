@@ -80,6 +80,8 @@ def run(
     )
     if not dry_run:
         tls_context(ca_file)  # a CA file that holds no certificate stops us before anything is built
+    if test is None and not dry_run:
+        _hold_until_release(issue)
     signing = _signing(recipients, sign, tsa, copy_line)
     try:
         if dry_run or test is not None:
@@ -165,6 +167,31 @@ def run(
         raise Stop(EXIT_ENVIRONMENT)
     if not run.complete:
         raise Stop(EXIT_CONTENT)
+
+
+def _hold_until_release(issue: Path) -> None:
+    """``Stop`` (1) when the issue's ``release`` is still to come: nothing goes to the posts
+    before it (``--test`` and ``--dry-run`` may)."""
+    import datetime as dt
+
+    from ..send.plan import held_until, language_sources
+
+    now = dt.datetime.now(dt.UTC)
+    held = held_until(language_sources(issue), now)
+    if held is None:
+        return
+    release, path = held
+    left = release - now
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    typer.echo(
+        printable(
+            f"{path}: release: the issue is held until its release, {release.isoformat()} "
+            f"(in {hours} h {minutes:02d} min); nothing was sent. `--test ADDRESS` and `--dry-run` "
+            "may run before it; send again once it has come"
+        ),
+        err=True,
+    )
+    raise Stop(EXIT_CONTENT)
 
 
 def _signing(

@@ -19,7 +19,14 @@ def run(issue: Path, ledger: Path | None, out: Path) -> None:
     from ..send.loop import UNKNOWN_WORDS
 
     require(issue)
-    key = issue_key(load_issue(issue).issue)
+    the_issue = load_issue(issue).issue
+    key = issue_key(the_issue)
+    if the_issue.embargo is not None:
+        typer.echo(f"embargo: not to be published before {the_issue.embargo.isoformat()}")
+    if the_issue.release is not None:
+        now = dt.datetime.now(dt.UTC)
+        state = "still to come: send holds it" if the_issue.release > now else "passed: it may be sent"
+        typer.echo(f"release: {the_issue.release.isoformat()} ({state})")
     path = ledger or default_ledger(out)
     if not path.exists():
         typer.echo(f"nothing sent yet for {key} (no ledger at {path})")

@@ -130,6 +130,10 @@ def _pos(node: Any) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+#: The fields that hold a date and a time (with its offset), not a date alone.
+DATETIME_FIELDS = ("embargo", "release")
+
+
 def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -> Any:
     out.values[path] = _pos(node)
     out.spans[path] = (node.start_mark.index, node.end_mark.index)
@@ -142,7 +146,7 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
             value = loader.construct_object(node)
         except ValueError as exc:  # e.g. a date like 2020-02-30
             raise _YamlRefusal(f"{node.value!r} is not a valid date or number: {exc}", node) from None
-        if isinstance(value, dt.datetime):
+        if isinstance(value, dt.datetime) and (not path or path[-1] not in DATETIME_FIELDS):
             raise _YamlRefusal("write dates as YYYY-MM-DD, without a time", node)
         return value
     if isinstance(node, SequenceNode):

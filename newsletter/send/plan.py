@@ -185,10 +185,27 @@ def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path],
 
 def mail_problems(loaded: Loaded) -> list[Finding]:
     """What stops an issue from being mailed, at its place: a character that breaks a mail
-    header in a field that reaches one, and inline markup nested too deeply to be laid out
-    (the check rules ``mail-header`` and ``markup-depth``, run before anything is built)."""
+    header in a field that reaches one, inline markup nested too deeply to be laid out, and a
+    marking that is a protection level or unknown (the check rules ``mail-header``,
+    ``markup-depth`` and ``marking``, run before anything is built)."""
     context = ContentContext(loaded, Coverage({}), EDITIONS["email"])
-    return run_rules(["mail-header", "markup-depth"], context)
+    return run_rules(["mail-header", "markup-depth", "marking"], context)
+
+
+def held_until(
+    sources: dict[str, Path], now: dt.datetime, load: Callable[[Path], Loaded] = load_issue
+) -> tuple[dt.datetime, Path] | None:
+    """The latest ``release`` still to come among the issue's languages, and its file; None
+    when every language may be sent at ``now``."""
+    held = []
+    for path in sources.values():
+        try:
+            release = load(path).issue.release
+        except IssueError:
+            continue  # its errors are reported where the edition is needed
+        if release is not None and release > now:
+            held.append((release, path))
+    return max(held) if held else None
 
 
 def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Post]) -> tuple[str, list[Post]]:
