@@ -15,13 +15,16 @@ import datetime as dt
 import email
 import email.policy
 import hashlib
+import http.server
 import io
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -66,10 +69,13 @@ Server = tuple[Handler, int, Faults]
 
 @dataclass(frozen=True)
 class Pki:
-    """A test CA (its certificate in PEM) and a document-signing certificate (PKCS#12)."""
+    """A test CA (its certificate in PEM), a document-signing certificate (PKCS#12) and a
+    time-stamping authority's certificate and key (DER), all issued by the CA."""
 
     ca: Path
     p12: Path
+    tsa_cert: bytes = b""
+    tsa_key: bytes = b""
 
 
 def _pki(folder: Path, name: str) -> Pki:
@@ -119,7 +125,27 @@ def _pki(folder: Path, name: str) -> Pki:
         .add_extension(usage(digital_signature=True, content_commitment=True), critical=True)
         .sign(ca_key, hashes.SHA256())
     )
-    pki = Pki(folder / "ca.pem", folder / "sign.p12")
+    tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    tsa_cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} time stamps")]))
+        .issuer_name(ca_name)
+        .public_key(tsa_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(usage(digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    pki = Pki(
+        folder / "ca.pem",
+        folder / "sign.p12",
+        tsa_cert.public_bytes(serialization.Encoding.DER),
+        tsa_key.private_bytes(
+            serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+    )
     pki.ca.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     encryption = serialization.BestAvailableEncryption(PASSPHRASE.encode())
     pki.p12.write_bytes(
@@ -347,6 +373,9 @@ def test_the_ledger_holds_each_copy_hash_and_a_killed_send_resumes_with_the_same
         assert f"Copy for {label} · {made} · N° {number:04d}" in _page_texts(copy)[0]
         assert _pyhanko_verdict(copy, ministry)[0]
     assert {p: after[p] for p in sent} == {p: before[p] for p in sent}, "the posts sent are untouched"
+    status = run_cli("status", mail_issue, "--out", out)
+    number, made, sha = after["post-000"]
+    assert f"(signed copy N° {number:04d} of {made}, SHA-256 {sha})" in status.output, status.output
 
 
 def _pdf(message: email.message.Message) -> bytes:
@@ -418,3 +447,53 @@ def test_build_sign_signs_the_archive_for_every_reader(
     assert verdict.exit_code == 0, verdict.output
     assert "archive edition, in en" in verdict.output
     assert "the edition for every reader" in verdict.output
+
+
+@pytest.fixture
+def tsa(ministry: Pki) -> Iterator[str]:
+    """A time-stamping authority on 127.0.0.1 (RFC 3161 over HTTP), answering with pyHanko's
+    test time stamper and the ministry CA's time-stamping certificate: no network."""
+    from asn1crypto import keys, tsp
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.sign.timestamps.dummy_client import DummyTimeStamper
+
+    stamper = DummyTimeStamper(
+        asn1_x509.Certificate.load(ministry.tsa_cert), keys.PrivateKeyInfo.load(ministry.tsa_key)
+    )
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
+            body = stamper.request_tsa_response(request).dump()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/timestamp-reply")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_time_stamping_authority_makes_the_copies_pades_b_t(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki, tsa: str
+) -> None:
+    copies = _dry_run(mail_issue, tmp_path, out, ministry, "--tsa", tsa)
+    data = copies["sarajevo"]
+    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    context = ValidationContext(trust_roots=[load_cert_from_pemder(str(ministry.ca))], allow_fetching=False)
+    status = validate_pdf_signature(reader.embedded_signatures[0], context, ts_validation_context=context)
+    assert status.bottom_line and status.timestamp_validity is not None
+    assert status.timestamp_validity.trusted, "the time stamp chains to the ministry's CA"
+    copy = tmp_path / "stamped.pdf"
+    copy.write_bytes(data)
+    verdict = run_cli("verify", copy, "--trust", ministry.ca)
+    assert verdict.exit_code == 0, verdict.output
+    assert "(time-stamped by an authority)" in verdict.output

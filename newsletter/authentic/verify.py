@@ -79,7 +79,7 @@ def verify_copy(data: bytes, trust: list[object]) -> Verdict:
     signature = signatures[0]
     context = ValidationContext(trust_roots=trust, allow_fetching=False, revocation_mode="soft-fail")
     try:
-        status = validate_pdf_signature(signature, context)
+        status = validate_pdf_signature(signature, context, ts_validation_context=context)
     except Exception as exc:  # noqa: BLE001 - a damaged signature is a verdict, not a crash
         return Verdict(False, (f"the signature cannot be read ({exc})",), record)
     reasons = []
@@ -105,6 +105,8 @@ def verify_copy(data: bytes, trust: list[object]) -> Verdict:
             "a copy signed by someone else"
         )
     timestamp = status.timestamp_validity
+    if timestamp is not None and not (timestamp.intact and timestamp.valid):
+        reasons.append("its time stamp does not check out: the time it claims is not proven")
     signed_at = timestamp.timestamp if timestamp is not None else status.signer_reported_dt
     if record is None and not reasons:
         reasons.append(
