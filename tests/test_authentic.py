@@ -497,3 +497,45 @@ def test_a_time_stamping_authority_makes_the_copies_pades_b_t(
     verdict = run_cli("verify", copy, "--trust", ministry.ca)
     assert verdict.exit_code == 0, verdict.output
     assert "(time-stamped by an authority)" in verdict.output
+
+
+def test_the_recipients_file_names_the_certificate_and_the_trust_anchors(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki
+) -> None:
+    recipients = tmp_path / "posts.yaml"
+    recipients.write_text(
+        "sender: newsletter@example.org\n"
+        f"signing: {{certificate: {ministry.p12}, trust: [{ministry.ca}]}}\n"
+        "posts:\n  - {name: Embassy in Sarajevo, id: sarajevo, addresses: [sarajevo@example.org]}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("send", mail_issue, "--to", recipients, "--out", out, "--dry-run")
+    assert result.exit_code == 0, result.output
+    (folder,) = (out / "mail").iterdir()
+    copy = tmp_path / "copy.pdf"
+    copy.write_bytes(_attachments(folder)["sarajevo"])
+    verdict = run_cli("verify", copy, "--to", recipients)
+    assert verdict.exit_code == 0, verdict.output
+    assert "copy N° 0001 for Embassy in Sarajevo" in verdict.output
+    no_trust = run_cli("verify", copy)
+    assert no_trust.exit_code == cli.EXIT_USAGE
+    assert "name the certificate the signer must chain to: --trust CA.pem" in no_trust.output
+
+
+def test_the_passphrase_comes_from_the_environment_or_a_terminal_and_a_wrong_one_is_named(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recipients = tmp_path / "posts.yaml"
+    recipients.write_text(
+        "sender: n@example.org\nposts:\n  - {name: A post, addresses: [a@example.org]}\n", encoding="utf-8"
+    )
+    command = ["send", mail_issue, "--to", recipients, "--out", out, "--dry-run", "--sign", ministry.p12]
+    monkeypatch.delenv("NEWSLETTER_SIGN_PASSPHRASE")
+    unasked = run_cli(*command)  # the runner's input is not a terminal
+    assert unasked.exit_code == cli.EXIT_USAGE, unasked.output
+    assert f"the passphrase of {ministry.p12} is needed: set NEWSLETTER_SIGN_PASSPHRASE" in unasked.output
+    monkeypatch.setenv("NEWSLETTER_SIGN_PASSPHRASE", "wrong")
+    wrong = run_cli(*command)
+    assert wrong.exit_code == cli.EXIT_USAGE, wrong.output
+    assert f"cannot open {ministry.p12}: the passphrase is wrong" in wrong.output
+    assert not (out / "mail").exists(), "nothing built into messages"
