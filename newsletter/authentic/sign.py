@@ -15,7 +15,6 @@ page, so the archive's PDF/UA-1 is kept (an invisible signature field is not con
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from dataclasses import asdict, dataclass
@@ -173,7 +172,6 @@ def make_copy(
     key: SigningKey,
     record: CopyRecord,
     font: CopyLineFont | None = None,
-    signed_at: dt.datetime | None = None,
 ) -> bytes:
     """The signed copy of ``edition`` described by ``record``: its copy line (``record.line``,
     drawn in ``font``) on every page when it has one, its record in the document information,
@@ -200,7 +198,7 @@ def make_copy(
         md_algorithm="sha256",
         subfilter=fields.SigSeedSubFilter.PADES,
         reason=record.reason(),
-        # No /M from the clock when told when (tests); PAdES puts the time in /M, not in the CMS.
+        # PAdES: the signer's time is the dictionary's /M (pyHanko's clock), not a CMS attribute.
     )
     timestamper = timestamps.HTTPTimeStamper(key.tsa_url, timeout=20) if key.tsa_url else None
     fields.append_signature_field(
