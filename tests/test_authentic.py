@@ -286,11 +286,46 @@ def test_no_copy_line_signs_the_edition_as_it_is(
         assert not any("Copy for" in text or "Exemplaire" in text for text in _page_texts(data))
 
 
-def test_the_signed_archive_keeps_pdfa_and_pdfua(mail_issue: Path, tmp_path: Path, ministry: Pki) -> None:
+#: The PDF/UA identification declared as a PDF/A extension schema, as a fixed archive has it
+#: (issue 25): pyHanko's own rewrite of the XMP lost these, and seven PDF/A rules failed.
+_PDFUA_SCHEMA = (
+    '<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
+    ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
+    '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
+    "<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>"
+    "<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>"
+    "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>"
+    '<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">'
+    "<pdfaProperty:name>part</pdfaProperty:name><pdfaProperty:valueType>Integer</pdfaProperty:valueType>"
+    "<pdfaProperty:category>internal</pdfaProperty:category>"
+    "<pdfaProperty:description>The part of ISO 14289 followed</pdfaProperty:description>"
+    "</rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"
+)
+
+
+@pytest.mark.parametrize("base", ["as built", "its XMP as issue 25 fixes it"])
+def test_the_signed_archive_keeps_pdfa_and_pdfua(
+    mail_issue: Path, tmp_path: Path, ministry: Pki, base: str
+) -> None:
     """Stamping and signing add no failed rule of the outside validator, for PDF/A-3u nor
     PDF/UA-1 (the archive's own failures, if any, are the build's: issue 25)."""
     result = build_issue(mail_issue, tmp_path, edition="archive")
     assert result.pdf is not None
+    edition = result.pdf
+    if base != "as built":
+        edition = tmp_path / "fixed.pdf"
+        with pikepdf.open(result.pdf) as pdf:
+            xmp = (
+                pdf.Root.Metadata.read_bytes()
+                .decode("utf-8")
+                .replace("</rdf:RDF>", _PDFUA_SCHEMA + "</rdf:RDF>")
+            )
+            pdf.Root.Metadata = pdf.make_stream(
+                xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML
+            )
+            pdf.save(edition)
+        rules = {f.rule_id for f in page.validate_pdf(str(edition), profile="3u").failures}
+        assert not {r for r in rules if "XMP" in r or "METADATA" in r}, rules
     record = CopyRecord(
         "issue-1",
         "Issue 1",
@@ -305,7 +340,7 @@ def test_the_signed_archive_keeps_pdfa_and_pdfua(mail_issue: Path, tmp_path: Pat
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(
         make_copy(
-            result.pdf.read_bytes(),
+            edition.read_bytes(),
             load_signing_key(ministry.p12, PASSPHRASE),
             record,
             CopyLineFont(DEFAULT_LAYOUT.fonts / "lato" / "Lato-Regular.ttf"),
@@ -313,7 +348,7 @@ def test_the_signed_archive_keeps_pdfa_and_pdfua(mail_issue: Path, tmp_path: Pat
     )
     assert _pyhanko_verdict(signed.read_bytes(), ministry)[0]
     for profile in ("3u", "ua1"):
-        before = {f.rule_id for f in page.validate_pdf(str(result.pdf), profile=profile).failures}
+        before = {f.rule_id for f in page.validate_pdf(str(edition), profile=profile).failures}
         after = page.validate_pdf(str(signed), profile=profile)
         added = {f"{f.rule_id}: {f.message}" for f in after.failures if f.rule_id not in before}
         assert not added, f"{profile}: stamping and signing broke {sorted(added)}"

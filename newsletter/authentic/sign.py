@@ -143,6 +143,20 @@ def load_signing_key(path: Path, passphrase: str | None, tsa_url: str | None = N
     return SigningKey(path, signer, tsa_url, _reserve(loaded))
 
 
+class _MetadataKeptWriter(IncrementalPdfFileWriter):
+    """pyHanko's incremental writer, leaving the edition's metadata as it was built.
+
+    pyHanko rewrites the XMP packet (and the information dictionary's producer and dates) on
+    every write; its XML loses the PDF/A extension schemas' ``rdf:parseType="Resource"``
+    entries, so that an archive that declares PDF/UA in its XMP fails seven PDF/A-3 rules
+    after signing (measured with page-validation 0.11). The signature's own time is in its
+    dictionary (/M); the copy's record is added to the information dictionary by us.
+    """
+
+    def _update_meta(self) -> None:
+        pass
+
+
 class _KeptKeySigner(signers.SimpleSigner):
     """pyHanko's signer, with an RSA key loaded once: pyHanko loads it again for every
     signature, and checking an RSA key costs 40 ms, as much as the rest of a copy."""
@@ -181,7 +195,7 @@ def make_copy(
     the time-stamping authority cannot be reached, and ``copyline.CopyLineError`` when the
     font cannot draw the line.
     """
-    writer = IncrementalPdfFileWriter(io.BytesIO(edition), strict=False)
+    writer = _MetadataKeptWriter(io.BytesIO(edition), strict=False)
     if writer.prev.embedded_signatures:
         raise SigningError("the edition is already signed: sign the edition as built, once")
     if record.line:
