@@ -574,3 +574,35 @@ def test_the_passphrase_comes_from_the_environment_or_a_terminal_and_a_wrong_one
     assert wrong.exit_code == cli.EXIT_USAGE, wrong.output
     assert f"cannot open {ministry.p12}: the passphrase is wrong" in wrong.output
     assert not (out / "mail").exists(), "nothing built into messages"
+
+
+def test_a_copy_put_into_its_language_message_is_the_message_the_email_package_writes(
+    mail_issue: Path, tmp_path: Path, out: Path, ministry: Pki
+) -> None:
+    """Each post's message is its language's message, checked once, with the copy's base64 in
+    place of a stand-in: the same bytes as composing it whole (boundaries aside)."""
+    import re
+
+    from newsletter.send.compose import Composer
+    from newsletter.send.copies import Signing
+    from newsletter.send.plan import plan
+    from newsletter.send.recipients import load_recipients
+
+    recipients = _recipients(tmp_path, 3, 25, french_every=2)
+    the_plan = plan(
+        mail_issue,
+        load_recipients(recipients),
+        out,
+        signing=Signing(load_signing_key(ministry.p12, PASSPHRASE)),
+    )
+    composer = the_plan.composer
+    assert composer.copies is not None
+    boundary = re.compile(rb"=+\d+==")
+    for item in the_plan.outgoing:
+        copy = composer.copies.copy_for(item)
+        body = composer._body(item.language)
+        spliced = composer._with_copy(body, copy).data
+        whole = Composer._with_pdf(body, copy).data
+        assert boundary.sub(b"-", spliced) == boundary.sub(b"-", whole), item.language
+        parsed = email.message_from_bytes(b"Subject: x\r\n" + spliced, policy=email.policy.default)
+        assert _pdf(parsed) == copy
