@@ -173,6 +173,14 @@ def build(
             help="Print a CMYK colour bar (solids, tints, overprints) in the print edition's top slug, for the press operator.",
         ),
     ] = False,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign",
+            help="Sign the email and archive editions (PAdES) with this PKCS#12 file, its passphrase from NEWSLETTER_SIGN_PASSPHRASE or asked for; the print edition is never signed.",
+            metavar="CERT.p12",
+        ),
+    ] = None,
 ) -> None:
     """Build an edition of an issue: out/<name>-email.pdf, -print.pdf or -archive.pdf.
 
@@ -180,7 +188,7 @@ def build(
     """
     from .commands import build
 
-    build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar)
+    build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar, sign)
 
 
 CheckEditionOpt = Annotated[
@@ -332,6 +340,29 @@ def send(
             help="Send again to the posts whose server refused the message for good (a 5xx reply) in an earlier run; without it they are skipped.",
         ),
     ] = False,
+    sign: Annotated[
+        Path | None,
+        typer.Option(
+            "--sign",
+            help="Sign each post's copy (PAdES) with this PKCS#12 file (.p12), its passphrase from NEWSLETTER_SIGN_PASSPHRASE or asked for; the recipients file's signing.certificate when not given.",
+            metavar="CERT.p12",
+        ),
+    ] = None,
+    tsa: Annotated[
+        str | None,
+        typer.Option(
+            "--tsa",
+            help="Time-stamp each signature at this time-stamping authority (an RFC 3161 URL): PAdES B-T.",
+            metavar="URL",
+        ),
+    ] = None,
+    copy_line: Annotated[
+        bool,
+        typer.Option(
+            "--copy-line/--no-copy-line",
+            help="Stamp each post's signed copy with a line naming the post, the day and its N° (on by default).",
+        ),
+    ] = True,
 ) -> None:
     """Send the email edition of an issue to the diplomatic posts, one message each.
 
@@ -357,7 +388,45 @@ def send(
         ssl_mode,
         ca_file,
         retry_refused,
+        sign,
+        tsa,
+        copy_line,
     )
+
+
+@app.command()
+@_reported
+def verify(
+    pdf: Annotated[
+        Path,
+        typer.Argument(
+            help="The PDF to check, e.g. a copy a post received.", show_default=False, metavar="FILE.pdf"
+        ),
+    ],
+    trust: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--trust",
+            help="A certificate (PEM or DER) the signer must chain to: the ministry's CA. May be given more than once.",
+            metavar="CA.pem",
+        ),
+    ] = None,
+    to: Annotated[
+        Path | None,
+        typer.Option(
+            "--to",
+            help="A recipients file whose signing.trust names the certificates to trust.",
+            metavar="FILE",
+        ),
+    ] = None,
+) -> None:
+    """Say whether FILE.pdf is an authentic edition: signed by a trusted certificate, unchanged since, and for which issue, edition, language and post it was made, and when.
+
+    Exit 0 when it is authentic, 1 when it is not (changed, unsigned, signed by someone else), with the reason.
+    """
+    from .commands import verify
+
+    verify.run(pdf, trust or [], to)
 
 
 @app.command()

@@ -25,9 +25,11 @@ BELOW = {
     "press": {"base", "issue"},
     "check": {"base", "issue", "engine", "press"},
     "build": {"base", "issue", "engine", "press", "check"},
-    "send": {"base", "issue", "engine", "check", "build"},
+    # Signing and verifying copies: only the finished PDF, no layout (issue 27).
+    "authentic": {"base"},
+    "send": {"base", "issue", "engine", "check", "build", "authentic"},
     "translate": {"base", "issue"},
-    "workbench": {"base", "issue", "engine", "press", "check", "build", "send"},
+    "workbench": {"base", "issue", "engine", "press", "check", "build", "send", "authentic"},
 }
 ENTRANCE = "entrance"
 

@@ -354,3 +354,70 @@ def _markup_depth(ctx: ContentContext) -> Iterator[Hit]:
         problem = inline.nesting_problem(text)
         if problem:
             yield Hit(problem, path)
+
+
+#: Protection levels (France's IGI 1300, the EU's and NATO's classifications, the UK's): they
+#: need approved encryption from end to end, which a mailed PDF does not have.
+PROTECTION_LEVELS = (
+    "diffusion restreinte",
+    "confidentiel",
+    "confidentiel defense",
+    "secret",
+    "secret defense",
+    "tres secret",
+    "restreint ue",
+    "eu restricted",
+    "confidentiel ue",
+    "eu confidential",
+    "secret ue",
+    "eu secret",
+    "tres secret ue",
+    "eu top secret",
+    "nato restricted",
+    "nato confidential",
+    "nato secret",
+    "cosmic top secret",
+    "official sensitive",
+    "top secret",
+    "restricted",
+    "confidential",
+    "classified",
+)
+
+
+def protection_level(text: str) -> str | None:
+    """The protection level ``text`` names, if it names one (accents, case and punctuation aside)."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+    words = f" {' '.join(re.findall(r'[a-z0-9]+', plain))} "
+    return next((level for level in PROTECTION_LEVELS if f" {level} " in words), None)
+
+
+@rule(
+    "marking",
+    "content",
+    "error",
+    "name a marking of labels.yaml (markings:); a protection level cannot be sent by this tool",
+)
+def _marking(ctx: ContentContext) -> Iterator[Hit]:
+    marking = ctx.issue.marking
+    if marking is None:
+        return
+    level = protection_level(marking)
+    if level is not None:
+        yield Hit(
+            f"{marking!r} is a protection level: it needs approved encryption, which this tool does not "
+            "provide (a mailed PDF is not protected); such an issue cannot be built or sent here",
+            ("marking",),
+        )
+        return
+    from ..engine.render import DEFAULT_LAYOUT, labels_for
+
+    known = labels_for(DEFAULT_LAYOUT, ctx.issue.language).get("markings") or {}
+    if marking not in known:
+        choices = ", ".join(sorted(known)) or "none"
+        yield Hit(
+            f"unknown marking {marking!r}{did_you_mean(marking, known) or ';'} the markings are: {choices}",
+            ("marking",),
+        )

@@ -12,6 +12,7 @@ from ..errors import EnvironmentFault, Finding, IssueError
 from .common import EXIT_CONTENT, Stop, echo_findings, layout_for, require
 
 if TYPE_CHECKING:
+    from ..authentic.sign import SigningKey
     from ..build import BuildResult
     from ..engine.render import Layout
 
@@ -25,16 +26,26 @@ def run(
     time_limit: float,
     layout: Path | None,
     colour_bar: bool,
+    sign: Path | None = None,
 ) -> None:
-    """Build ``edition`` of ``issue`` (``all``: every edition) and say what was written."""
+    """Build ``edition`` of ``issue`` (``all``: every edition) and say what was written;
+    with ``sign``, sign the email and archive editions written."""
     from ..build import build_issue
     from ..safeio import check_folder
 
     require(issue)
     check_folder(out)
     chosen = layout_for(layout)
+    key = None
+    if sign is not None:
+        from .signing import open_key
+
+        key = open_key(sign, None)  # before the build: a wrong passphrase costs no layout
     if edition == "all":
-        _build_all(issue, out, strict, time_limit, html, chosen, colour_bar)
+        written = _build_all(issue, out, strict, time_limit, html, chosen, colour_bar)
+        if key is not None:
+            for name, built in written.items():
+                _sign(built, name, key)
         return
     result = build_issue(
         issue,
@@ -47,11 +58,39 @@ def run(
         colour_bar=colour_bar,
     )
     report(issue, result)
+    if key is not None and result.pdf is not None:
+        _sign(result, edition, key)
+
+
+def _sign(result: BuildResult, edition: str, key: SigningKey) -> None:
+    """Sign the edition ``result`` wrote, in place (written whole or not at all), for every reader:
+    no copy line, no post. The print edition goes to the printer unsigned."""
+    from ..authentic.sign import CopyRecord, SigningError, make_copy
+    from ..safeio import atomic_write, writing
+
+    if edition not in ("email", "archive"):
+        return
+    from ..send.compose import issue_key
+
+    pdf = result.pdf
+    assert pdf is not None
+    issue = result.issue
+    title = f"{issue.series} – {issue.number}"
+    record = CopyRecord(issue_key(issue), title, edition, issue.language)
+    try:
+        signed = make_copy(pdf.read_bytes(), key, record)
+    except SigningError as exc:
+        typer.echo(f"error: {pdf}: {exc}", err=True)
+        raise Stop(EXIT_CONTENT) from None
+    with writing(pdf.parent):
+        atomic_write(pdf, signed)
+    typer.echo(f"signed {pdf} ({len(signed) / 1024:.0f} KB) by {key.subject}")
 
 
 def _build_all(
     issue: Path, out: Path, strict: bool, time_limit: float, html: bool, layout: Layout, colour_bar: bool
-) -> None:
+) -> dict[str, BuildResult]:
+    """Build every edition; what each wrote, by edition."""
     from ..build import BuildResult, build_all
 
     started = time.perf_counter()
@@ -82,6 +121,7 @@ def _build_all(
     )
     if failed:
         raise Stop(EXIT_CONTENT)
+    return {name: r for name, r in results.items() if isinstance(r, BuildResult)}
 
 
 def report(issue: Path, result: BuildResult) -> None:

@@ -7,12 +7,16 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from ..errors import format_findings
 from .common import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_USAGE, Stop, printable, require
+
+if TYPE_CHECKING:
+    from ..send.copies import Signing
+    from ..send.recipients import RecipientList
 
 
 def run(
@@ -33,6 +37,9 @@ def run(
     ssl_mode: str | None,
     ca_file: Path | None,
     retry_refused: bool,
+    sign: Path | None = None,
+    tsa: str | None = None,
+    copy_line: bool = True,
 ) -> None:
     """Send ``issue`` to the posts of ``to`` (see ``newsletter send --help``); ``Stop`` with
     1 when not everything was sent, 2 for a wrong use, 4 when the server failed us."""
@@ -73,12 +80,17 @@ def run(
     )
     if not dry_run:
         tls_context(ca_file)  # a CA file that holds no certificate stops us before anything is built
+    if test is None and not dry_run:
+        _hold_until_release(issue)
+    signing = _signing(recipients, sign, tsa, copy_line)
     try:
         if dry_run or test is not None:
-            the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
+            the_plan = plan(
+                issue, recipients, out, group, revision=revision, ledger_path=book, signing=signing
+            )
             if dry_run:
                 typer.echo(printable(the_plan.summary()))
-                written = write_dry_run(the_plan, out)
+                written = write_dry_run(the_plan, out, book)
                 typer.echo(
                     f"dry run: wrote {len(written)} messages to {written[0].parent if written else out}; nothing was sent"
                 )
@@ -95,7 +107,9 @@ def run(
         with SendLock(book, f"{issue.name} to {to.name}"):
             with Ledger(book):
                 pass  # a ledger that cannot be read stops the send before anything is built
-            the_plan = plan(issue, recipients, out, group, revision=revision, ledger_path=book)
+            the_plan = plan(
+                issue, recipients, out, group, revision=revision, ledger_path=book, signing=signing
+            )
             with Ledger(book) as open_book:
                 typer.echo(printable(the_plan.summary(open_book, retry_refused)))
                 sent, refused = the_plan.settled(open_book, retry_refused)
@@ -131,7 +145,19 @@ def run(
     except UsageError as exc:
         usage(str(exc))
     resume = _resume_command(
-        issue, to, group, revision, out, ledger, rate, host, port, ssl_mode, ca_file, retry_refused
+        issue,
+        to,
+        group,
+        revision,
+        out,
+        ledger,
+        rate,
+        host,
+        port,
+        ssl_mode,
+        ca_file,
+        retry_refused,
+        (sign, tsa, copy_line),
     )
     typer.echo(printable(report(run, resume)))
     if run.fault is not None:
@@ -141,6 +167,50 @@ def run(
         raise Stop(EXIT_ENVIRONMENT)
     if not run.complete:
         raise Stop(EXIT_CONTENT)
+
+
+def _hold_until_release(issue: Path) -> None:
+    """``Stop`` (1) when the issue's ``release`` is still to come: nothing goes to the posts
+    before it (``--test`` and ``--dry-run`` may)."""
+    import datetime as dt
+
+    from ..send.plan import held_until, language_sources
+
+    now = dt.datetime.now(dt.UTC)
+    held = held_until(language_sources(issue), now)
+    if held is None:
+        return
+    release, path = held
+    left = release - now
+    hours, minutes = divmod(int(left.total_seconds()) // 60, 60)
+    typer.echo(
+        printable(
+            f"{path}: release: the issue is held until its release, {release.isoformat()} "
+            f"(in {hours} h {minutes:02d} min); nothing was sent. `--test ADDRESS` and `--dry-run` "
+            "may run before it; send again once it has come"
+        ),
+        err=True,
+    )
+    raise Stop(EXIT_CONTENT)
+
+
+def _signing(
+    recipients: RecipientList, sign: Path | None, tsa: str | None, copy_line: bool
+) -> Signing | None:
+    """The signing of this send: ``--sign``, else the recipients file's ``signing.certificate``
+    (relative to it); None when neither names one."""
+    from ..send.copies import Signing
+    from .signing import open_key
+
+    settings = recipients.recipients.signing
+    if sign is None and settings is not None and settings.certificate:
+        sign = recipients.path.parent / settings.certificate
+    if sign is None:
+        if not copy_line:
+            usage("--no-copy-line turns off the copy line of signed copies: give --sign CERT.p12 too")
+        return None
+    url = tsa or (settings.tsa if settings is not None else None)
+    return Signing(open_key(sign, url), copy_line)
 
 
 def usage(message: str) -> NoReturn:
@@ -168,9 +238,12 @@ def _resume_command(
     security: str | None,
     ca_file: Path | None,
     retry_refused: bool = False,
+    signed: tuple[Path | None, str | None, bool] = (None, None, True),
 ) -> str:
-    """The command that resumes this send, with the options that make it the same send, and
-    ``--yes``: it was confirmed when it started."""
+    """The command that resumes this send, with the options that make it the same send (the
+    same ``--sign``: the posts not yet sent get the same copies, signed again), and ``--yes``:
+    it was confirmed when it started."""
+    sign, tsa, copy_line = signed
     words = ["newsletter", "send", str(issue), "--to", str(to)]
     options: list[tuple[str, object]] = [
         ("--group", group),
@@ -182,7 +255,10 @@ def _resume_command(
         ("--port", port),
         ("--security", security),
         ("--ca-file", ca_file),
+        ("--sign", sign),
+        ("--tsa", tsa),
     ]
     words += [word for name, value in options if value is not None for word in (name, str(value))]
+    words += ["--no-copy-line"] * (not copy_line and sign is not None)
     words += ["--retry-refused"] * retry_refused + ["--yes"]
     return " ".join(shlex.quote(word) for word in words)

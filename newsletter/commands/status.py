@@ -19,13 +19,21 @@ def run(issue: Path, ledger: Path | None, out: Path) -> None:
     from ..send.loop import UNKNOWN_WORDS
 
     require(issue)
-    key = issue_key(load_issue(issue).issue)
+    the_issue = load_issue(issue).issue
+    key = issue_key(the_issue)
+    if the_issue.embargo is not None:
+        typer.echo(f"embargo: not to be published before {the_issue.embargo.isoformat()}")
+    if the_issue.release is not None:
+        now = dt.datetime.now(dt.UTC)
+        state = "still to come: send holds it" if the_issue.release > now else "passed: it may be sent"
+        typer.echo(f"release: {the_issue.release.isoformat()} ({state})")
     path = ledger or default_ledger(out)
     if not path.exists():
         typer.echo(f"nothing sent yet for {key} (no ledger at {path})")
         return
     with Ledger(path, create=False, read_only=True) as book:  # status never writes
         entries = book.entries(key)
+        copies = {revision: book.copies(key, revision) for revision in {e.revision for e in entries}}
         tests = book.tests(key)
         schema = book.schema
     if schema < SCHEMA_VERSION:
@@ -61,6 +69,10 @@ def run(issue: Path, ledger: Path | None, out: Path) -> None:
                 notes.append(f"refused: {e.refused}")
             if e.state == "failed":
                 notes.append("refused for good: `send` tries it again only with --retry-refused")
+            copy = copies[revision].get(e.post)
+            if copy is not None and copy.sha256:
+                # The hash of the signed copy last made for the post: a leaked copy is matched to it.
+                notes.append(f"signed copy N° {copy.number:04d} of {copy.made}, SHA-256 {copy.sha256}")
             for note in notes:
                 typer.echo(f"{'':<40} {'':<9} {'':>5}  {'':<8} ({printable(note)})")
         count = {s: sum(e.state == s for e in rows) for s in ("sent", "deferred", "failed", "pending")}

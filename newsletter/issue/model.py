@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -399,6 +400,17 @@ class Issue(_Data):
     mail_title: Plain | None = None
     keywords: list[Plain] = []
     size_budget_mb: Annotated[float, Field(gt=0, le=100)] | None = None
+    #: A distribution marking that is not a protection level: a key of ``markings`` in the
+    #: layout's labels.yaml (e.g. ``internal``), printed in every page's footer, on the cover,
+    #: in the mail, and set in the PDF's keywords. A protection level ("Diffusion Restreinte")
+    #: is refused: it needs approved encryption.
+    marking: Plain | None = None
+    #: Not to be published before this date and time (with its offset, e.g.
+    #: 2026-12-10T09:00:00+01:00): printed on the cover and in the mail.
+    embargo: AwareDatetime | None = None
+    #: ``send`` holds the issue until this date and time (with its offset); ``--test`` and
+    #: ``--dry-run`` are allowed before.
+    release: AwareDatetime | None = None
     cover: Cover
     sections: Annotated[list[Section], Field(min_length=1)]
     #: What each text was translated from, per source language: the text's key (its field,

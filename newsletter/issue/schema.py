@@ -51,6 +51,9 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "mail_title": "A shorter title for the mail's subject, when the title makes it too long to read in a mail list.",
         "keywords": "The PDF's keywords.",
         "size_budget_mb": "The largest PDF accepted, in MB (else email 1.5, archive 7, print 100).",
+        "marking": "A distribution marking, one of labels.yaml's markings (e.g. internal); never a protection level.",
+        "embargo": "Not to be published before this date and time, with its offset (2026-12-10T09:00:00+01:00).",
+        "release": "send holds the issue until this date and time, with its offset; --test may send before.",
         "cover": "The cover: the lead of the editorial and the teasers.",
         "sections": "The sections in order; each starts on a new page unless it says new_page: false.",
         "translated_from": (

@@ -170,6 +170,10 @@ def _pos(node: Any) -> tuple[int, int]:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
 
+#: The fields that hold a date and a time (with its offset), not a date alone.
+DATETIME_FIELDS = ("embargo", "release")
+
+
 def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -> Any:
     out.values[path] = _pos(node)
     out.spans[path] = (node.start_mark.index, node.end_mark.index)
@@ -185,7 +189,7 @@ def _convert(loader: _StrictLoader, node: Node, path: FieldPath, out: Located) -
                 _refused(f"{node.value!r} is not a valid date or number: {exc}", node, path)
             )
             return node.value
-        if isinstance(value, dt.datetime):
+        if isinstance(value, dt.datetime) and (not path or path[-1] not in DATETIME_FIELDS):
             loader.refused.append(_refused("write dates as YYYY-MM-DD, without a time", node, path))
             return node.value
         return value

@@ -21,7 +21,9 @@ One send at a time may write it, however it is reached: ``lock.SendLock``.
 Schema versions (``PRAGMA user_version``): 0 is the first ledger (one row per issue and post);
 2 adds revisions (errata), re-send counts, the attached PDF's digest and the test sends.
 A version-0 ledger is migrated in one transaction, every row kept as revision 1, by the next
-send; read-only, it is read as it is.
+send; read-only, it is read as it is. The ``copies`` table (signed copies: each post's copy
+number, the day it was first made and the SHA-256 of the copy last made) is added to any
+ledger a send opens, without a new version: a ledger without it simply has no copies.
 """
 
 from __future__ import annotations
@@ -80,6 +82,19 @@ CREATE TABLE tests (
 )
 """
 
+_COPIES = """
+CREATE TABLE IF NOT EXISTS copies (
+    issue TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    post TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    made TEXT NOT NULL,
+    sha256 TEXT NOT NULL DEFAULT '',
+    updated REAL NOT NULL,
+    PRIMARY KEY (issue, revision, post)
+)
+"""
+
 #: The columns of ``Entry``, in its order (never ``SELECT *``: a migrated table may differ).
 _COLUMNS = (
     "issue, revision, post, name, message_id, language, addresses, state, attempts, unknown_outcomes, "
@@ -93,7 +108,7 @@ _V0_AS_ENTRY = (
     "refused, updated, '', ''"
 )
 #: The tables a ledger may hold (the first had only ``messages``).
-_OUR_TABLES = {"messages", "tests"}
+_OUR_TABLES = {"messages", "tests", "copies"}
 
 NEVER_REBUILT = (
     "the ledger is never rebuilt: a new one would send the issue to every post again; restore it from a "
@@ -141,6 +156,17 @@ class Entry:
     def may_have_arrived_twice(self) -> bool:
         """Sent again after an unknown outcome, or unknown now after an earlier attempt."""
         return self.resends > 0 or (self.outcome_unknown and self.unknown_outcomes > 1)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A post's signed copy of one revision: its number (N°), the day it was first made, and
+    the SHA-256 of the copy last made for it (a resumed send signs it again)."""
+
+    post: str
+    number: int
+    made: str
+    sha256: str
 
 
 @dataclass(frozen=True)
@@ -341,9 +367,11 @@ class Ledger:
         application id of a ledger made before it was set."""
         application = self._db.execute("PRAGMA application_id").fetchone()[0]
         if self.schema == SCHEMA_VERSION:
-            if application != APPLICATION_ID:
+            if application != APPLICATION_ID or "copies" not in self._tables:
                 with self._write() as db:
                     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    db.execute(_COPIES)
+                self._tables = self._tables | {"copies"}
             return
         with self._write() as db:
             count = db.execute("SELECT count(*) FROM messages").fetchone()[0]
@@ -358,6 +386,7 @@ class Ledger:
             db.execute("DROP TABLE messages_v0")
             if "tests" not in self._tables:
                 db.execute(_TESTS)
+            db.execute(_COPIES)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         self.schema, self._tables = SCHEMA_VERSION, self._tables | _OUR_TABLES
@@ -397,7 +426,48 @@ class Ledger:
             ).fetchall()
         return [TestSend(*row) for row in rows]
 
+    def copies(self, issue: str, revision: int) -> dict[str, Copy]:
+        """The signed copies of ``issue``'s ``revision``, by post (none in a ledger without them)."""
+        if "copies" not in self._tables:
+            return {}
+        with self._guard("read"):
+            rows = self._db.execute(
+                "SELECT post, number, made, sha256 FROM copies WHERE issue = ? AND revision = ?",
+                (issue, revision),
+            ).fetchall()
+        return {row[0]: Copy(*row) for row in rows}
+
     # -- writing
+
+    def number_copies(self, issue: str, revision: int, posts: Iterable[str], made: str) -> dict[str, Copy]:
+        """Give each of ``posts`` that has none a copy number and the day ``made``, in one
+        transaction, and return every copy of the revision.
+
+        A post keeps the number it had in an earlier revision of the issue (its N° names its
+        copies); a new post gets the next number of the issue. Numbers and days are never
+        changed: a resumed send makes the same copy for a post (same N°, same day).
+        """
+        now = time.time()
+        with self._write() as db:
+            for post in posts:
+                db.execute(
+                    "INSERT INTO copies (issue, revision, post, number, made, updated) VALUES (?, ?, ?, "
+                    " coalesce((SELECT number FROM copies WHERE issue = ? AND post = ? ORDER BY revision LIMIT 1),"
+                    "          (SELECT coalesce(max(number), 0) + 1 FROM copies WHERE issue = ?)), ?, ?)"
+                    " ON CONFLICT (issue, revision, post) DO NOTHING",
+                    (issue, revision, post, issue, post, issue, made, now),
+                )
+        return self.copies(issue, revision)
+
+    def record_copy(self, issue: str, revision: int, post: str, sha256: str) -> None:
+        """The SHA-256 of the copy just made for ``post`` (before it is handed over)."""
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE copies SET sha256 = ?, updated = ? WHERE issue = ? AND revision = ? AND post = ?",
+                (sha256, time.time(), issue, revision, post),
+            ).rowcount
+        if changed != 1:
+            raise LedgerError(f"no copy numbered for {post!r} of {issue} revision {revision}", self.path)
 
     def register(
         self, issue: str, revision: int, rows: Iterable[tuple[str, str, str, str, str, str]]
@@ -506,6 +576,7 @@ def create_ledger(path: Path) -> None:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute(_MESSAGES)
             db.execute(_TESTS)
+            db.execute(_COPIES)
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         finally:

@@ -24,6 +24,7 @@ write in the ledger, for any transport:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import time
@@ -187,6 +188,13 @@ def send(
                 for o in outgoing
             ),
         )
+        if composer.copies is not None:
+            # Numbered once, kept by every later run: a resumed send makes the same copies.
+            composer.copies.number(
+                ledger.number_copies(
+                    key, revision, [o.post.key for o in outgoing], dt.date.today().isoformat()
+                )
+            )
         before = {e.post: e for e in ledger.entries(key, revision)}
         digests = {
             lang: hashlib.sha256(e.pdf.read_bytes()).hexdigest() for lang, e in composer.languages.items()
@@ -304,7 +312,10 @@ def _attempts(
         sending.digests[item.language],
     )
     key, revision, post = composer.key, composer.revision, item.post.key
-    data = composer.wire(item)  # composed now, dropped when this post is done
+    data, copy_sha256 = composer.compose(item)  # composed now, dropped when this post is done
+    if copy_sha256:
+        # The copy made in this run (a resumed send signs it again): the one that is sent.
+        ledger.record_copy(key, revision, post, copy_sha256)
     if limit and len(data) > limit:
         outcome.state, outcome.reply = "failed", f"{len(data)} bytes, over the server's limit of {limit}"
         ledger.mark(key, revision, post, "failed", outcome.reply)

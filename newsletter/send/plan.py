@@ -12,11 +12,13 @@ YAML reader (size-bounded), the images and the layout's files as ``edition.py`` 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..check import ContentContext, run_rules
 from ..editions import EDITIONS
@@ -28,12 +30,15 @@ from ..issue.model import Issue
 from ..safeio import check_output_folder, write_unsynced, writing
 from .compose import Composer, LanguageVersion, Outgoing, issue_key
 from .edition import email_edition, sha256_of
-from .ledger import Entry, Ledger, default_ledger
+from .ledger import Copy, Entry, Ledger, default_ledger
 from .lock import SendLock
 from .loop import DEFAULT_MAX_FAILURES, Outcome, Retry, Run, Settings, send
 from .recipients import Post, RecipientList, legacy_slug
 from .transport import MailError, SmtpTransport, Transport, Unknown, Unreachable
 from .transport import Refused as ServerRefused
+
+if TYPE_CHECKING:
+    from .copies import Signing
 
 
 class UsageError(Exception):
@@ -180,10 +185,27 @@ def ledger_key(sources: dict[str, Path], fallback: Issue, load: Callable[[Path],
 
 def mail_problems(loaded: Loaded) -> list[Finding]:
     """What stops an issue from being mailed, at its place: a character that breaks a mail
-    header in a field that reaches one, and inline markup nested too deeply to be laid out
-    (the check rules ``mail-header`` and ``markup-depth``, run before anything is built)."""
+    header in a field that reaches one, inline markup nested too deeply to be laid out, and a
+    marking that is a protection level or unknown (the check rules ``mail-header``,
+    ``markup-depth`` and ``marking``, run before anything is built)."""
     context = ContentContext(loaded, Coverage({}), EDITIONS["email"])
-    return run_rules(["mail-header", "markup-depth"], context)
+    return run_rules(["mail-header", "markup-depth", "marking"], context)
+
+
+def held_until(
+    sources: dict[str, Path], now: dt.datetime, load: Callable[[Path], Loaded] = load_issue
+) -> tuple[dt.datetime, Path] | None:
+    """The latest ``release`` still to come among the issue's languages, and its file; None
+    when every language may be sent at ``now``."""
+    held = []
+    for path in sources.values():
+        try:
+            release = load(path).issue.release
+        except IssueError:
+            continue  # its errors are reported where the edition is needed
+        if release is not None and release > now:
+            held.append((release, path))
+    return max(held) if held else None
 
 
 def _keys_kept(ledger_path: Path, key: str, issues: list[Issue], posts: list[Post]) -> tuple[str, list[Post]]:
@@ -244,10 +266,12 @@ def plan(
     layout: Layout = DEFAULT_LAYOUT,
     revision: int = 1,
     ledger_path: Path | None = None,
+    signing: Signing | None = None,
 ) -> Plan:
     """Check the issue for mailing, build (or reuse) the editions the posts need, and list one
     message per post. For a correction (``revision`` > 1), only the posts that had the
-    previous revision, read from the ledger at ``ledger_path``."""
+    previous revision, read from the ledger at ``ledger_path``. With ``signing``, each post
+    gets its own copy, stamped and signed (``copies.py``)."""
     posts, notes = recipients.unique(group)
     if not posts:
         groups = {g for p in recipients.posts() for g in p.groups}
@@ -280,8 +304,18 @@ def plan(
     }
     # The issue's own language first: it is the fallback.
     languages = {main_language: languages[main_language], **languages}
+    copies = None
+    if signing is not None:
+        from .copies import CopyMaker  # pyHanko loads only for a signed send
+
+        copies = CopyMaker(signing, languages, layout, revision)
     composer = Composer(
-        languages, recipients.recipients.sender, recipients.recipients.sender_name, layout, revision
+        languages,
+        recipients.recipients.sender,
+        recipients.recipients.sender_name,
+        layout,
+        revision,
+        copies,
     )
     composer.key, posts = _keys_kept(
         ledger_path or default_ledger(out_dir),
@@ -300,6 +334,8 @@ def plan(
             previous_revision(ledger_path or default_ledger(out_dir), composer.key, revision),
         )
     outgoing = list(composer.outgoing(posts, references))
+    if copies is not None:
+        copies.check(outgoing)
     return Plan(composer.key, revision, languages, composer, outgoing, recipients, notes)
 
 
@@ -350,9 +386,12 @@ def _corrected(
     return chosen, refers
 
 
-def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
+def dry_run(the_plan: Plan, out_dir: Path, ledger_path: Path | None = None) -> list[Path]:
     """Write every message as ``.eml`` under ``out/mail/<issue>/``, one at a time, each whole
-    or not at all; no server, no ledger."""
+    or not at all; no server, no ledger written. Signed copies carry the numbers the ledger
+    at ``ledger_path`` gave their posts, and the next ones for the others."""
+    if the_plan.composer.copies is not None:
+        the_plan.composer.copies.number(_dry_numbers(the_plan, ledger_path or default_ledger(out_dir)))
     folder = out_dir / "mail" / the_plan.key
     written = []
     with writing(folder):
@@ -362,6 +401,21 @@ def dry_run(the_plan: Plan, out_dir: Path) -> list[Path]:
             write_unsynced(path, the_plan.composer.wire(item))
             written.append(path)
     return written
+
+
+def _dry_numbers(the_plan: Plan, ledger_path: Path) -> dict[str, Copy]:
+    """The copy numbers a send would give: the ledger's, then the next ones, made today."""
+    known: dict[str, Copy] = {}
+    if ledger_path.exists():
+        with Ledger(ledger_path, create=False, read_only=True) as ledger:
+            known = ledger.copies(the_plan.key, the_plan.revision)
+    today = dt.date.today().isoformat()
+    following = max((c.number for c in known.values()), default=0)
+    for item in the_plan.outgoing:
+        if item.post.key not in known:
+            following += 1
+            known[item.post.key] = Copy(item.post.key, following, today, "")
+    return known
 
 
 def deliver(

@@ -126,6 +126,18 @@ def sender_name_in(name: str | SenderNames | None, language: str, fallback: str)
     return given
 
 
+class SigningSettings(_Data):
+    """How the ministry signs the copies (``send --sign``) and how they are checked (``verify``).
+    Paths are relative to the recipients file; the passphrase is never written here."""
+
+    #: The PKCS#12 file (.p12) of the signing key and certificate.
+    certificate: Name | None = None
+    #: The certificates (PEM) a copy's signer must chain to, for ``verify``.
+    trust: list[Name] = []
+    #: A time-stamping authority's URL (RFC 3161): the signatures become PAdES B-T.
+    tsa: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
+
+
 class Recipients(_Data):
     """The recipients file."""
 
@@ -136,6 +148,8 @@ class Recipients(_Data):
     #: At most this many messages a minute (None: no limit).
     rate_per_minute: Annotated[float, Field(gt=0, le=10_000)] | None = None
     posts: Annotated[list[Post], Field(min_length=1, max_length=5000)]
+    #: Signed copies: the certificate, the trust anchors, the time-stamping authority.
+    signing: SigningSettings | None = None
 
     @model_validator(mode="after")
     def _unique_keys(self) -> Recipients:
