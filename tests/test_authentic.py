@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import page
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
@@ -61,6 +60,7 @@ from newsletter import cli
 from newsletter.authentic.copyline import CopyLineFont
 from newsletter.authentic.sign import CopyRecord, load_signing_key, make_copy
 from newsletter.build import build_issue
+from newsletter.check import conformance
 from newsletter.engine.render import DEFAULT_LAYOUT
 
 PASSPHRASE = "correct horse"
@@ -286,50 +286,21 @@ def test_no_copy_line_signs_the_edition_as_it_is(
         assert not any("Copy for" in text or "Exemplaire" in text for text in _page_texts(data))
 
 
-#: The PDF/UA identification declared as a PDF/A extension schema, as a fixed archive has it
-#: (issue 25): pyHanko's own rewrite of the XMP lost these, and seven PDF/A rules failed.
-_PDFUA_SCHEMA = (
-    '<rdf:Description rdf:about="" xmlns:pdfaExtension="http://www.aiim.org/pdfa/ns/extension/"'
-    ' xmlns:pdfaSchema="http://www.aiim.org/pdfa/ns/schema#" xmlns:pdfaProperty="http://www.aiim.org/pdfa/ns/property#">'
-    '<pdfaExtension:schemas><rdf:Bag><rdf:li rdf:parseType="Resource">'
-    "<pdfaSchema:schema>PDF/UA Universal Accessibility Schema</pdfaSchema:schema>"
-    "<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/</pdfaSchema:namespaceURI>"
-    "<pdfaSchema:prefix>pdfuaid</pdfaSchema:prefix>"
-    '<pdfaSchema:property><rdf:Seq><rdf:li rdf:parseType="Resource">'
-    "<pdfaProperty:name>part</pdfaProperty:name><pdfaProperty:valueType>Integer</pdfaProperty:valueType>"
-    "<pdfaProperty:category>internal</pdfaProperty:category>"
-    "<pdfaProperty:description>The part of ISO 14289 followed</pdfaProperty:description>"
-    "</rdf:li></rdf:Seq></pdfaSchema:property></rdf:li></rdf:Bag></pdfaExtension:schemas></rdf:Description>"
-)
-
-
-@pytest.mark.parametrize("base", ["as built", "its XMP as issue 25 fixes it"])
-def test_the_signed_archive_keeps_pdfa_and_pdfua(
-    mail_issue: Path, tmp_path: Path, ministry: Pki, base: str
+@pytest.mark.parametrize(("edition", "claims"), [("archive", ["3u", "ua1"]), ("email", ["ua1"])])
+def test_a_signed_copy_keeps_the_editions_standards(
+    mail_issue: Path, tmp_path: Path, ministry: Pki, edition: str, claims: list[str]
 ) -> None:
-    """Stamping and signing add no failed rule of the outside validator, for PDF/A-3u nor
-    PDF/UA-1 (the archive's own failures, if any, are the build's: issue 25)."""
-    result = build_issue(mail_issue, tmp_path, edition="archive")
+    """The archive passes the outside validator as PDF/A-3u and PDF/UA-1 and the email edition
+    as PDF/UA-1 (issue 25), and each still does once stamped and signed (pyHanko's own rewrite
+    of the XMP lost the archive's PDF/A extension schema: seven PDF/A rules failed; the
+    signature's widget sits in a Form element). The validator runs in a process of its own
+    (``conformance.judge``): its threads would hang a test process that forks afterwards."""
+    result = build_issue(mail_issue, tmp_path, edition=edition)
     assert result.pdf is not None
-    edition = result.pdf
-    if base != "as built":
-        edition = tmp_path / "fixed.pdf"
-        with pikepdf.open(result.pdf) as pdf:
-            xmp = (
-                pdf.Root.Metadata.read_bytes()
-                .decode("utf-8")
-                .replace("</rdf:RDF>", _PDFUA_SCHEMA + "</rdf:RDF>")
-            )
-            pdf.Root.Metadata = pdf.make_stream(
-                xmp.encode("utf-8"), Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML
-            )
-            pdf.save(edition)
-        rules = {f.rule_id for f in page.validate_pdf(str(edition), profile="3u").failures}
-        assert not {r for r in rules if "XMP" in r or "METADATA" in r}, rules
     record = CopyRecord(
         "issue-1",
         "Issue 1",
-        "archive",
+        edition,
         "en",
         "Embassy in Sarajevo",
         "sarajevo",
@@ -340,18 +311,16 @@ def test_the_signed_archive_keeps_pdfa_and_pdfua(
     signed = tmp_path / "signed.pdf"
     signed.write_bytes(
         make_copy(
-            edition.read_bytes(),
+            result.pdf.read_bytes(),
             load_signing_key(ministry.p12, PASSPHRASE),
             record,
             CopyLineFont(DEFAULT_LAYOUT.fonts / "lato" / "Lato-Regular.ttf"),
         )
     )
     assert _pyhanko_verdict(signed.read_bytes(), ministry)[0]
-    for profile in ("3u", "ua1"):
-        before = {f.rule_id for f in page.validate_pdf(str(edition), profile=profile).failures}
-        after = page.validate_pdf(str(signed), profile=profile)
-        added = {f"{f.rule_id}: {f.message}" for f in after.failures if f.rule_id not in before}
-        assert not added, f"{profile}: stamping and signing broke {sorted(added)}"
+    passed = {profile: [] for profile in claims}
+    assert conformance.judge(result.pdf, claims) == passed
+    assert conformance.judge(signed, claims) == passed
 
 
 def _ledger_copies(out: Path) -> dict[str, tuple[int, str, str]]:
