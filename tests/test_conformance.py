@@ -4,6 +4,7 @@ caught by the preflight with the validator's rule id."""
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from conftest import FIXTURES, ISSUE_10, ISSUE_10_FR, BuiltPdf, output_findings,
 from newsletter.build import BuildResult, build_all, build_issue, check_issue
 from newsletter.check import conformance
 from newsletter.editions import EDITIONS
+from newsletter.engine.render import DEFAULT_LAYOUT
 
 CLAIMED = {"email": ["ua1"], "archive": ["3u", "ua1"]}
 
@@ -57,6 +59,15 @@ def test_the_minimal_fixture_passes(tmp_path: Path) -> None:
     result = build_issue(folder / "issue.yaml", tmp_path / "out", edition="archive")
     assert result.pdf is not None
     assert failed(result.pdf, "archive") == {"3u": [], "ua1": []}
+
+
+@pytest.mark.parametrize("name", ["issue-11.yaml", "issue-11.fr.yaml"])
+def test_the_real_issue_11_passes(tmp_path: Path, name: str) -> None:
+    """The issue written from public sources for issue 26's tests, both editions that claim."""
+    for edition in ("archive", "email"):
+        result = build_issue(FIXTURES / "issue-11" / name, tmp_path / edition, edition=edition)
+        assert result.pdf is not None
+        assert failed(result.pdf, edition) == {profile: [] for profile in CLAIMED[edition]}
 
 
 def test_the_email_edition_is_tagged_with_every_link_in_a_link_element(
@@ -232,3 +243,24 @@ def test_a_stream_ending_in_cr_is_the_validators_misreading_only(tmp_path: Path)
     wrong = tmp_path / "wrong.pdf"
     wrong.write_bytes(path.read_bytes().replace(b"/Length 4", b"/Length 3"))
     assert not conformance._data_ends_in_cr(wrong, *flagged[0])
+
+
+def test_the_no_break_space_glyph_is_added_only_where_it_is_missing() -> None:
+    """Lato gets an empty glyph for U+00A0 with its space's advance, the same bytes every
+    time; Noto Serif, which has one, is left as it is."""
+    from fontTools.ttLib import TTFont
+
+    from newsletter.engine.nbsp import distinct_nbsp
+
+    fonts = DEFAULT_LAYOUT.fonts
+    lato = (fonts / "lato" / "Lato-Regular.ttf").read_bytes()
+    patched = distinct_nbsp.__wrapped__(lato)
+    assert patched == distinct_nbsp.__wrapped__(lato) != lato
+    font = TTFont(io.BytesIO(patched))
+    cmap = font.getBestCmap()
+    assert cmap[0xA0] != cmap[0x20]
+    assert font["hmtx"][cmap[0xA0]] == font["hmtx"][cmap[0x20]]
+    assert font["glyf"][cmap[0xA0]].numberOfContours == 0
+    assert font["maxp"].numGlyphs == TTFont(io.BytesIO(lato))["maxp"].numGlyphs + 1
+    noto = (fonts / "noto-serif" / "NotoSerif-Regular.ttf").read_bytes()
+    assert distinct_nbsp.__wrapped__(noto) is noto

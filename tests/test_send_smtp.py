@@ -188,9 +188,7 @@ def test_test_send_one_message_per_language_outside_the_posts(
     assert result.exit_code == 0, result.output
     assert handler.envelopes == [["editor@example.org"], ["editor@example.org"]]
     subjects = {m["Content-Language"]: m["Subject"] for m in handler.received}
-    assert subjects["en"].startswith("[TEST] Test series") and subjects["fr"].startswith(
-        "[ESSAI] Test series"
-    )
+    assert subjects["en"].startswith("[TEST] Issue 7") and subjects["fr"].startswith("[ESSAI] Numéro 7")
     assert all(".test-" in m["Message-ID"] for m in handler.received), "a Message-ID no post's message has"
     with Ledger(out / "mail" / "ledger.sqlite") as ledger:
         assert ledger.entries("test-series-7") == []
@@ -277,7 +275,7 @@ def test_an_erratum_goes_to_the_posts_that_had_the_issue(
         post = message["To"].split("@")[0].replace("post", "post-")
         assert message["Message-ID"] == f"<newsletter.test-series-7.r2.{post}@example.org>"
         assert message["References"] == f"<newsletter.test-series-7.{post}@example.org>"
-        assert message["Subject"].startswith("Correction: Test series")
+        assert message["Subject"].startswith("Correction: Issue 7")
         assert _pdf_of(message) == corrected
     with Ledger(out / "mail" / "ledger.sqlite") as ledger:
         assert len(ledger.entries("test-series-7", 1)) == 5, "the first revision's entries are kept"

@@ -18,6 +18,7 @@ names); the outlines (``glyf``) are copied as they are, so it takes about 0.02 s
 
 from __future__ import annotations
 
+import functools
 import io
 
 from fontTools.ttLib import TTFont
@@ -27,6 +28,10 @@ from ..issue.fonts import quiet_font_dates
 NBSP, SPACE = 0x00A0, 0x0020
 
 
+# Kept for the process, by the font's bytes: the tests and a long ``serve`` make many
+# typesetters, each loading the same four Lato files (about 0.03 s a font). Bounded: a
+# layout has a handful of fonts.
+@functools.lru_cache(maxsize=16)
 def distinct_nbsp(data: bytes) -> bytes:
     """``data`` (a TrueType font) with a glyph of its own for U+00A0, when the font maps it to
     its space's glyph; else ``data`` itself (a CFF font, or one that needs nothing)."""

@@ -65,15 +65,6 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True)
         self._roots = [root.resolve() for root in roots]
         self._max_bytes = max_bytes
-        self._fonts: dict[bytes, bytes] = {}
-
-    def _font(self, data: bytes) -> bytes:
-        """A font as WeasyPrint should load it: with a glyph of its own for the no-break
-        space (``nbsp.py``), made once per font for this fetcher's typesetter."""
-        key = hashlib.blake2b(data, digest_size=16).digest()
-        if key not in self._fonts:
-            self._fonts[key] = distinct_nbsp(data)
-        return self._fonts[key]
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve ``url`` if it is allowed, else raise ``RefusedURL`` (which stops the layout)."""
@@ -97,7 +88,7 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             raise RefusedURL(url, "file outside the issue, layouts and fonts folders")
         body = self._read_under(root, path, url)
         if path.suffix.lower() in (".ttf", ".otf"):
-            body = self._font(body)
+            body = distinct_nbsp(body)  # a glyph of its own for U+00A0 (nbsp.py)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
 
