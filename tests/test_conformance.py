@@ -63,11 +63,11 @@ def test_the_minimal_fixture_passes(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["issue-11.yaml", "issue-11.fr.yaml"])
 def test_the_real_issue_11_passes(tmp_path: Path, name: str) -> None:
-    """The issue written from public sources for issue 26's tests, both editions that claim."""
-    for edition in ("archive", "email"):
-        result = build_issue(FIXTURES / "issue-11" / name, tmp_path / edition, edition=edition)
-        assert result.pdf is not None
-        assert failed(result.pdf, edition) == {profile: [] for profile in CLAIMED[edition]}
+    """The issue written from public sources for issue 26's tests (its email edition is
+    validated in test_issue11.py's builds: the rule runs in every build)."""
+    result = build_issue(FIXTURES / "issue-11" / name, tmp_path, edition="archive")
+    assert result.pdf is not None
+    assert failed(result.pdf, "archive") == {"3u": [], "ua1": []}
 
 
 def test_the_email_edition_is_tagged_with_every_link_in_a_link_element(

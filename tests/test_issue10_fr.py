@@ -8,12 +8,13 @@ import unicodedata
 
 import pytest
 import yaml
-from conftest import ISSUE_10_FR, ROOT, BuiltPdf
+from conftest import ISSUE_10, ISSUE_10_FR, ROOT, BuiltPdf
 from test_issue10 import PLANNED_PAGES, _dest_pages, _internal_links
 
 from newsletter.build import DEFAULT_LAYOUT
 from newsletter.engine.laidout import pages
 from newsletter.engine.typesetter import typeset
+from newsletter.issue.load import load_issue
 
 #: The French edition keeps the English page plan: each section on its English page
 #: (the translation was fitted to it: see the closing note of the French edition's issue).
@@ -116,3 +117,18 @@ def test_no_hyphen_inside_an_address(issue10_fr: BuiltPdf) -> None:
     joined = re.sub(r"[\r\n]+", "", _all_text(issue10_fr)).replace("\u2010", "-")
     for address in ("caroline-marie.charpentier@diplomatie.gouv.fr",):
         assert address in joined
+
+
+def test_no_english_words_in_the_french_images() -> None:
+    """The chart and the stand-ins print words: the French edition names images of its own,
+    made in French (tools/make_figures.py), marked `translated: true` on both sides."""
+    from newsletter.issue.model import figures
+
+    french = {path: f for path, f in figures(load_issue(ISSUE_10_FR).issue)}
+    english = {path: f for path, f in figures(load_issue(ISSUE_10).issue)}
+    worded = {path for path, f in english.items() if f.stand_in or "chart" in f.image}
+    assert len(worded) == 6
+    for path in worded:
+        assert english[path].translated and french[path].translated, path
+        stem, _, suffix = english[path].image.rpartition(".")
+        assert french[path].image == f"{stem}.fr.{suffix}"
