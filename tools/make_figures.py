@@ -31,7 +31,11 @@ WORDS = {
         "unit": "euros",
         "bars": [
             ("General voluntary contributions to UNODC", 1_830_000, "€1,830,000"),
-            ("Contribution to the Human Trafficking and\nMigrant Smuggling Section (HTMSS)", 163_500, "€163,500"),
+            (
+                "Contribution to the Human Trafficking and\nMigrant Smuggling Section (HTMSS)",
+                163_500,
+                "€163,500",
+            ),
         ],
         "photo": "Photo to come",
         "subjects": {
@@ -47,7 +51,11 @@ WORDS = {
         "unit": "euros",
         "bars": [
             ("Contributions volontaires\ngénérales à l’ONUDC", 1_830_000, "1\u202f830\u202f000\u00a0€"),
-            ("Contribution à la Section de la traite des\npersonnes et du trafic de migrants", 163_500, "163\u202f500\u00a0€"),
+            (
+                "Contribution à la Section de la traite des\npersonnes et du trafic de migrants",
+                163_500,
+                "163\u202f500\u00a0€",
+            ),
         ],
         "photo": "Photo à venir",
         "subjects": {
@@ -111,7 +119,13 @@ def stand_in(name: str, language: str, size: tuple[int, int] = (1200, 800)) -> N
     draw.rectangle((0, 0, w - 1, h - 1), outline=(185, 201, 211), width=6)
     words = WORDS[language]
     draw.text((w / 2, h / 2 - 40), words["photo"], font=font("Black", 52), fill=NAVY, anchor="mm")
-    draw.text((w / 2, h / 2 + 40), words["subjects"][name.split(".")[0]], font=font("Regular", 32), fill=MUTED, anchor="mm")
+    draw.text(
+        (w / 2, h / 2 + 40),
+        words["subjects"][name.split(".")[0]],
+        font=font("Regular", 32),
+        fill=MUTED,
+        anchor="mm",
+    )
     # JPEG, as a real photo would be: WeasyPrint embeds JPEG data as it is, while it
     # decodes and re-encodes every PNG (about 25 ms each for issue 10's sizes).
     img.save(OUT / named(name, language), quality=85, optimize=True, progressive=False)
