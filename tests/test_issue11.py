@@ -224,6 +224,17 @@ def test_the_print_slug_is_in_the_editions_language() -> None:
     assert "issue 11 — print edition — page 1 of 8" in english
 
 
+def test_the_french_print_edition_prints_its_slug_in_french(tmp_path: Path) -> None:
+    """Read back from the print edition itself: the slug line of every page, in French."""
+    result = build_issue(ISSUE_11_FR, tmp_path, edition="print")
+    assert result.pdf is not None
+    document = pdfium.PdfDocument(str(result.pdf))
+    for number, page in enumerate(document, start=1):
+        text = " ".join(page.get_textpage().get_text_range().split())
+        assert f"numéro 11 — édition imprimée — page {number} sur 8" in text, text[-200:]
+        assert "print edition" not in text
+
+
 @BOTH
 def test_every_page_but_the_last_is_full_enough(edition: str, request: pytest.FixtureRequest) -> None:
     """No page-fill notice: each page with a section reaches the layout's 70 %."""
