@@ -575,3 +575,12 @@ def test_a_copy_put_into_its_language_message_is_the_message_the_email_package_w
         assert boundary.sub(b"-", spliced) == boundary.sub(b"-", whole), item.language
         parsed = email.message_from_bytes(b"Subject: x\r\n" + spliced, policy=email.policy.default)
         assert _pdf(parsed) == copy
+
+
+def test_verify_never_hangs_on_a_pipe_or_a_device(tmp_path: Path, ministry: Pki) -> None:
+    fifo = tmp_path / "copy.pdf"
+    os.mkfifo(fifo)
+    for given in (fifo, Path("/dev/zero")):
+        verdict = run_cli("verify", given, "--trust", ministry.ca)
+        assert verdict.exit_code == cli.EXIT_USAGE, verdict.output
+        assert "is not a regular file (a pipe or a device cannot be a PDF file)" in verdict.output

@@ -164,7 +164,7 @@ def test_a_ca_file_that_is_missing_garbage_or_a_folder(mail_issue: Path, posts: 
     for ca_path, code, words in [
         (tmp_path / "missing.pem", EXIT_ENV, "no such CA certificate file"),
         (garbage, EXIT_ENV, f"error: {garbage}: no CA certificate could be read from it"),
-        (tmp_path, cli.EXIT_USAGE, "is a folder, not an CA certificate file"),
+        (tmp_path, cli.EXIT_USAGE, "is a folder, not a CA certificate file"),
     ]:
         result = _send(mail_issue, posts, "--out", out, "--ca-file", ca_path, "--yes")
         assert result.exit_code == code and words in result.output, result.output

@@ -26,6 +26,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from ..safeio import read_limited
 from .sign import RECORD_KEY, CopyRecord
 
 PADES = "/ETSI.CAdES.detached"
@@ -143,6 +144,12 @@ def _record(reader: PdfFileReader) -> CopyRecord | None:
         return None
 
 
+#: The largest file ``verify`` reads: an edition's budget is at most 100 MB.
+MAX_PDF_BYTES = 200_000_000
+
+
 def verify_file(path: Path, trust: list[object]) -> Verdict:
-    """``verify_copy`` of the file at ``path``."""
-    return verify_copy(path.read_bytes(), trust)
+    """``verify_copy`` of the file at ``path``, read as a regular file of at most
+    ``MAX_PDF_BYTES`` (``IssueError`` otherwise: a named pipe or ``/dev/zero`` given as the
+    copy never hangs the command)."""
+    return verify_copy(read_limited(path, MAX_PDF_BYTES), trust)

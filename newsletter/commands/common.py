@@ -47,16 +47,17 @@ def echo_findings(issue: Path, per_edition: dict[str, list[Finding]], notices: b
 def require(path: Path, what: str = "issue file") -> None:
     """A file named on the command line: a folder is a wrong use (2), a missing file the
     environment's (4)."""
+    named = f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
     if path.is_dir():
         found = sorted(p.name for p in path.glob("*.yaml"))[:5]
         example = f": name one of its files, e.g. {path / found[0]}" if found else ""
-        typer.echo(f"error: {path} is a folder, not an {what}{example}", err=True)
+        typer.echo(f"error: {path} is a folder, not {named}{example}", err=True)
         raise Stop(EXIT_USAGE)
     if not path.exists():
         typer.echo(f"error: no such {what}: {path}", err=True)
         raise Stop(EXIT_ENVIRONMENT)
     if not path.is_file():
-        typer.echo(f"error: {path} is not a regular file (an {what} is a YAML text file)", err=True)
+        typer.echo(f"error: {path} is not a regular file (a pipe or a device cannot be {named})", err=True)
         raise Stop(EXIT_USAGE)
 
 
