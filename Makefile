@@ -19,8 +19,9 @@ issue10: $(STAMP)
 	$(BIN)/newsletter build issues/issue-10.yaml --variant all --out out
 	$(BIN)/newsletter build issues/issue-10.fr.yaml --variant all --out out
 
+# On every core, a test file per worker at a time (its module fixtures are built once).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadfile
 
 # ruff (lint and format) and mypy --strict; run by .ci/run before the tests.
 lint: $(STAMP)
