@@ -10,8 +10,11 @@ never leaves a half-written PDF. ``check_issue`` runs the same pipeline and keep
 from __future__ import annotations
 
 import calendar
+import multiprocessing
 import os
+import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -184,7 +187,9 @@ def build_all(
         strict=strict,
         colour_bar=colour_bar,
     )
-    with ProcessPoolExecutor(max_workers=workers or min(len(editions), os.cpu_count() or 1)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers or min(len(editions), os.cpu_count() or 1), mp_context=_worker_context()
+    ) as pool:
         futures = {name: pool.submit(run, source, replace(options, edition=name)) for name in editions}
         results: dict[str, BuildResult | IssueError | EnvironmentFault] = {}
         for name, future in futures.items():
@@ -193,6 +198,18 @@ def build_all(
             except (IssueError, EnvironmentFault) as failed:
                 results[name] = failed
     return results
+
+
+def _worker_context() -> multiprocessing.context.BaseContext | None:
+    """How the editions' processes start: forked, sharing this process's imports (the
+    fastest), when this process has no other thread; else from a fork server. A thread
+    holding a lock when the process forks leaves it held in the child for good (a test
+    runner's or a server's threads, a library's thread pool): Python 3.12 warns of it, and
+    3.14 no longer forks by default. None: the platform's own way (spawn on Windows, macOS)."""
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    if sys.platform != "linux" or method not in multiprocessing.get_all_start_methods():
+        return None
+    return multiprocessing.get_context(method)
 
 
 def check_issue(
