@@ -206,7 +206,11 @@ def _worker_context() -> multiprocessing.context.BaseContext | None:
     holding a lock when the process forks leaves it held in the child for good (a test
     runner's or a server's threads, a library's thread pool): Python 3.12 warns of it, and
     3.14 no longer forks by default. None: the platform's own way (spawn on Windows, macOS)."""
-    method = "fork" if threading.active_count() == 1 else "forkserver"
+    try:  # every thread, those Python did not start too (execnet's, a library's pool)
+        threads = len(os.listdir("/proc/self/task"))
+    except OSError:
+        threads = threading.active_count()
+    method = "fork" if threads == 1 else "forkserver"
     if sys.platform != "linux" or method not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context(method)
