@@ -101,42 +101,40 @@ def _pki(folder: Path, name: str) -> Pki:
         )
         return x509.KeyUsage(**(flags | on))
 
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(usage(digital_signature=True, key_cert_sign=True, crl_sign=True), critical=True)
-        .sign(ca_key, hashes.SHA256())
+    def issued(
+        subject: x509.Name, key: rsa.RSAPrivateKey, *extensions: x509.ExtensionType
+    ) -> x509.Certificate:
+        """A certificate for ``key``, signed by the CA, valid from yesterday for a month."""
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(ca_name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=30))
+        )
+        for extension in extensions:
+            builder = builder.add_extension(extension, critical=True)
+        return builder.sign(ca_key, hashes.SHA256())
+
+    def named(common_name: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+    ca_cert = issued(
+        ca_name,
+        ca_key,
+        x509.BasicConstraints(ca=True, path_length=None),
+        usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
     )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} newsletter")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(usage(digital_signature=True, content_commitment=True), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert = issued(named(f"{name} newsletter"), key, usage(digital_signature=True, content_commitment=True))
     tsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    tsa_cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"{name} time stamps")]))
-        .issuer_name(ca_name)
-        .public_key(tsa_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .add_extension(usage(digital_signature=True), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .sign(ca_key, hashes.SHA256())
+    tsa_cert = issued(
+        named(f"{name} time stamps"),
+        tsa_key,
+        usage(digital_signature=True),
+        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]),
     )
     pki = Pki(
         folder / "ca.pem",
