@@ -187,29 +187,15 @@ class _Tree:
         """Each link annotation in its link's ``Link`` element: an annotation WeasyPrint gave
         to a box inside the link (a ``span``, a ``wbr``) moves up to the ``Link`` element."""
         nums = self.parent_tree["Nums"]
-        parents = {id(e): e for e in self.elements()}
         up: dict[int, Any] = {}
-        for element in parents.values():
+        for element in self.elements():
             for kid in self.element_kids(element):
                 up[id(kid)] = element
         for i in range(0, len(nums), 2):
             holder = _deref(self.pdf, nums[i + 1])
             if not isinstance(holder, dict) or holder.get("S") in (None, "/Link"):
                 continue
-            objr = next(
-                (k for k in self.kids(holder) if isinstance(k, dict) and k.get("Type") == "/OBJR"),
-                None,
-            )
-            if objr is None:
-                objr = next(
-                    (
-                        k
-                        for k in self.kids(holder)
-                        if isinstance(_deref(self.pdf, k), dict)
-                        and _deref(self.pdf, k).get("Type") == "/OBJR"
-                    ),
-                    None,
-                )
+            objr = next((k for k in self.kids(holder) if self._is_annotation(k)), None)
             if objr is None:
                 continue
             link = up.get(id(holder))
@@ -221,6 +207,11 @@ class _Tree:
             self.set_kids(holder, [k for k in self.kids(holder) if k is not objr])
             self.set_kids(link, [*self.kids(link), objr])
             nums[i + 1] = link.reference
+
+    def _is_annotation(self, kid: Any) -> bool:
+        """Whether a kid is an object reference (``OBJR``): an annotation in the tree."""
+        obj = _deref(self.pdf, kid)
+        return isinstance(obj, dict) and obj.get("Type") == "/OBJR"
 
     def drop_empty(self) -> None:
         """Elements left with no kids (a ``wbr`` whose annotation moved) leave the tree."""
