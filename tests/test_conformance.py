@@ -15,6 +15,7 @@ from conftest import FIXTURES, ISSUE_10, ISSUE_10_FR, BuiltPdf, output_findings,
 
 from newsletter.build import BuildResult, build_all, build_issue, check_issue
 from newsletter.check import conformance
+from newsletter.check.output import struct_elements
 from newsletter.editions import EDITIONS
 from newsletter.engine.render import DEFAULT_LAYOUT
 
@@ -121,20 +122,9 @@ def _spoiled(editions: dict[str, BuildResult], tmp_path: Path, change: Any) -> l
     ]
 
 
-def _elements(root: Any) -> list[Any]:
-    found, stack = [], [root]
-    while stack:
-        kids = stack.pop().get("/K")
-        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                found.append(kid)
-                stack.append(kid)
-    return found
-
-
 def test_a_list_item_outside_its_list_is_caught(editions: dict[str, BuildResult], tmp_path: Path) -> None:
     def take_item_out(doc: pikepdf.Pdf) -> None:
-        lists = [e for e in _elements(doc.Root.StructTreeRoot) if str(e.S) == "/L"]
+        lists = [e for e in struct_elements(doc.Root.StructTreeRoot) if str(e.S) == "/L"]
         item = lists[0].K[0]
         del lists[0].K[0]
         holder = lists[0].P
@@ -147,7 +137,7 @@ def test_a_list_item_outside_its_list_is_caught(editions: dict[str, BuildResult]
 
 def test_a_link_outside_its_link_element_is_caught(editions: dict[str, BuildResult], tmp_path: Path) -> None:
     def unlink(doc: pikepdf.Pdf) -> None:
-        link = next(e for e in _elements(doc.Root.StructTreeRoot) if str(e.S) == "/Link")
+        link = next(e for e in struct_elements(doc.Root.StructTreeRoot) if str(e.S) == "/Link")
         link.S = pikepdf.Name.Span
 
     found = _spoiled(editions, tmp_path, unlink)

@@ -26,6 +26,7 @@ from typing import Any
 
 import pikepdf
 
+from .output import struct_elements
 from .registry import Hit, OutputContext, rule
 
 #: The validator's profile for each standard an edition may claim (``Edition.claims``).
@@ -175,14 +176,8 @@ def _object_pages(pdf: pikepdf.Pdf) -> dict[tuple[int, int], int]:
         for annotation in page.obj.get("/Annots", ()):
             found[annotation.objgen] = number
     tree = pdf.Root.get("/StructTreeRoot")
-    stack = [tree] if tree is not None else []
-    while stack:
-        element = stack.pop()
-        kids = element.get("/K")
-        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                page_ref = kid.get("/Pg")
-                if page_ref is not None and page_ref.objgen in numbers and kid.objgen != (0, 0):
-                    found[kid.objgen] = numbers[page_ref.objgen]
-                stack.append(kid)
+    for element in struct_elements(tree) if isinstance(tree, pikepdf.Dictionary) else ():
+        page_ref = element.get("/Pg")
+        if page_ref is not None and page_ref.objgen in numbers and element.objgen != (0, 0):
+            found[element.objgen] = numbers[page_ref.objgen]
     return found

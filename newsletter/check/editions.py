@@ -8,10 +8,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import pikepdf
-
 from ..issue.model import figures
-from .output import unique_images, xmp
+from .output import struct_elements, unique_images, xmp
 from .registry import Hit, OutputContext, rule
 
 
@@ -40,17 +38,6 @@ def _archive_ids(ctx: OutputContext) -> Iterator[Hit]:
 _EXPECTED_ROLES = {"/Document", "/H1", "/H2", "/P", "/Sect"}
 
 
-def _struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
-    """Every structure element below ``root``, depth first."""
-    stack = [root]
-    while stack:
-        kids = stack.pop().get("/K")
-        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
-            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                yield kid
-                stack.append(kid)
-
-
 @rule(
     "archive-tags",
     "output",
@@ -71,7 +58,7 @@ def _archive_tags(ctx: OutputContext) -> Iterator[Hit]:
         yield Hit("the PDF does not say its language (/Lang)")
     if not bool(root.get("/ViewerPreferences", {}).get("/DisplayDocTitle", False)):
         yield Hit("viewers are not told to show the title (/DisplayDocTitle)")
-    elements = list(_struct_elements(tree))
+    elements = list(struct_elements(tree))
     roles = {str(e.S) for e in elements}
     expected = _EXPECTED_ROLES | ({"/Figure"} if any(True for _ in figures(ctx.issue)) else set())
     missing = expected - roles

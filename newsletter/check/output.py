@@ -33,6 +33,17 @@ def unique_images(pdf: pikepdf.Pdf) -> Iterator[tuple[int, str, Any]]:
                 yield number, name, image
 
 
+def struct_elements(root: pikepdf.Dictionary) -> Iterator[pikepdf.Dictionary]:
+    """Every structure element below ``root``, depth first."""
+    stack = [root]
+    while stack:
+        kids = stack.pop().get("/K")
+        for kid in list(kids) if isinstance(kids, pikepdf.Array) else [kids]:
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                yield kid
+                stack.append(kid)
+
+
 def xmp(pdf: pikepdf.Pdf) -> str:
     """The PDF's XMP metadata as text ("" when it has none)."""
     meta = pdf.Root.get("/Metadata")
