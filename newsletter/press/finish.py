@@ -53,7 +53,7 @@ def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press, slug: s
     used_spaces: set[str] = {REGISTRATION}
     scratch = pikepdf.new()
     for stream, resources in _content_streams(pdf, pages):
-        data, names, overprinted = _overprint_black_text(_stream_bytes(stream), scratch)
+        data, names, overprinted = _overprint_black_text(stream_bytes(stream), scratch)
         used_spaces |= names
         if overprinted and resources is not None:
             stream.stream = [data]
@@ -62,8 +62,9 @@ def finish_for_press(pdf: Any, issue: Issue, edition: str, press: Press, slug: s
     _remove_unused_colour_spaces(pdf, pages, used_spaces)
 
 
-def _deref(pdf: Any, value: Any) -> Any:
-    """The object a ``pydyf`` reference (``b"12 0 R"``) names, or the value itself."""
+def deref(pdf: Any, value: Any) -> Any:
+    """The object a ``pydyf`` reference (``b"12 0 R"``) names, or the value itself (the
+    finishers of ``press/`` share it)."""
     if isinstance(value, bytes):
         match = _REFERENCE.fullmatch(value)
         if match:
@@ -71,7 +72,7 @@ def _deref(pdf: Any, value: Any) -> Any:
     return value
 
 
-def _stream_bytes(stream: Any) -> bytes:
+def stream_bytes(stream: Any) -> bytes:
     """The content of a ``pydyf.Stream`` as it will be written, before compression."""
     parts = []
     for item in stream.stream:
@@ -87,14 +88,14 @@ def _stream_bytes(stream: Any) -> bytes:
 def _content_streams(pdf: Any, pages: list[Any]) -> Iterator[tuple[Any, Any]]:
     """Every page's content stream and every form XObject, each with its resources."""
     for page in pages:
-        contents = _deref(pdf, page["Contents"])
-        yield contents, _deref(pdf, page["Resources"])
+        contents = deref(pdf, page["Contents"])
+        yield contents, deref(pdf, page["Resources"])
     for obj in pdf.objects:
         # Form XObjects (groups, SVG) and tiling patterns have content of their own.
         if isinstance(obj, pydyf.Stream) and (
             obj.extra.get("Subtype") == "/Form" or obj.extra.get("PatternType") == 1
         ):
-            yield obj, _deref(pdf, obj.extra.get("Resources"))
+            yield obj, deref(pdf, obj.extra.get("Resources"))
 
 
 def _remove_annotations(pdf: Any, pages: list[Any]) -> None:
@@ -102,7 +103,7 @@ def _remove_annotations(pdf: Any, pages: list[Any]) -> None:
     numbers objects by their place in its list and cannot free one in a compressed PDF."""
     for page in pages:
         for reference in page.pop("Annots", None) or ():
-            annotation = _deref(pdf, reference)
+            annotation = deref(pdf, reference)
             if isinstance(annotation, dict):
                 annotation.clear()
     pdf.catalog.pop("AcroForm", None)
@@ -207,15 +208,15 @@ def _tag_images(pdf: Any) -> None:
     the output intent when they are the same bytes (the profile stays in the PDF once)."""
     intents = pdf.catalog.get("OutputIntents") or ()
     intent_ref = intents[0]["DestOutputProfile"] if intents else None
-    intent = _deref(pdf, intent_ref) if intent_ref is not None else None
-    intent_bytes = _stream_bytes(intent) if intent is not None else None
+    intent = deref(pdf, intent_ref) if intent_ref is not None else None
+    intent_bytes = stream_bytes(intent) if intent is not None else None
     others: dict[bytes, bytes] = {}
     for obj in list(pdf.objects):
         if not isinstance(obj, pydyf.Stream) or obj.extra.get("Subtype") != "/Image":
             continue
         if obj.extra.get("ColorSpace") != "/DeviceCMYK" or obj.extra.get("Filter") != "/DCTDecode":
             continue
-        profile, jpeg = split_jpeg_icc(_stream_bytes(obj))
+        profile, jpeg = split_jpeg_icc(stream_bytes(obj))
         if profile is None:
             continue
         obj.stream = [jpeg]
@@ -234,7 +235,7 @@ def _add_marks(pdf: Any, pages: list[Any], issue: Issue, edition: str, press: Pr
     """Grow each page's media box by the slug and draw its marks around the page's content."""
     lines = [winansi(slug_line(issue, edition, n, len(pages), slug)) for n in range(1, len(pages) + 1)]
     font = slug_font(lines)
-    resources = {id(r): r for r in (_deref(pdf, page["Resources"]) for page in pages)}
+    resources = {id(r): r for r in (deref(pdf, page["Resources"]) for page in pages)}
     font_ref = _add_font(pdf, font)
     function = pydyf.Dictionary(
         {
@@ -249,8 +250,8 @@ def _add_marks(pdf: Any, pages: list[Any], issue: Issue, edition: str, press: Pr
     # All four plates: what is drawn in it shows on every plate, as registration marks must.
     registration = pydyf.Array(("/Separation", "/All", "/DeviceCMYK", function.reference))
     for resource in resources.values():
-        _deref(pdf, resource["Font"])[SLUG_FONT_KEY] = font_ref
-        _deref(pdf, resource["ColorSpace"])[REGISTRATION] = registration
+        deref(pdf, resource["Font"])[SLUG_FONT_KEY] = font_ref
+        deref(pdf, resource["ColorSpace"])[REGISTRATION] = registration
     restore = pydyf.Stream([b"Q"], compress=True)
     pdf.add_object(restore)
     for page, line in zip(pages, lines, strict=True):
@@ -308,7 +309,7 @@ def _remove_unused_colour_spaces(pdf: Any, pages: list[Any], used: set[str]) -> 
     dictionaries = {}
     for _, resources in _content_streams(pdf, pages):
         if resources is not None and resources.get("ColorSpace") is not None:
-            spaces = _deref(pdf, resources["ColorSpace"])
+            spaces = deref(pdf, resources["ColorSpace"])
             dictionaries[id(spaces)] = spaces
     for spaces in dictionaries.values():
         for name in [key for key in spaces if key not in used]:

@@ -102,7 +102,9 @@ def _no_data_ends_in_cr(pdf: Any) -> None:
         extra = obj.extra
         if extra.get("Subtype") == "/Image" or "N" in extra:
             continue
-        data = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)  # as pydyf joins them
+        # pydyf's own join: the bytes it will compress, to the byte (finish.stream_bytes is
+        # near enough for parsing content, not for a checksum).
+        data = b"\n".join(pydyf._to_bytes(item) for item in obj.stream)
         while zlib.adler32(data) & 0xFF == 0x0D:
             # A newline: the checksum's last byte is the sum of the bytes (mod 65521), so a
             # zero byte would leave it as it is.

@@ -23,13 +23,12 @@ Each link annotation's ``Contents`` (its description for assistive technology, P
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 import pydyf
 
-_REFERENCE = re.compile(rb"(\d+) 0 R")
+from .finish import deref
 
 #: Elements that a list may hold (ISO 32000-1, table 336 and 14.8.4.3.3).
 _LIST_KIDS = frozenset({"/L", "/LI", "/Caption"})
@@ -40,7 +39,7 @@ _COLLAPSIBLE = frozenset({"/L", "/Div", "/NonStruct"})
 
 def mend_structure(document: Any, pdf: Any) -> None:
     """Mend the structure tree of the ``pydyf.PDF`` written from ``document`` (see the module)."""
-    root = _deref(pdf, pdf.catalog.get("StructTreeRoot"))
+    root = deref(pdf, pdf.catalog.get("StructTreeRoot"))
     if root is None:
         return
     tree = _Tree(pdf, root)
@@ -55,22 +54,13 @@ def mend_structure(document: Any, pdf: Any) -> None:
     _describe_links(document)
 
 
-def _deref(pdf: Any, value: Any) -> Any:
-    """The object a ``pydyf`` reference (``b"12 0 R"``) names, or the value itself."""
-    if isinstance(value, bytes):
-        match = _REFERENCE.fullmatch(value)
-        if match:
-            return pdf.objects[int(match[1])]
-    return value
-
-
 class _Tree:
     """The structure elements of one PDF, with their parents, changed in place."""
 
     def __init__(self, pdf: Any, root: Any) -> None:
         self.pdf = pdf
         self.root = root
-        self.parent_tree = _deref(pdf, root["ParentTree"])
+        self.parent_tree = deref(pdf, root["ParentTree"])
 
     def kids(self, element: Any) -> list[Any]:
         """The element's ``K`` as a list (references, MCIDs, dictionaries)."""
@@ -83,7 +73,7 @@ class _Tree:
         """The structure elements among the element's kids (not content, not annotations)."""
         found = []
         for kid in self.kids(element):
-            obj = _deref(self.pdf, kid)
+            obj = deref(self.pdf, kid)
             if isinstance(obj, dict) and obj.get("Type") == "/StructElem":
                 found.append(obj)
         return found
@@ -99,7 +89,7 @@ class _Tree:
     def set_kids(self, element: Any, kids: list[Any]) -> None:
         element["K"] = pydyf.Array(kids)
         for kid in kids:
-            obj = _deref(self.pdf, kid)
+            obj = deref(self.pdf, kid)
             if isinstance(obj, dict) and obj.get("Type") == "/StructElem":
                 obj["P"] = element.reference
 
@@ -122,7 +112,7 @@ class _Tree:
             kids = self.kids(element)
             if len(kids) != 1:
                 return
-            only = _deref(self.pdf, kids[0])
+            only = deref(self.pdf, kids[0])
             if not isinstance(only, dict) or only.get("S") != tag or "A" in only or "Alt" in only:
                 return
             self.set_kids(element, self.kids(only))
@@ -133,7 +123,7 @@ class _Tree:
         bodies in one; anything else: the body of a new item)."""
         mended = []
         for kid in self.kids(element):
-            obj = _deref(self.pdf, kid)
+            obj = deref(self.pdf, kid)
             if not isinstance(obj, dict) or obj.get("S") in _LIST_KIDS:
                 mended.append(kid)
                 continue
@@ -155,7 +145,7 @@ class _Tree:
         """What an item says, for merging: its bodies' kids and its other kids, in order."""
         parts: list[Any] = []
         for kid in self.kids(item):
-            obj = _deref(self.pdf, kid)
+            obj = deref(self.pdf, kid)
             if isinstance(obj, dict) and obj.get("S") in ("/LBody", "/Lbl"):
                 parts.extend(self.kids(obj))
                 obj.clear()
@@ -171,12 +161,12 @@ class _Tree:
             kids, changed, run = self.kids(parent), False, []
             mended: list[Any] = []
             for kid in [*kids, None]:
-                obj = _deref(self.pdf, kid) if kid is not None else None
+                obj = deref(self.pdf, kid) if kid is not None else None
                 if isinstance(obj, dict) and obj.get("S") == "/LI":
                     run.append(kid)
                     continue
                 if run:
-                    mended.append(self.new_element("/L", parent, run, _deref(self.pdf, run[0])).reference)
+                    mended.append(self.new_element("/L", parent, run, deref(self.pdf, run[0])).reference)
                     run, changed = [], True
                 if kid is not None:
                     mended.append(kid)
@@ -192,7 +182,7 @@ class _Tree:
             for kid in self.element_kids(element):
                 up[id(kid)] = element
         for i in range(0, len(nums), 2):
-            holder = _deref(self.pdf, nums[i + 1])
+            holder = deref(self.pdf, nums[i + 1])
             if not isinstance(holder, dict) or holder.get("S") in (None, "/Link"):
                 continue
             objr = next((k for k in self.kids(holder) if self._is_annotation(k)), None)
@@ -210,7 +200,7 @@ class _Tree:
 
     def _is_annotation(self, kid: Any) -> bool:
         """Whether a kid is an object reference (``OBJR``): an annotation in the tree."""
-        obj = _deref(self.pdf, kid)
+        obj = deref(self.pdf, kid)
         return isinstance(obj, dict) and obj.get("Type") == "/OBJR"
 
     def drop_empty(self) -> None:
@@ -224,12 +214,12 @@ class _Tree:
                 if len(kept) != len(kids):
                     for kid in kids:
                         if self._empty(kid):
-                            _deref(self.pdf, kid).clear()
+                            deref(self.pdf, kid).clear()
                     self.set_kids(parent, kept)
                     changed = True
 
     def _empty(self, kid: Any) -> bool:
-        obj = _deref(self.pdf, kid)
+        obj = deref(self.pdf, kid)
         return (
             isinstance(obj, dict)
             and obj.get("Type") == "/StructElem"
