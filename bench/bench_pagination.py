@@ -8,7 +8,6 @@ Run: .venv/bin/python bench/bench_pagination.py [--pairs 5]
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 import weasyprint.layout.page as wp_page
 from baseline import chromium_print_argv
+from memory import tree_peak_kb
 
 from newsletter import Session
 from newsletter.build import build_issue
@@ -51,38 +51,11 @@ def _count_make_page(action: Callable[[], Any]) -> int:
     return calls
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KB (from /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/statm", encoding="ascii") as handle:
-                pages = int(handle.read().split()[1])
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
 def _run(argv: list[str]) -> tuple[float, int]:
     """Wall time (s) and peak memory of the whole process tree (KB) of a command."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss_kb(proc.pid))
-        time.sleep(0.02)
+    peak = tree_peak_kb(proc)
     took = time.perf_counter() - started
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}")

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -25,23 +24,18 @@ from typing import Any
 
 import pikepdf
 
+from .aside import Aside, aside, single_threaded
 from .check import SIBLING_RULES, ContentContext, LayoutContext, OutputContext, run_checks, run_rules
+from .check.conformance import Judge, validator_installed
 from .defaults import DEFAULT_TIME_LIMIT
-from .editions import EDITION_NAMES, EDITIONS, Edition
+from .editions import EDITION_NAMES, EDITIONS, Edition, output_path
 from .engine.fitbounds import bounds
 from .engine.laidout import fingerprint, images_restored
 from .engine.laidout import pages as laid_out_pages
+from .engine.nbsp import patched_fonts
 from .engine.pagefill import PageFill
 from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
-from .engine.render import (
-    DEFAULT_LAYOUT,
-    Layout,
-    RenderCache,
-    Rendered,
-    image_urls,
-    issue_renderer,
-    labels_for,
-)
+from .engine.render import RenderCache, Rendered, image_urls, issue_renderer, labels_for
 from .engine.typesetter import (
     FETCH_HINT,
     BuildTimeout,
@@ -60,6 +54,8 @@ from .issue.model import Issue
 from .issue.typography import typeset_issue
 from .press.finishing import CMYK_PROFILE, cmyk_images, finisher
 from .safeio import atomic_write, prepare_folder, remove_stale_temporaries, write_checked, writing
+from .shipped import DEFAULT_LAYOUT, Layout
+from .verdicts import Inputs, inputs_key, record_path, recorded_check, write_record
 
 
 @dataclass(frozen=True)
@@ -87,11 +83,6 @@ class BuildResult:
     fingerprints: tuple[str, ...] = ()
     #: How full each page is, and the sections on it (measured on the laid-out pages).
     fills: tuple[PageFill, ...] = ()
-
-
-def output_path(source: Path, out_dir: Path, edition: str) -> Path:
-    """``out/<issue name>-<edition>.pdf``."""
-    return out_dir / f"{source.stem}-{edition}.pdf"
 
 
 @dataclass
@@ -206,11 +197,7 @@ def _worker_context() -> multiprocessing.context.BaseContext | None:
     holding a lock when the process forks leaves it held in the child for good (a test
     runner's or a server's threads, a library's thread pool): Python 3.12 warns of it, and
     3.14 no longer forks by default. None: the platform's own way (spawn on Windows, macOS)."""
-    try:  # every thread, those Python did not start too (execnet's, a library's pool)
-        threads = len(os.listdir("/proc/self/task"))
-    except OSError:
-        threads = threading.active_count()
-    method = "fork" if threads == 1 else "forkserver"
+    method = "fork" if single_threaded() else "forkserver"
     if sys.platform != "linux" or method not in multiprocessing.get_all_start_methods():
         return None
     return multiprocessing.get_context(method)
@@ -225,16 +212,29 @@ def check_issue(
     memo_from: Path | None = None,
 ) -> list[Finding]:
     """Every finding of the preflight of one edition of ``source``; writes nothing that stays.
-    ``memo_from``: an output folder whose memo of the parts may be read (see ``BuildOptions``)."""
+    ``memo_from``: the folder of the last build, whose memo of the parts may be read (see
+    ``BuildOptions``), and whose findings are given as they are when nothing they depend on
+    changed since (``verdicts.py``)."""
+    options = BuildOptions(edition, layout, None, False, time_limit, strict, memo_from=memo_from)
+    if memo_from is not None:
+        recorded = recorded_check(_inputs(source, options), memo_from)
+        if recorded is not None:
+            return recorded.findings
     try:
-        options = BuildOptions(edition, layout, None, False, time_limit, strict, memo_from=memo_from)
         return run(source, options).findings
     except IssueError as failed:
         return failed.findings
 
 
 def run(source: Path, options: BuildOptions) -> BuildResult:
-    """The pipeline for one edition: every stage, each checked before the next starts."""
+    """The pipeline for one edition: every stage, each checked before the next starts.
+
+    In a cold build, the content rules run aside (``aside.py``) while the issue is laid out,
+    and the layout rules while the PDF is written; the PDF is kept only once both have
+    answered, and their findings are listed as if they had run in turn: the content's first,
+    and on an error of the content only those (what the layout then did is not reported).
+    A warm process (``Session``) runs them in turn, keeping what they measured.
+    """
     options.layout.require()
     edition = EDITIONS[options.edition]
     if options.colour_bar and edition.press is not None:
@@ -248,28 +248,65 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         timings[stage] = now - clock
         clock = now
 
+    # The validator's process loads on the other core meanwhile (``conformance.Judge``).
+    # What the findings depend on, taken before anything is read (``verdicts.py``).
+    key = inputs_key(_inputs(source, options), options.out_dir) if options.out_dir is not None else None
+    judge = Judge.started() if edition.claims and validator_installed() else None
+    warm = options.warm if options.warm is not None else Warm()
+    if warm.typesetter is None:  # its fonts mended aside meanwhile (``nbsp.py``)
+        warm.typesetter = _typesetter(
+            source, options, edition, aside(patched_fonts, options.layout.fonts).result
+        )
     try:
-        content = _load(source, options, edition)
-    except FormatErrors as failed:
-        # The content rules still run on what validates: one mistake hides no other.
-        raise IssueError(failed.findings + _salvaged_findings(failed, options, edition)) from None
-    findings = _checked(run_checks("content", content, options.strict), [])
-    lap("load")
-    render = _render(content, options)
-    lap("render")
-    warm = options.warm if options.warm is not None else Warm(memo=_read_memo(source, options))
-    laid_out, paginated = _layout(content, render, options, findings, warm)
-    document, html = paginated.document, paginated.rendered.html
-    findings = _checked(run_checks("layout", laid_out, options.strict), findings)
-    prints = tuple(fingerprint(page) for page in laid_out.pages)
-    if options.on_layout is not None:
-        options.on_layout(prints)
-    lap("layout")
-    with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
-        target, size = _write(content, document, html, options, findings, Path(work))
-    if options.out_dir is not None:
-        _write_memo(source, options, warm.memo)
-    lap("write")
+        try:
+            content = _load(source, options, edition)
+        except FormatErrors as failed:
+            # The content rules still run on what validates: one mistake hides no other.
+            raise IssueError(failed.findings + _salvaged_findings(failed, options, edition)) from None
+        checked = _Pending(content, options)
+        lap("load")
+        if options.warm is None:
+            warm.memo = _read_memo(source, options)
+        try:
+            render = _render(content, options)
+            lap("render")
+            laid_out, paginated = _layout(content, render, options, warm, checked.raise_if_failed)
+        except IssueError as exc:
+            raise IssueError(checked.findings() + exc.findings) from None
+        except Exception:
+            checked.findings()  # an error of the content is what the layout failed on: said instead
+            raise
+        findings = checked.findings()
+        document, html = paginated.document, paginated.rendered.html
+        prints = tuple(fingerprint(page) for page in laid_out.pages)
+        layout_checks = _layout_checks(laid_out, options)
+        if options.warm is not None:  # known already: a layout with errors is not shown
+            _checked(findings + layout_checks.result()[0], [])
+        if options.on_layout is not None:
+            # Told before the PDF is written: the layout's own findings come with the result.
+            options.on_layout(prints)
+        lap("layout")
+        with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
+            target, size = _write(
+                content, document, html, options, findings, Path(work), layout_checks, judge
+            )
+        fills = layout_checks.result()[1]
+        if options.out_dir is not None and key is not None:
+            _write_memo(source, options, warm.memo)
+            with writing(options.out_dir):
+                write_record(
+                    record_path(source, options.out_dir, edition.name),
+                    key,
+                    target,
+                    findings,
+                    [fill.as_dict() for fill in fills],
+                )
+        lap("write")
+    finally:
+        if judge is not None:
+            judge.close()
+        if options.warm is None and warm.typesetter is not None:
+            warm.typesetter.close()  # its fonts' temporary folder
     return BuildResult(
         content.issue,
         edition.name,
@@ -284,8 +321,46 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         paginated.page_map,
         html,
         prints,
-        laid_out.fills,
+        fills,
     )
+
+
+class _Pending:
+    """The content rules' findings, computed aside in a cold build (``aside.py``) or in
+    turn in a warm one (where they are known, and checked, before the layout starts)."""
+
+    def __init__(self, content: ContentContext, options: BuildOptions) -> None:
+        self._aside = (
+            None if options.warm is not None else aside(run_checks, "content", content, options.strict)
+        )
+        self._found = run_checks("content", content, options.strict) if self._aside is None else None
+        if self._found is not None:
+            _checked(self._found, [])
+
+    def findings(self) -> list[Finding]:
+        """The content rules' findings; ``IssueError`` with them when one is an error."""
+        if self._found is None:
+            assert self._aside is not None
+            self._found = self._aside.result()
+        return _checked(self._found, [])
+
+    def raise_if_failed(self) -> None:
+        """``IssueError`` now if the content rules have answered, with an error: the layout
+        stops at its next part instead of going on for nothing."""
+        if self._found is None and self._aside is not None and self._aside.ready():
+            self.findings()
+
+
+def _layout_checks(
+    laid_out: LayoutContext, options: BuildOptions
+) -> Aside[tuple[list[Finding], tuple[PageFill, ...]]]:
+    """The layout rules' findings and the pages' fullness: aside in a cold build (the PDF is
+    written meanwhile), else now, keeping what they measured on each page."""
+
+    def measured() -> tuple[list[Finding], tuple[PageFill, ...]]:
+        return run_checks("layout", laid_out, options.strict), laid_out.fills
+
+    return Aside(measured, (), fork=options.warm is None)
 
 
 def sibling_findings(source: Path, options: BuildOptions) -> list[Finding]:
@@ -387,39 +462,29 @@ def _layout(
     content: ContentContext,
     render: Callable[[Mapping[str, int]], Rendered],
     options: BuildOptions,
-    findings: list[Finding],
     warm: Warm,
+    before_part: Callable[[], None],
 ) -> tuple[LayoutContext, Paginated]:
     """Stage 3: the laid-out document (``paginate``), and the context the layout rules
     look at. Page references print ordinary text, settled by ``paginate``; a number that
     moves its own target is never looped on, and the ``page-reference`` rule reports it.
     """
-    source, layout, edition = content.loaded.path, options.layout, content.edition
-    if warm.typesetter is None:
-        warm.typesetter = Typesetter(
-            source.parent,
-            [source.parent, layout.templates, layout.fonts],
-            source,
-            edition.render_options,
-            (layout.templates, layout.fonts),
-        )
+    source, edition = content.loaded.path, content.edition
+    assert warm.typesetter is not None
     try:
         with layout_time_limit(options.time_limit):
-            paginated = paginate(render, warm.typesetter, warm.memo, MAX_PASSES)
+            paginated = paginate(render, warm.typesetter, warm.memo, MAX_PASSES, before_part)
         # Keep only the parts this layout used, whether its checks pass or not: a session
         # whose issue keeps failing must not hold every part it ever laid out.
         warm.memo.keep_used()
         refuse_attachments(paginated.document, source)
-    except IssueError as exc:
-        raise IssueError(findings + exc.findings) from None
     except BuildTimeout as exc:
         raise IssueError(
-            findings + [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
+            [error(source, str(exc), rule="time-limit", hint="look for a very long text or table")]
         ) from None
     except RecursionError:
         raise IssueError(
-            findings
-            + [
+            [
                 error(
                     source,
                     "the layout nests too deeply to be laid out",
@@ -452,6 +517,38 @@ def _layout(
     return context, paginated
 
 
+def _inputs(source: Path, options: BuildOptions) -> Inputs:
+    """What a build's findings depend on besides the files (``verdicts.Inputs``)."""
+    layout = options.layout
+    return Inputs(
+        source,
+        layout.templates,
+        layout.fonts,
+        options.edition,
+        options.strict,
+        options.time_limit,
+        options.colour_bar,
+    )
+
+
+def _typesetter(
+    source: Path,
+    options: BuildOptions,
+    edition: Edition,
+    fonts: Callable[[], Mapping[bytes, bytes | None]] | None = None,
+) -> Typesetter:
+    """The layout engine of ``edition``, reading the issue's folder and the layout's."""
+    layout = options.layout
+    return Typesetter(
+        source.parent,
+        [source.parent, layout.templates, layout.fonts],
+        source,
+        edition.render_options,
+        (layout.templates, layout.fonts),
+        fonts,
+    )
+
+
 def _read_memo(source: Path, options: BuildOptions) -> Memo:
     """The outcomes of the previous build's parts: beside the PDF, else in ``memo_from``."""
     return read_memo(
@@ -473,9 +570,12 @@ def _write(
     options: BuildOptions,
     findings: list[Finding],
     work: Path,
+    layout_checks: Aside[tuple[list[Finding], tuple[PageFill, ...]]],
+    judge: Judge | None,
 ) -> tuple[Path, int]:
     """Stage 4: the PDF, written beside its target, read back and checked, then moved over
-    it (or removed, when only checking); the output findings are added to ``findings``."""
+    it (or removed, when only checking); the layout rules' findings (``layout_checks``, run
+    while it is written) and the output rules' are added to ``findings``."""
     source, edition, issue = content.loaded.path, content.edition, content.issue
     folder = options.out_dir if options.out_dir is not None else work
     prepare_folder(folder)
@@ -486,10 +586,14 @@ def _write(
     slug = labels_for(options.layout, issue.language)["print_slug"] if edition.press is not None else ""
     finish = finisher(edition, issue, slug)
 
-    def check_output(pdf: Path) -> None:
-        with pikepdf.open(pdf) as opened:
-            output = OutputContext(content.loaded, content.fonts, edition, pdf, opened, layout=content.layout)
-            findings.extend(run_checks("output", output, options.strict))
+    def check_output(pdf: Path, opened: pikepdf.Pdf) -> None:
+        findings.extend(layout_checks.result()[0])
+        if has_errors(findings):
+            raise IssueError(findings)
+        output = OutputContext(
+            content.loaded, content.fonts, edition, pdf, opened, layout=content.layout, judge=judge
+        )
+        findings.extend(run_checks("output", output, options.strict))
         if has_errors(findings):
             raise IssueError(findings)
 
@@ -520,7 +624,7 @@ def _write_pdf(
     write: Callable[[object], object],
     target: Path,
     expected_pages: int,
-    check: Callable[[Path], None],
+    check: Callable[[Path, pikepdf.Pdf], None],
     keep: bool,
 ) -> int:
     """Write the PDF through a temporary file (``safeio.write_checked``), read it back and
@@ -529,8 +633,8 @@ def _write_pdf(
     def read_back(written: Path) -> None:
         with pikepdf.open(written) as opened:
             pages = len(opened.pages)
-        if pages != expected_pages:
-            raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
-        check(written)
+            if pages != expected_pages:
+                raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
+            check(written, opened)
 
     return write_checked(write, target, read_back, keep)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import gc
 import sys
 import traceback
 from collections.abc import Callable
@@ -716,3 +717,9 @@ def main() -> None:
         typer.echo(f"Please report it to {REPORT_TO}, with this text:", err=True)
         typer.echo("".join(traceback.format_exception(exc)), err=True)
         sys.exit(EXIT_INTERNAL)
+    finally:
+        # The command is over: what it built (a laid-out document is a few hundred thousand
+        # objects) is left for the system to take back with the process, instead of a last
+        # collection of them all at exit (0.12 s of a 3 s build). Exit handlers and the
+        # flushing of output still run; files are closed by the commands' own ``with``.
+        gc.freeze()

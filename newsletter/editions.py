@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -169,3 +170,8 @@ def stable_id(issue: Issue, edition: str) -> uuid.UUID:
     return uuid.uuid5(
         uuid.NAMESPACE_URL, f"newsletter:{issue.series}:{issue.number}:{issue.language}:{edition}"
     )
+
+
+def output_path(source: Path, out_dir: Path, edition: str) -> Path:
+    """``out/<issue name>-<edition>.pdf``."""
+    return out_dir / f"{source.stem}-{edition}.pdf"

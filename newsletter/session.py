@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import BuildOptions, BuildResult, Warm, run, sibling_findings
-from .engine.render import DEFAULT_LAYOUT, Layout
 from .errors import Finding, IssueError
+from .shipped import DEFAULT_LAYOUT, Layout
 
 
 @dataclass(frozen=True)

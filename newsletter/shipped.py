@@ -14,6 +14,7 @@ without loading WeasyPrint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 #: ``newsletter/files``: links in a checkout, the files themselves in a wheel.
@@ -48,3 +49,47 @@ def layout_problem(templates: Path, fonts: Path) -> tuple[Path, str] | None:
     if not any(next(fonts.rglob(pattern), None) for pattern in FONT_PATTERNS):
         return fonts, "the fonts folder holds no font (*.ttf, *.otf)"
     return None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where a layout's templates, stylesheet, labels and fonts are."""
+
+    templates: Path
+    fonts: Path
+
+    @property
+    def stylesheet(self) -> Path:
+        """The print stylesheet."""
+        return self.templates / "newsletter.css"
+
+    @property
+    def labels_file(self) -> Path:
+        """The per-language table of the words the layout prints."""
+        return self.templates / "labels.yaml"
+
+    @property
+    def mail_file(self) -> Path:
+        """What the layout sets for the mail (``mail.yaml``; optional)."""
+        return self.templates / "mail.yaml"
+
+    def require(self) -> None:
+        """Raise ``EnvironmentFault`` (exit 4), naming the folder looked for, when the layout's
+        templates or fonts are not there: an installation's fault, not the issue's."""
+        problem = layout_problem(self.templates, self.fonts)
+        if problem is not None:
+            folder, why = problem
+            shipped = folder in (LAYOUTS, FONTS)
+            from .errors import EnvironmentFault  # here: this module imports nothing at its start
+
+            raise EnvironmentFault(
+                why,
+                folder,
+                "the installation lost the files it ships: reinstall newsletter"
+                if shipped
+                else "name a layout folder holding issue.html.j2, labels.yaml and newsletter.css",
+            )
+
+
+#: The layout the package ships (``layouts/`` and ``fonts/`` at the top of the repository).
+DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)

@@ -17,10 +17,10 @@ from systools import TOOLS, require
 from newsletter.build import BuildResult, build_all, build_issue
 from newsletter.check import OutputContext, run_checks
 from newsletter.editions import EDITIONS
-from newsletter.engine.render import DEFAULT_LAYOUT, Layout
 from newsletter.errors import Finding
 from newsletter.issue.fonts import font_coverage
 from newsletter.issue.load import load_issue
+from newsletter.shipped import DEFAULT_LAYOUT, Layout
 
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"

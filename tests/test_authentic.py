@@ -61,7 +61,7 @@ from newsletter.authentic.copyline import CopyLineFont
 from newsletter.authentic.sign import CopyRecord, load_signing_key, make_copy
 from newsletter.build import build_issue
 from newsletter.check import conformance
-from newsletter.engine.render import DEFAULT_LAYOUT
+from newsletter.shipped import DEFAULT_LAYOUT
 
 PASSPHRASE = "correct horse"
 Server = tuple[Handler, int, Faults]

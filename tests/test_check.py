@@ -16,8 +16,8 @@ from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT, build_issue, check_issue
 from newsletter.check import RULES, guess_language
 from newsletter.editions import EDITIONS
-from newsletter.engine.render import Layout
 from newsletter.errors import Finding, IssueError
+from newsletter.shipped import Layout
 
 CHECK = FIXTURES / "check"
 

@@ -17,7 +17,7 @@ from newsletter.build import BuildResult, build_all, build_issue, check_issue
 from newsletter.check import conformance
 from newsletter.check.output import struct_elements
 from newsletter.editions import EDITIONS
-from newsletter.engine.render import DEFAULT_LAYOUT
+from newsletter.shipped import DEFAULT_LAYOUT
 
 CLAIMED = {"email": ["ua1"], "archive": ["3u", "ua1"]}
 

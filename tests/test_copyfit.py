@@ -16,8 +16,8 @@ from newsletter import cli
 from newsletter.build import BuildOptions, check_issue
 from newsletter.check.copyfit import HALF, PageFill, SectionPart, advise, underfull
 from newsletter.engine.fitbounds import bounds
-from newsletter.engine.render import DEFAULT_LAYOUT
 from newsletter.errors import Finding
+from newsletter.shipped import DEFAULT_LAYOUT
 from newsletter.workbench.proofs import checked_and_measured
 
 COPYFIT = FIXTURES / "copyfit"

@@ -41,13 +41,13 @@ from typer.testing import CliRunner, Result
 
 from newsletter import cli
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
 from newsletter.issue.headers import UnsafeHeader
 from newsletter.send.compose import Composer, LanguageVersion, Outgoing
 from newsletter.send.edition import email_edition
 from newsletter.send.plan import dry_run, plan
 from newsletter.send.recipients import Post, load_recipients
+from newsletter.shipped import Layout
 
 Server = tuple[Handler, int, Faults]
 #: How each refusal is asked for: the check, and each kind of send.

@@ -29,8 +29,7 @@ from conftest import ISSUE_10, ROOT, BuiltPdf
 from typer.testing import CliRunner
 
 from newsletter import cli
-from newsletter.engine.render import DEFAULT_LAYOUT, Layout
-from newsletter.shipped import SCHEMA
+from newsletter.shipped import DEFAULT_LAYOUT, SCHEMA, Layout
 from newsletter.workbench.scaffold import schema_reference
 
 #: What the wheel is built from: the project's files, links kept (files/ links to the top).

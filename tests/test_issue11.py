@@ -22,9 +22,10 @@ import pytest
 from conftest import FIXTURES, BuiltPdf, layout_copy
 
 from newsletter.build import build_issue, check_issue
-from newsletter.engine.render import DEFAULT_LAYOUT, labels_for
+from newsletter.engine.render import labels_for
 from newsletter.issue.load import load_issue
 from newsletter.press.marks import slug_line
+from newsletter.shipped import DEFAULT_LAYOUT
 
 ISSUE_11 = FIXTURES / "issue-11" / "issue-11.yaml"
 ISSUE_11_FR = FIXTURES / "issue-11" / "issue-11.fr.yaml"

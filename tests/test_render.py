@@ -7,9 +7,10 @@ from pathlib import Path
 from conftest import edit, layout_copy
 
 from newsletter.build import DEFAULT_LAYOUT
-from newsletter.engine.render import Layout, issue_renderer
+from newsletter.engine.render import issue_renderer
 from newsletter.issue.load import load_issue
 from newsletter.issue.model import Issue
+from newsletter.shipped import Layout
 
 
 def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:

@@ -39,10 +39,10 @@ from test_mail import (  # noqa: F401 - fixtures
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
-from newsletter.engine.render import Layout
 from newsletter.errors import IssueError
 from newsletter.send.plan import plan
 from newsletter.send.recipients import load_recipients
+from newsletter.shipped import Layout
 
 EXIT_ENV = cli.EXIT_ENVIRONMENT
 

@@ -8,8 +8,8 @@ import types
 
 import pytest
 
-from newsletter.engine.render import DEFAULT_LAYOUT
 from newsletter.engine.weasy import WEASYPRINT_FONTTOOLS_SUBSET, fonttools_subset
+from newsletter.shipped import DEFAULT_LAYOUT
 
 FONTS = sorted(DEFAULT_LAYOUT.fonts.rglob("*.ttf"))
 

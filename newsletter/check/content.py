@@ -412,7 +412,8 @@ def _marking(ctx: ContentContext) -> Iterator[Hit]:
             ("marking",),
         )
         return
-    from ..engine.render import DEFAULT_LAYOUT, labels_for
+    from ..engine.render import labels_for
+    from ..shipped import DEFAULT_LAYOUT
 
     known = labels_for(DEFAULT_LAYOUT, ctx.issue.language).get("markings") or {}
     if marking not in known:

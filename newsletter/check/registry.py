@@ -29,12 +29,12 @@ import pikepdf
 from ..editions import Edition
 from ..engine.laidout import Page
 from ..engine.pagefill import PageFill, page_fill
-from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..engine.typesetter import PageRef
 from ..errors import FieldPath, Finding, IssueError, Severity
 from ..issue.fonts import Coverage
 from ..issue.load import Loaded, format_path, load_issue, sibling_paths
 from ..issue.model import Issue
+from ..shipped import DEFAULT_LAYOUT, Layout
 
 Stage = Literal["content", "layout", "output"]
 STAGES: tuple[Stage, ...] = ("content", "layout", "output")
@@ -138,6 +138,9 @@ class OutputContext(ContentContext):
 
     pdf_path: Path
     pdf: pikepdf.Pdf
+    #: The validator's process, started by the build beforehand (``conformance.Judge``);
+    #: None: the ``conformance`` rule starts it when it runs.
+    judge: object | None = field(default=None, kw_only=True, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

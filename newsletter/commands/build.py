@@ -14,7 +14,7 @@ from .common import EXIT_CONTENT, Stop, echo_findings, layout_for, require
 if TYPE_CHECKING:
     from ..authentic.sign import SigningKey
     from ..build import BuildResult
-    from ..engine.render import Layout
+    from ..shipped import Layout
 
 
 def run(

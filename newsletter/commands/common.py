@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
-    from ..engine.render import Layout
     from ..errors import Finding, Severity
+    from ..shipped import Layout
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL, EXIT_ENVIRONMENT = 0, 1, 2, 3, 4
 
@@ -63,7 +63,7 @@ def require(path: Path, what: str = "issue file") -> None:
 
 def layout_for(folder: Path | None) -> Layout:
     """The layout to use: the project's, or ``folder`` with the project's fonts."""
-    from ..engine.render import DEFAULT_LAYOUT, Layout
+    from ..shipped import DEFAULT_LAYOUT, Layout
 
     layout = DEFAULT_LAYOUT if folder is None else Layout(templates=folder, fonts=DEFAULT_LAYOUT.fonts)
     layout.require()

@@ -8,7 +8,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import IssueError, error
-from .render import Layout
+from ..shipped import Layout
 
 
 class FitBounds(BaseModel):

@@ -19,7 +19,9 @@ names); the outlines (``glyf``) are copied as they are, so it takes about 0.02 s
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
+from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
@@ -68,3 +70,23 @@ def distinct_nbsp(data: bytes) -> bytes:
         return out.getvalue()
     except Exception:  # noqa: BLE001 — a font fontTools cannot rewrite is used as it is
         return data
+
+
+def font_key(data: bytes) -> bytes:
+    """A font's bytes, by which ``patched_fonts`` names it."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def patched_fonts(folder: Path) -> dict[bytes, bytes | None]:
+    """``distinct_nbsp`` of every font under ``folder``, by ``font_key`` of its bytes; None
+    for a font it leaves as it is. A cold build computes this aside (``aside.py``) while the
+    issue loads, and its fetcher takes the fonts from it (``ProjectFetcher``)."""
+    found: dict[bytes, bytes | None] = {}
+    for path in sorted(folder.rglob("*.[ot]tf")):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        patched = distinct_nbsp(data)
+        found[font_key(data)] = None if patched is data else patched
+    return found

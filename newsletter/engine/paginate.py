@@ -116,15 +116,31 @@ def paginate(
     typesetter: Typesetter,
     memo: Memo,
     max_passes: int,
+    before_part: Callable[[], None] | None = None,
 ) -> Paginated:
     """Lay out the issue that ``render`` makes for given page numbers, until the numbers
-    printed are the pages of their targets (see the module's docstring)."""
+    printed are the pages of their targets (see the module's docstring). ``before_part`` is
+    called before each part is laid out: it may stop the layout by raising (a build whose
+    checks, run aside, found errors meanwhile)."""
+    tally = _Tally(before_part or _go_on)
     try:
-        return _paginate(render, typesetter, memo, max_passes)
+        return _paginate(render, typesetter, memo, max_passes, tally)
     except _StaleMemo:
         # Settle again from what this process laid out itself.
         memo.outcomes = {key: memo.outcomes[key] for key in memo.documents if key in memo.outcomes}
-        return _paginate(render, typesetter, memo, max_passes)
+        return _paginate(render, typesetter, memo, max_passes, tally)
+
+
+def _go_on() -> None:
+    pass
+
+
+@dataclass
+class _Tally:
+    """The pages laid out so far, and what to call before laying out a part."""
+
+    before_part: Callable[[], None]
+    pages: int = 0
 
 
 def _paginate(
@@ -132,9 +148,10 @@ def _paginate(
     typesetter: Typesetter,
     memo: Memo,
     max_passes: int,
+    counted: _Tally,
 ) -> Paginated:
     memo.used = set()
-    counted = [0]
+    counted.pages = 0
     numbers: dict[str, int] = {}
     seen: list[dict[str, int]] = []
     engine = ""
@@ -154,11 +171,11 @@ def _paginate(
     page_map = anchor_pages(document)
     if page_map != anchors:
         raise _StaleMemo
-    return Paginated(document, rendered, passes, counted[0], page_map)
+    return Paginated(document, rendered, passes, counted.pages, page_map)
 
 
 def _pass(
-    rendered: Rendered, engine: str, typesetter: Typesetter, memo: Memo, counted: list[int]
+    rendered: Rendered, engine: str, typesetter: Typesetter, memo: Memo, counted: _Tally
 ) -> tuple[list[_Part], dict[str, int]]:
     """One pass: every part at its first page, laid out unless its outcome is known; the
     page of every id."""
@@ -178,19 +195,18 @@ def _pass(
     return plan, anchors
 
 
-def _lay_out(
-    part: _Part, rendered: Rendered, typesetter: Typesetter, memo: Memo, counted: list[int]
-) -> Outcome:
+def _lay_out(part: _Part, rendered: Rendered, typesetter: Typesetter, memo: Memo, counted: _Tally) -> Outcome:
+    counted.before_part()
     # A template without parts gives the whole document, with its own stylesheets.
     document = typesetter.lay_out(part.html, part.start, part=bool(rendered.parts))
-    counted[0] += len(document.pages)
+    counted.pages += len(document.pages)
     outcome = Outcome(len(document.pages), {name: page - 1 for name, page in anchor_pages(document).items()})
     memo.documents[part.key] = document
     memo.outcomes[part.key] = outcome
     return outcome
 
 
-def _document(part: _Part, rendered: Rendered, typesetter: Typesetter, memo: Memo, counted: list[int]) -> Any:
+def _document(part: _Part, rendered: Rendered, typesetter: Typesetter, memo: Memo, counted: _Tally) -> Any:
     """The laid-out part: kept from earlier, or laid out now (its outcome was remembered)."""
     document = memo.documents.get(part.key)
     if document is None:

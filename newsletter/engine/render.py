@@ -21,55 +21,13 @@ import jinja2.nodes
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import EnvironmentFault, IssueError, error
+from ..errors import IssueError, error
 from ..issue.hyphenation import PATTERNS
 from ..issue.markup import Inline, breakable_addresses, set_text
 from ..issue.model import Issue, figures
 from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
-from ..shipped import FONTS, LAYOUTS, layout_problem
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Where a layout's templates, stylesheet, labels and fonts are."""
-
-    templates: Path
-    fonts: Path
-
-    @property
-    def stylesheet(self) -> Path:
-        """The print stylesheet."""
-        return self.templates / "newsletter.css"
-
-    @property
-    def labels_file(self) -> Path:
-        """The per-language table of the words the layout prints."""
-        return self.templates / "labels.yaml"
-
-    @property
-    def mail_file(self) -> Path:
-        """What the layout sets for the mail (``mail.yaml``; optional)."""
-        return self.templates / "mail.yaml"
-
-    def require(self) -> None:
-        """Raise ``EnvironmentFault`` (exit 4), naming the folder looked for, when the layout's
-        templates or fonts are not there: an installation's fault, not the issue's."""
-        problem = layout_problem(self.templates, self.fonts)
-        if problem is not None:
-            folder, why = problem
-            shipped = folder in (LAYOUTS, FONTS)
-            raise EnvironmentFault(
-                why,
-                folder,
-                "the installation lost the files it ships: reinstall newsletter"
-                if shipped
-                else "name a layout folder holding issue.html.j2, labels.yaml and newsletter.css",
-            )
-
-
-#: The layout the package ships (``layouts/`` and ``fonts/`` at the top of the repository).
-DEFAULT_LAYOUT = Layout(templates=LAYOUTS, fonts=FONTS)
+from ..shipped import Layout
 
 
 class MailSettings(BaseModel):

@@ -14,11 +14,12 @@ import hashlib
 import mimetypes
 import os
 import re
+import shutil
 import signal
 import stat
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from ..errors import IssueError, error
 from .laidout import anchor_pages, internal_links
-from .nbsp import distinct_nbsp
+from .nbsp import distinct_nbsp, font_key
 
 FETCH_HINT = "only files in the issue's folder, layouts/ and fonts/ may be used"
 #: Largest single file WeasyPrint may read (fonts are the largest, about 0.7 MB).
@@ -61,10 +62,18 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
     and, where ``/proc`` shows it, really under its root.
     """
 
-    def __init__(self, roots: list[Path], max_bytes: int = MAX_FETCH_BYTES) -> None:
+    def __init__(
+        self,
+        roots: list[Path],
+        max_bytes: int = MAX_FETCH_BYTES,
+        fonts: Callable[[], Mapping[bytes, bytes | None]] | None = None,
+    ) -> None:
+        """``fonts``: the fonts with their no-break space mended beforehand
+        (``nbsp.patched_fonts``); any other font is mended when read."""
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, fail_on_errors=True)
         self._roots = [root.resolve() for root in roots]
         self._max_bytes = max_bytes
+        self._fonts = fonts
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         """Serve ``url`` if it is allowed, else raise ``RefusedURL`` (which stops the layout)."""
@@ -87,8 +96,10 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         if root is None:
             raise RefusedURL(url, "file outside the issue, layouts and fonts folders")
         body = self._read_under(root, path, url)
-        if path.suffix.lower() in (".ttf", ".otf"):
-            body = distinct_nbsp(body)  # a glyph of its own for U+00A0 (nbsp.py)
+        if path.suffix.lower() in (".ttf", ".otf"):  # a glyph of its own for U+00A0 (nbsp.py)
+            known = self._fonts() if self._fonts is not None else {}
+            key = font_key(body)
+            body = (known[key] or body) if key in known else distinct_nbsp(body)
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), body, {"Content-Type": mime})
 
@@ -259,9 +270,11 @@ class Typesetter:
         source: Path,
         options: dict[str, Any] | None = None,
         layout_dirs: tuple[Path, ...] = (),
+        fonts: Callable[[], Mapping[bytes, bytes | None]] | None = None,
     ) -> None:
+        """``fonts``: see ``ProjectFetcher``."""
         self._base_url = base_dir.resolve().as_uri() + "/"
-        self._fetcher = ProjectFetcher(roots)
+        self._fetcher = ProjectFetcher(roots, fonts=fonts)
         self._source = source
         self._options = dict(options or {})
         self._layout_dirs = layout_dirs
@@ -271,6 +284,23 @@ class Typesetter:
         self._sheets: list[weasyprint.CSS] = []
         self._starts: dict[int, weasyprint.CSS] = {}
         self._files: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+        #: The temporary folders WeasyPrint wrote fonts to, for ``close``.
+        self._folders: set[Path] = set()
+
+    def close(self) -> None:
+        """Remove the temporary folders the font configurations wrote the fonts to (5 MB a
+        build). WeasyPrint removes one in its finalizer, which runs when the configuration
+        is freed, but not at the interpreter's exit: every build process left one in /tmp.
+        Documents laid out with this typesetter must not be written afterwards."""
+        self._remember_folder()
+        for folder in self._folders:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._folders.clear()
+
+    def _remember_folder(self) -> None:
+        folder = getattr(self._font_config, "_folder", None)  # WeasyPrint's, made on the first font
+        if folder is not None:
+            self._folders.add(Path(folder))
 
     def prepare(self, stylesheets: tuple[Path, ...], css: str) -> str:
         """Parse the stylesheets for the parts (the layout's files, then the issue's rules),
@@ -311,6 +341,7 @@ class Typesetter:
             for colour in profiles.values():
                 _save_profile(colour)
             self._font_config, self._profiles, self._sheets, self._digest = font_config, profiles, sheets, key
+            self._remember_folder()
         return key
 
     def _file_digest(self, path: Path) -> bytes:
@@ -348,6 +379,7 @@ class Typesetter:
         # A whole document reads its own stylesheets, and their profiles, as it is laid out.
         for colour in self._profiles.values():
             _save_profile(colour)
+        self._remember_folder()
         return document
 
     @contextmanager

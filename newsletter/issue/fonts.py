@@ -9,7 +9,6 @@ glyph into an error the editor can act on.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -45,11 +44,18 @@ _LAYOUT_CHARACTERS = frozenset(map(ord, "\n\t\u00ad\u200b"))
 def printable_by_family(fonts_dir: Path) -> dict[str, frozenset[int]]:
     """Code points each bundled family (by its CSS name, e.g. ``Noto Serif``) can print."""
     covered: dict[str, set[int]] = {}
-    for path in sorted(fonts_dir.rglob("*.[ot]tf")):
+    for path in _font_files(fonts_dir):
         with TTFont(path, lazy=True) as font:
-            family = font["name"].getDebugName(16) or font["name"].getDebugName(1) or path.stem
-            covered.setdefault(family, set()).update(font.getBestCmap() or {})
+            covered.setdefault(_family(font, path), set()).update(font.getBestCmap() or {})
     return {family: frozenset(chars) | _LAYOUT_CHARACTERS for family, chars in covered.items()}
+
+
+def _font_files(fonts_dir: Path) -> list[Path]:
+    return sorted(fonts_dir.rglob("*.[ot]tf"))
+
+
+def _family(font: TTFont, path: Path) -> str:
+    return str(font["name"].getDebugName(16) or font["name"].getDebugName(1) or path.stem)
 
 
 def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:
@@ -58,11 +64,21 @@ def is_bundled(pdf_font_name: str, families: frozenset[str]) -> bool:
     return any(name.startswith(family) for family in families)
 
 
-@dataclass(frozen=True)
 class Coverage:
-    """What the bundled fonts can print, read from the font files once per build."""
+    """What the bundled fonts can print, read from the font files once per build, when a
+    rule first asks (about 0.04 s: a build's checks that run aside read it there)."""
 
-    by_family: dict[str, frozenset[int]]
+    def __init__(
+        self, by_family: dict[str, frozenset[int]] | None = None, fonts_dir: Path | None = None
+    ) -> None:
+        self._given, self._fonts_dir = by_family, fonts_dir
+
+    @cached_property
+    def by_family(self) -> dict[str, frozenset[int]]:
+        """Code points each family can print, by its CSS name."""
+        if self._given is not None or self._fonts_dir is None:
+            return self._given or {}
+        return printable_by_family(self._fonts_dir)
 
     @cached_property
     def common(self) -> frozenset[int]:
@@ -71,10 +87,18 @@ class Coverage:
 
     @cached_property
     def families(self) -> frozenset[str]:
-        """Family names without spaces, as PDF font names carry them."""
-        return frozenset(name.replace(" ", "") for name in self.by_family)
+        """Family names without spaces, as PDF font names carry them (from the fonts' names
+        alone, when their characters were not needed)."""
+        if "by_family" in self.__dict__ or self._fonts_dir is None:
+            names = set(self.by_family)
+        else:
+            names = set()
+            for path in _font_files(self._fonts_dir):
+                with TTFont(path, lazy=True) as font:
+                    names.add(_family(font, path))
+        return frozenset(name.replace(" ", "") for name in names)
 
 
 def font_coverage(fonts_dir: Path) -> Coverage:
-    """The coverage of the fonts under ``fonts_dir``."""
-    return Coverage(printable_by_family(fonts_dir))
+    """The coverage of the fonts under ``fonts_dir`` (read when first asked)."""
+    return Coverage(fonts_dir=fonts_dir)

@@ -28,12 +28,13 @@ from email.utils import formatdate
 from pathlib import Path
 from typing import Protocol
 
-from ..engine.render import Layout, jinja_env, labels_for
+from ..engine.render import jinja_env, labels_for
 from ..errors import IssueError, error
 from ..issue.headers import HINT as HEADER_HINT
 from ..issue.headers import UnsafeHeader, checked_bytes, header_problem, mail_subject, set_header
 from ..issue.model import Issue
 from ..issue.typography import typeset_issue
+from ..shipped import Layout
 from .ledger import Copy
 from .recipients import Post, SenderNames, sender_name_in, slug
 

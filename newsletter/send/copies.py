@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ..authentic.copyline import CopyLineError, CopyLineFont
 from ..authentic.sign import CopyRecord, SigningKey, make_copy
-from ..engine.render import Layout, labels_for
+from ..engine.render import labels_for
 from ..errors import Finding, IssueError, error
+from ..shipped import Layout
 from .compose import LanguageVersion, Outgoing, issue_key
 from .ledger import Copy
 

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..build import build_issue, output_path
-from ..engine.render import DEFAULT_LAYOUT, Layout
+from ..build import build_issue
+from ..editions import output_path
 from ..errors import EnvironmentFault, IssueError, error
 from ..issue.images import check_image
 from ..issue.load import Loaded, format_path, load_issue, walk
 from ..issue.model import Figure
 from ..safeio import NotRegular, atomic_write, read_regular, writing
-from ..shipped import FILES
+from ..shipped import DEFAULT_LAYOUT, FILES, Layout
 from .compose import LanguageVersion
 
 #: The package's own folder (``newsletter/``): its code is an input of every edition.

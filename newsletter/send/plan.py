@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING
 
 from ..check import ContentContext, run_rules
 from ..editions import EDITIONS
-from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..errors import Finding, IssueError, did_you_mean, error
 from ..issue.fonts import Coverage
 from ..issue.load import ISSUE_LANGUAGES, Loaded, load_issue, load_kept, sibling_paths
 from ..issue.model import Issue
 from ..safeio import check_output_folder, write_unsynced, writing
+from ..shipped import DEFAULT_LAYOUT, Layout
 from .compose import Composer, LanguageVersion, Outgoing, issue_key
 from .edition import email_edition, sha256_of
 from .ledger import Copy, Entry, Ledger, default_ledger

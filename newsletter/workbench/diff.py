@@ -28,7 +28,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..build import BuildOptions, build_issue, output_path
+from ..build import BuildOptions, build_issue
+from ..editions import output_path
 from ..safeio import check_folder, prepare_folder, staged_folder
 from .pageimages import page_image
 

@@ -30,11 +30,11 @@ import yaml
 
 from ..build import BuildOptions, BuildResult, Warm, run
 from ..engine.fitbounds import FitBounds, bounds
-from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..errors import EnvironmentFault, Finding, IssueError
 from ..issue import rewrite
 from ..issue.model import Figure, Fit, Issue, walk
 from ..safeio import atomic_write, read_limited
+from ..shipped import DEFAULT_LAYOUT, Layout
 
 _SECTION_ID = re.compile(r"^sections\[(\d+)\]\.id$")
 

@@ -23,9 +23,9 @@ from typing import Any, Literal
 from ..check import SIBLING_RULES
 from ..defaults import DEFAULT_TIME_LIMIT
 from ..engine.pagefill import PageFill
-from ..engine.render import DEFAULT_LAYOUT, Layout
 from ..errors import EnvironmentFault, Finding, IssueError
 from ..session import Rebuilt, Session
+from ..shipped import DEFAULT_LAYOUT, Layout
 from .pageimages import page_pngs
 
 DEFAULT_PORT = 8000

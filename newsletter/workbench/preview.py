@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 from ..build import BuildOptions
 from ..engine.pagefill import PageFill
-from ..engine.render import DEFAULT_LAYOUT
 from ..errors import Finding
 from ..safeio import check_folder, prepare_folder, staged_folder
+from ..shipped import DEFAULT_LAYOUT
 from .pageimages import opened, page_image
 from .proofs import prove
 

@@ -12,7 +12,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..build import BuildOptions, BuildResult, output_path, run
+from ..build import BuildOptions, BuildResult, run
+from ..editions import output_path
 from ..engine.pagefill import PageFill
 from ..errors import Finding, IssueError
 

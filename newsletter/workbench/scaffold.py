@@ -28,7 +28,6 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from ..engine.render import DEFAULT_LAYOUT
 from ..errors import EnvironmentFault, FieldPath
 from ..issue.load import Loaded, load_issue, sibling_paths
 from ..issue.model import AgendaEntry, Contact, Contents, Figure, Issue, Paragraph, Quote, Section, figures
@@ -36,7 +35,7 @@ from ..issue.schema import schema_text
 from ..issue.texts import RECORDS_COMMENT, in_step_records
 from ..issue.typography import LANGUAGES
 from ..safeio import write_new
-from ..shipped import SCHEMA
+from ..shipped import DEFAULT_LAYOUT, SCHEMA
 
 #: Where the JSON Schema of the issue format is shipped (``newsletter schema`` writes it).
 #: The schema's name beside issues kept outside the project's checkout (a wheel install).
