@@ -18,14 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import weasyprint.layout.page as wp_page
 from baseline import chromium_print_argv
 from memory import tree_peak_kb
+from scaled import scaled_issue
 
 from newsletter import Session
 from newsletter.build import build_issue
@@ -60,30 +59,6 @@ def _run(argv: list[str]) -> tuple[float, int]:
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(argv)}")
     return took, peak
-
-
-def _renamed(value: Any, suffix: str) -> Any:
-    """``value`` with every ``id:`` in it given ``suffix`` (its references keep their targets)."""
-    if isinstance(value, dict):
-        return {k: (f"{v}{suffix}" if k == "id" else _renamed(v, suffix)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_renamed(v, suffix) for v in value]
-    return value
-
-
-def _scaled_issue(folder: Path, times: int) -> Path:
-    """Issue 10 with its sections repeated ``times`` times under new ids."""
-    data = yaml.safe_load(ISSUE.read_text(encoding="utf-8"))
-    sections = data["sections"]
-    data["sections"] = sections + [_renamed(s, f"-{n}") for n in range(2, times + 1) for s in sections]
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ISSUE.parent / "images", folder / "images", dirs_exist_ok=True)
-    path = folder / f"issue-x{times}.yaml"
-    dumper = type("NoAliases", (yaml.SafeDumper,), {"ignore_aliases": lambda self, data: True})
-    path.write_text(
-        yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=False, width=1000), encoding="utf-8"
-    )
-    return path
 
 
 def main() -> None:
@@ -160,7 +135,7 @@ def main() -> None:
 
         print("scale (cold build in process, then a warm rebuild after an interview edit):")
         for times in (1, 2, 4):
-            scaled = _scaled_issue(out / f"scale-{times}", times)
+            scaled = scaled_issue(ISSUE, out / f"scale-{times}", times)
             started = time.perf_counter()
             try:
                 first = build_issue(scaled, out / f"scale-{times}" / "out")

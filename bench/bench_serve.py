@@ -6,7 +6,7 @@ changed (alternately there and back) and waits until the browser has loaded the 
 the first page that changed; the page records when each image finished loading
 (``window.__swaps``, in ``newsletter/workbench/web/app.js``). Prints every round and the median.
 
-Run: .venv/bin/python bench/bench_serve.py [--rounds 10]
+Run: .venv/bin/python bench/bench_serve.py [--rounds 10] [--times 4]
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scaled import scaled_issue
 
 from newsletter.workbench.liveview import ServeOptions
 from newsletter.workbench.serve import serving
@@ -42,13 +44,17 @@ def main() -> None:
     """Run the rounds and print the times."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--times", type=int, default=1, help="issue 10's sections repeated (4: 49 pages)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as work:
         folder = Path(work) / "issues"
-        shutil.copytree(ISSUE.parent, folder)
-        issue = folder / ISSUE.name
+        if args.times > 1:
+            issue = scaled_issue(ISSUE, folder, args.times)
+        else:
+            shutil.copytree(ISSUE.parent, folder)
+            issue = folder / ISSUE.name
         text = issue.read_text(encoding="utf-8")
         with serving(ServeOptions(issue, port=0)) as url, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
@@ -56,9 +62,11 @@ def main() -> None:
             page.goto(url)
             # Conditions are functions: Playwright evals a bare expression, which the page's CSP forbids.
             page.wait_for_function(
-                "() => document.querySelectorAll('img.page-image').length === 12", timeout=120_000
+                "() => window.__view.status === 'ready' && window.__view.pages.length > 0"
+                " && document.querySelectorAll('img.page-image').length === window.__view.pages.length",
+                timeout=180_000,
             )
-            page.wait_for_function("() => window.__view.status === 'ready'", timeout=120_000)
+            print(f"{issue.name}: {page.evaluate('window.__view.pages.length')} pages")
             time.sleep(1)
             times = []
             for round_ in range(args.rounds):

@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -85,6 +85,25 @@ class BuildResult:
     fills: tuple[PageFill, ...] = ()
 
 
+#: Writes the pages numbered (1-based) of a laid-out document alone, as PDF bytes.
+Proof = Callable[[Sequence[int]], bytes]
+
+
+def _proof(document: Any, edition: Edition) -> Proof:
+    """A PDF of some pages of ``document`` alone, written before the whole (the preview
+    shows a changed page before the PDF of every page is written): with the edition's image
+    settings, without its tags and finishing, which change no pixel of an edition without a
+    press. The document's images are put back after, so the whole PDF is the same bytes."""
+
+    def proof(numbers: Sequence[int]) -> bytes:
+        pages = [document.pages[n - 1] for n in numbers]
+        with images_restored(document):
+            data: bytes = document.copy(pages).write_pdf(**edition.render_options)
+        return data
+
+    return proof
+
+
 @dataclass
 class Warm:
     """What a warm process keeps from one build of an edition to the next: what the fonts
@@ -127,8 +146,9 @@ class BuildOptions:
     #: reads the parts' outcomes from the file beside the PDF (and writes them there).
     warm: Warm | None = None
     #: Told the fingerprint of every page once the layout is checked, before the PDF is
-    #: written (the live preview shows changed pages first).
-    on_layout: Callable[[tuple[str, ...]], None] | None = None
+    #: written, with a way to write some pages alone first (``Proof``; None for an edition
+    #: whose finishing changes what a page shows): the live preview shows changed pages first.
+    on_layout: Callable[[tuple[str, ...], Proof | None], None] | None = None
     #: Print a colour bar in the slug of an edition for the press (others have no slug).
     colour_bar: bool = False
     #: When checking only (no ``out_dir``): the output folder whose memo of the parts may be
@@ -284,7 +304,7 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
             _checked(findings + layout_checks.result()[0], [])
         if options.on_layout is not None:
             # Told before the PDF is written: the layout's own findings come with the result.
-            options.on_layout(prints)
+            options.on_layout(prints, _proof(document, edition) if edition.press is None else None)
         lap("layout")
         with tempfile.TemporaryDirectory(prefix="newsletter-") as work:
             target, size = _write(

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import BuildOptions, BuildResult, Warm, run, sibling_findings
+from .build import BuildOptions, BuildResult, Proof, Warm, run, sibling_findings
 from .errors import Finding, IssueError
 from .shipped import DEFAULT_LAYOUT, Layout
 
@@ -47,17 +47,26 @@ class Session:
         # The fonts, the stylesheets and the parts laid out, kept from one build to the next.
         self._warm = Warm()
 
-    def rebuild(self, on_changed: Callable[[list[int]], None] | None = None) -> Rebuilt:
+    def rebuild(
+        self,
+        on_changed: Callable[[list[int]], None] | None = None,
+        on_proof: Callable[[list[int], Proof], None] | None = None,
+    ) -> Rebuilt:
         """Read the issue again, lay it out, check it and write the PDF.
 
         ``on_changed`` is told the changed pages as soon as the layout is checked, before the
-        PDF is written. On errors nothing is written and the previous state is kept.
+        PDF is written; then ``on_proof`` is told them with a way to write some of them alone
+        (``build.Proof``), when the edition's pages can be shown so (not the print edition's).
+        On errors nothing is written and the previous state is kept.
         """
         previous = self._prints
 
-        def laid_out(prints: tuple[str, ...]) -> None:
+        def laid_out(prints: tuple[str, ...], proof: Proof | None) -> None:
+            changed = _changed(previous, prints)
             if on_changed is not None:
-                on_changed(_changed(previous, prints))
+                on_changed(changed)
+            if on_proof is not None and proof is not None and changed:
+                on_proof(changed, proof)
 
         options = BuildOptions(
             self.edition,

@@ -494,3 +494,47 @@ def test_a_check_after_a_build_reads_its_memo_and_writes_nothing(minimal: Path, 
     assert checked.laid_out == checked.pages == built.pages and checked.pdf is None
     assert memo.read_bytes() == before
     assert [str(f) for f in check_issue(minimal, memo_from=out)] == [str(f) for f in check_issue(minimal)]
+
+
+def test_a_changed_page_written_alone_first_looks_as_in_the_pdf(issue_copy: Path, tmp_path: Path) -> None:
+    """The preview shows a changed page before the PDF of every page is written: that page,
+    written alone (``build.Proof``), looks as it does in the PDF (its fonts subset to fewer
+    glyphs, so the edges of a few letters are smoothed a shade apart), and writing it first
+    changes no byte of the PDF."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    from newsletter.workbench.pageimages import page_pngs
+
+    session = Session(issue_copy, out_dir=tmp_path / "warm")
+    session.rebuild()
+    edit(issue_copy, "this abject crime", "this heinous crime")
+    alone: dict[int, bytes] = {}
+
+    def proofed(pages: list[int], proof: Any) -> None:
+        alone[pages[0]] = proof([pages[0]])
+
+    done = session.rebuild(on_proof=proofed)
+    assert done.result is not None and done.result.pdf is not None
+    [(number, pdf)] = alone.items()
+    assert number == done.changed[0]
+    first, written = (
+        Image.open(io.BytesIO(png)).convert("L")
+        for png in (page_pngs(pdf, [1], 60)[1], page_pngs(done.result.pdf, [number], 60)[number])
+    )
+    assert first.size == written.size
+    apart = ImageChops.difference(first, written).histogram()
+    assert sum(apart[96:]) < 50, "not the same page: a word alone differs in a few hundred pixels"
+    cold = build_issue(issue_copy, tmp_path / "cold")
+    assert cold.pdf is not None and cold.pdf.read_bytes() == done.result.pdf.read_bytes()
+
+
+def test_the_print_edition_is_not_shown_before_its_finishing(issue_copy: Path, tmp_path: Path) -> None:
+    """Its finishing draws marks and a slug: a page written alone would not look as printed."""
+    session = Session(issue_copy, edition="print", out_dir=tmp_path / "warm")
+    session.rebuild()
+    edit(issue_copy, "this abject crime", "this heinous crime")
+    told: list[list[int]] = []
+    done = session.rebuild(on_changed=told.append, on_proof=lambda pages, proof: pytest.fail("proofed"))
+    assert done.result is not None and told and told[0]

@@ -20,6 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
+from ..build import Proof
 from ..check import SIBLING_RULES
 from ..defaults import DEFAULT_TIME_LIMIT
 from ..engine.pagefill import PageFill
@@ -177,12 +178,29 @@ class Engine:
             # The layout is checked: say which pages are on their way before the PDF is written.
             self._show(replace(self.view, status="building", stale=tuple(pages)))
 
+        before = self.rendered
+
+        def proofed(pages: list[int], proof: Proof) -> None:
+            # The first changed page, written alone and shown before the whole PDF is written
+            # (what the editor waits for); its image from the PDF follows, the same pixels.
+            first = pages[0]
+            png = page_pngs(proof([first]), [1], self.options.dpi)[1]
+            images = {**self.rendered.images, first: png}
+            versions = {**self.rendered.versions, first: _version(png)}
+            self.rendered = replace(self.rendered, images=images, versions=versions)
+            self._show(replace(self._ready(started, stale=tuple(pages[1:])), status="building"))
+
         try:
-            return self._rebuilt(self.session.rebuild(on_changed=changed), everything, started)
+            done = self.session.rebuild(on_changed=changed, on_proof=proofed)
+            if done.result is None:
+                self.rendered = before  # a check of the written PDF failed: the last good pages
+            return self._rebuilt(done, everything, started)
         except EnvironmentFault as fault:
+            self.rendered = before
             problem = Finding("environment", "error", str(fault), fault.hint, fault.path)
             return self._failed([problem], started)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the preview down
+            self.rendered = before
             traceback.print_exc(file=sys.stderr)
             bug = Finding("internal", "error", f"the tool failed: {exc!r} (a bug; see the terminal)")
             return self._failed([bug], started)

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def opened(pdf: Path) -> Iterator[Any]:
-    """The PDF at ``pdf`` opened with pypdfium2 (a ``PdfDocument``), closed after."""
+def opened(pdf: Path | bytes) -> Iterator[Any]:
+    """The PDF at ``pdf`` (or its bytes) opened with pypdfium2 (a ``PdfDocument``), closed after."""
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(str(pdf))
+    document = pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     try:
         yield document
     finally:
@@ -44,7 +44,7 @@ def png(image: Image.Image) -> bytes:
     return buffer.getvalue()
 
 
-def page_pngs(pdf: Path, numbers: Sequence[int], dpi: float) -> dict[int, bytes]:
-    """PNG images of the pages ``numbers`` (1-based) of ``pdf``."""
+def page_pngs(pdf: Path | bytes, numbers: Sequence[int], dpi: float) -> dict[int, bytes]:
+    """PNG images of the pages ``numbers`` (1-based) of ``pdf`` (a file, or its bytes)."""
     with opened(pdf) as document:
         return {number: png(page_image(document[number - 1], dpi)) for number in numbers}

@@ -11,8 +11,9 @@ watches the issue's folder and the layout). The browser holds a server-sent even
 version each (a digest of the page's PNG), so the browser fetches again only the images
 whose version changed (``/pages/<n>.png?v=<version>``, cached for good). The browser is
 told which pages changed as soon as the layout is checked (they are marked), and the first
-of them is rendered and shown before the others. Its image is read from the written PDF:
-the build's ``on_layout`` hook hands over the pages' fingerprints, not the laid-out pages.
+of them is rendered and shown before the others: written alone, before the PDF of every
+page (the build's ``on_layout`` hook hands over the pages' fingerprints and a ``Proof``, a
+way to write some pages alone, not the laid-out pages themselves).
 
 The same server shows the message a post receives in each language (``/mail``, composed as
 ``send`` composes it) and runs ``newsletter fit --write`` on request (``/fit``).
