@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from functools import partial
@@ -230,13 +231,19 @@ def _unprintable(ctx: ContentContext) -> Iterator[Hit]:
             yield Hit(f"the bundled fonts cannot print {shown}; replace or remove them", path)
 
 
+@functools.lru_cache(maxsize=16384)
+def _prints_nothing(text: str) -> bool:
+    """Whether ``text`` renders to no visible word and no page reference (asked again after
+    each save in a warm session, for texts that mostly did not change)."""
+    rendered = Inline(page_label="").render(text)
+    return not Markup(rendered).striptags().strip() and "pageref" not in rendered
+
+
 @rule("empty-block", "content", "warning", "write the block's text or remove the block")
 def _empty_block(ctx: ContentContext) -> Iterator[Hit]:
-    inline = Inline(page_label="")
     for path, value in walk(ctx.issue):
         if isinstance(value, str) and path and path[-1] in {"text", "caption", "question", "lead"}:
-            visible = Markup(inline.render(value)).striptags().strip()
-            if not visible and "pageref" not in inline.render(value):
+            if _prints_nothing(value):
                 yield Hit("this text prints nothing", path)
         elif isinstance(value, Box) and not value.title and not value.blocks:
             yield Hit("this box is empty", path)  # pragma: no cover - the schema requires blocks

@@ -82,11 +82,13 @@ def missing(mine: _Edition, theirs: _Edition) -> Iterator[tuple[str, str]]:
 
 
 def _pairs(ctx: ContentContext) -> Iterator[tuple[_Edition, _Edition]]:
+    others = [other for other in ctx.siblings if other.issue.language != ctx.issue.language]
+    if not others:  # an issue in one language: its texts are not even listed
+        return
     parser = Inline(page_label="page")
     mine = _edition(ctx, ctx.loaded, parser)
-    for other in ctx.siblings:
-        if other.issue.language != ctx.issue.language:
-            yield mine, _edition(ctx, other, parser)
+    for other in others:
+        yield mine, _edition(ctx, other, parser)
 
 
 @rule(

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import FieldPath, Finding, IssueError, did_you_mean, error
 from ..safeio import read_limited
+from .incremental import reloaded
 from .model import LINK_KINDS, Issue, walk
 from .salvage import Salvaged, salvage
 from .yamlsafe import Located, format_path, read_yaml
@@ -182,7 +183,8 @@ def _field_path(field: str) -> FieldPath:
 
 def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
     """``load_issue``, unless ``kept`` holds the issue loaded from the very text the file
-    holds now (a warm process reads again only the files that changed)."""
+    holds now (a warm process reads again only the files that changed), or from a text that
+    differs from it inside one section (only that section is read: ``incremental.py``)."""
     previous = kept.get(path)
     if previous is not None:
         # Read as the strict reader reads it (a regular file, within the size limit): the
@@ -194,6 +196,11 @@ def load_kept(path: Path, kept: dict[Path, Loaded]) -> Loaded:
             text = None
         if text == previous.located.text:
             return previous
+        if text is not None and "\x00" not in text:
+            again = reloaded(previous, text)
+            if again is not None:
+                kept[path] = again
+                return again
     loaded = load_issue(path)
     kept[path] = loaded
     return loaded

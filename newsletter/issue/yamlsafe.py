@@ -352,3 +352,33 @@ def _explain(path: Path, text: str, exc: yaml.MarkedYAMLError) -> Finding:
         hint = "put the text in quotes"
     shown = excerpt(text, line, col) if line is not None and col is not None else ""
     return error(path, message, line=line, col=col, hint=hint, excerpt=shown)
+
+
+def read_part(text: str, start: int, end: int, base: FieldPath) -> Located | None:
+    """The value written at ``text[start:end]`` (a mapping that starts at ``start``, such as
+    one section of an issue), read alone as ``read_yaml`` reads a file, its positions and
+    paths (under ``base``) those of the whole ``text``; None when it cannot be read so (not a
+    mapping alone, a value refused): the caller reads the whole file.
+
+    The part is read with as many empty lines and spaces before it as the file has, so that
+    the parser's lines and columns are the file's; its offsets are shifted to the file's.
+    """
+    line, col = _position(text, start)
+    pad = "\n" * (line - 1) + " " * (col - 1)
+    loader = _StrictLoader(pad + text[start:end])
+    loader._depth = len(base)  # nested as deep as in the file: the same limit applies
+    located = Located(data=None, text=text)
+    try:
+        root = loader.get_single_node()
+        if not isinstance(root, MappingNode):
+            return None
+        data = _convert(loader, root, base, located)
+    except (_YamlRefusal, yaml.YAMLError, RecursionError):
+        return None
+    finally:
+        loader.dispose()
+    if loader.refused:
+        return None
+    shift = start - len(pad)
+    spans = {path: (a + shift, b + shift) for path, (a, b) in located.spans.items()}
+    return Located(data=data, values=located.values, keys=located.keys, spans=spans, text=text)
