@@ -127,6 +127,12 @@ class Warm:
     typeset: dict[tuple[str, str], str] = field(default_factory=dict)
     rendering: RenderCache = field(default_factory=RenderCache)
 
+    def close(self) -> None:
+        """Remove the layout engine's temporary files (its fonts); what was laid out with it
+        must not be written afterwards."""
+        if self.typesetter is not None:
+            self.typesetter.close()
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -325,8 +331,8 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     finally:
         if judge is not None:
             judge.close()
-        if options.warm is None and warm.typesetter is not None:
-            warm.typesetter.close()  # its fonts' temporary folder
+        if options.warm is None:
+            warm.close()  # its fonts' temporary folder
     return BuildResult(
         content.issue,
         edition.name,

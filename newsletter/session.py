@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 from .build import BuildOptions, BuildResult, Proof, Warm, run, sibling_findings
 from .errors import Finding, IssueError
@@ -82,6 +83,16 @@ class Session:
         self._prints = result.fingerprints
         removed = list(range(len(result.fingerprints) + 1, len(previous) + 1))
         return Rebuilt(result, result.findings, _changed(previous, result.fingerprints), removed)
+
+    def close(self) -> None:
+        """Remove the session's temporary files (the fonts its layout engine wrote out)."""
+        self._warm.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def sibling_findings(self) -> list[Finding]:
         """The findings that compare the issue with its other languages, made again from the

@@ -146,36 +146,46 @@ def fit_issue(
     text = _read(source)
     with tempfile.TemporaryDirectory(prefix="newsletter-fit-") as work:
         trial = _Trial(source, text, Path(work), BuildOptions(edition, layout))
-        result = trial.build({})
-        if result is None:
-            # Said of the editor's file, not of the copy that was built.
-            raise IssueError(
-                [replace(f, file=source) if f.file == trial.path else f for f in trial.last_findings]
-            )
-        issue = result.issue
-        current = {i: Setting(s.fit, s.new_page) for i, s in enumerate(issue.sections)}
-        fitting = Fitting(source, result.pages, _problems(result), section_ids=[s.id for s in issue.sections])
-        best: dict[int, Setting] = {}
-        best_result = result
-        for problem in list(fitting.problems_before):
-            if all(p.section != problem.section for p in _problems(best_result)):
-                continue  # an earlier change fitted it too
-            for label, changes in _candidates(problem, issue, {**current, **best}, limits):
-                if progress is not None:
-                    progress(f"{problem.id}: {label}")
-                tried = trial.build({**best, **changes})
-                kept, outcome = _judge(problem, best_result, tried, trial.last_findings)
-                fitting.attempts.append(Attempt(changes, f"`{problem.id}`: {label}", kept, outcome))
-                if kept and tried is not None:
-                    best, best_result = {**best, **changes}, tried
-                    break
-        fitting.pages_after = best_result.pages
-        fitting.problems_after = _problems(best_result)
-        fitting.chosen = {
-            i: (current[i], setting) for i, setting in sorted(best.items()) if setting != current[i]
-        }
+        try:
+            fitting = _fitted(source, trial, limits, progress)
+        finally:
+            assert trial.options.warm is not None
+            trial.options.warm.close()
     if write and fitting.changed:
         _write(source, text, {i: after for i, (_, after) in fitting.chosen.items()})
+    return fitting
+
+
+def _fitted(source: Path, trial: _Trial, limits: Any, progress: Callable[[str], None] | None) -> Fitting:
+    """The fitting found by trying settings on ``trial``'s copy of ``source``."""
+    result = trial.build({})
+    if result is None:
+        # Said of the editor's file, not of the copy that was built.
+        raise IssueError(
+            [replace(f, file=source) if f.file == trial.path else f for f in trial.last_findings]
+        )
+    issue = result.issue
+    current = {i: Setting(s.fit, s.new_page) for i, s in enumerate(issue.sections)}
+    fitting = Fitting(source, result.pages, _problems(result), section_ids=[s.id for s in issue.sections])
+    best: dict[int, Setting] = {}
+    best_result = result
+    for problem in list(fitting.problems_before):
+        if all(p.section != problem.section for p in _problems(best_result)):
+            continue  # an earlier change fitted it too
+        for label, changes in _candidates(problem, issue, {**current, **best}, limits):
+            if progress is not None:
+                progress(f"{problem.id}: {label}")
+            tried = trial.build({**best, **changes})
+            kept, outcome = _judge(problem, best_result, tried, trial.last_findings)
+            fitting.attempts.append(Attempt(changes, f"`{problem.id}`: {label}", kept, outcome))
+            if kept and tried is not None:
+                best, best_result = {**best, **changes}, tried
+                break
+    fitting.pages_after = best_result.pages
+    fitting.problems_after = _problems(best_result)
+    fitting.chosen = {
+        i: (current[i], setting) for i, setting in sorted(best.items()) if setting != current[i]
+    }
     return fitting
 
 

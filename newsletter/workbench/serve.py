@@ -260,6 +260,7 @@ def make_app(
             if task.done() and not task.cancelled():
                 with contextlib.suppress(Exception):
                     task.result()
+            engine.session.close()
 
     async def index(request: Request) -> Response:
         # The page carries this run's token (for its script); never kept by the browser, so
