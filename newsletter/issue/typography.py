@@ -100,8 +100,11 @@ def _sub(pattern: re.Pattern[str], repl: Replacement, text: str) -> str:
     """``pattern.sub`` that leaves protected spans alone.
 
     The spans are found again on every call because earlier rules change offsets; the
-    rules never change a protected span, so the same spans are found each time.
+    rules never change a protected span, so the same spans are found each time. They are
+    looked for only where the rule matches at all (most rules match most texts nowhere).
     """
+    if pattern.search(text) is None:
+        return text
     spans = _protected_spans(text)
 
     def guarded(match: re.Match[str]) -> str:
