@@ -18,6 +18,7 @@ import contextlib
 import os
 import pickle
 import select
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -102,25 +103,28 @@ class Aside(Generic[T]):
                     continue
                 return False
             break
-        self.close()
+        self._end(sent=True)
         return True
 
     def close(self) -> None:
         """Stop the child if it still runs, and reap it; the result, if not taken, is then
         computed here when asked for."""
+        self._end(sent=False)
+
+    def _end(self, sent: bool) -> None:
+        """Reap the child: when it has ``sent`` all (its pipe closed), it is ending and is
+        waited for; otherwise its result is not wanted and it is stopped first."""
         if self._fd is None:
             return
         os.close(self._fd)
         self._fd = None
         assert self._pid is not None
-        pid, status = os.waitpid(self._pid, os.WNOHANG)
-        if pid == 0:  # still running (its result is not wanted): stop it
-            try:
-                os.kill(self._pid, 9)
-            except ProcessLookupError:
-                pass
+        pid, status = os.waitpid(self._pid, 0 if sent else os.WNOHANG)
+        if pid == 0:  # still running, its result not wanted: stop it
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
             _, status = os.waitpid(self._pid, 0)
-        if os.waitstatus_to_exitcode(status) == 0 and self._chunks:
+        if sent and os.waitstatus_to_exitcode(status) == 0 and self._chunks:
             try:
                 self._done = (pickle.loads(b"".join(self._chunks)),)
             except Exception:  # noqa: BLE001 - unreadable: computed here instead

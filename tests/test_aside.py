@@ -64,6 +64,22 @@ def test_a_child_gives_the_result_and_is_reaped() -> None:
     assert out.split("\n")[:2] == ["1 True True [7, 7, 7]", "reaped"]
 
 
+def test_a_child_slow_to_exit_after_sending_still_counts() -> None:
+    """The pipe's end is read before the child has exited (a loaded machine): it is waited
+    for, not killed, and its result is taken (a race that made the parent compute again)."""
+    out = _python(
+        """
+        import os, time
+        from newsletter.aside import aside
+        real_exit = os._exit
+        os._exit = lambda status: (time.sleep(0.5), real_exit(status))
+        parent = os.getpid()
+        print(aside(os.getpid).result() != parent)
+        """
+    )
+    assert out.strip() == "True"
+
+
 def test_what_fails_in_the_child_is_met_in_line() -> None:
     out = _python(
         """
