@@ -160,6 +160,11 @@ class BuildOptions:
     #: When checking only (no ``out_dir``): the output folder whose memo of the parts may be
     #: read, never written (a check after a build lays out each page once).
     memo_from: Path | None = None
+    #: Run the checks (and the fonts' mending) in forked children beside the layout and the
+    #: writing, where forking is safe (``aside.py``). ``build_all`` turns it off: its editions'
+    #: processes already use every core, and the children only slowed them (5.0 s against
+    #: 5.7 s for issue 10's three editions) and added to the memory.
+    aside: bool = True
 
 
 def build_issue(
@@ -203,6 +208,7 @@ def build_all(
         time_limit=time_limit,
         strict=strict,
         colour_bar=colour_bar,
+        aside=False,
     )
     with ProcessPoolExecutor(
         max_workers=workers or min(len(editions), os.cpu_count() or 1), mp_context=_worker_context()
@@ -280,9 +286,8 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     judge = Judge.started() if edition.claims and validator_installed() else None
     warm = options.warm if options.warm is not None else Warm()
     if warm.typesetter is None:  # its fonts mended aside meanwhile (``nbsp.py``)
-        warm.typesetter = _typesetter(
-            source, options, edition, aside(patched_fonts, options.layout.fonts).result
-        )
+        fonts = Aside(patched_fonts, (options.layout.fonts,), fork=options.aside)
+        warm.typesetter = _typesetter(source, options, edition, fonts.result)
     try:
         try:
             content = _load(source, options, edition)
@@ -356,9 +361,8 @@ class _Pending:
     turn in a warm one (where they are known, and checked, before the layout starts)."""
 
     def __init__(self, content: ContentContext, options: BuildOptions) -> None:
-        self._aside = (
-            None if options.warm is not None else aside(run_checks, "content", content, options.strict)
-        )
+        forked = options.warm is None and options.aside
+        self._aside = aside(run_checks, "content", content, options.strict) if forked else None
         self._found = run_checks("content", content, options.strict) if self._aside is None else None
         if self._found is not None:
             _checked(self._found, [])
@@ -386,7 +390,7 @@ def _layout_checks(
     def measured() -> tuple[list[Finding], tuple[PageFill, ...]]:
         return run_checks("layout", laid_out, options.strict), laid_out.fills
 
-    return Aside(measured, (), fork=options.warm is None)
+    return Aside(measured, (), fork=options.warm is None and options.aside)
 
 
 def sibling_findings(source: Path, options: BuildOptions) -> list[Finding]:
