@@ -322,8 +322,9 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
                 content, document, html, options, findings, Path(work), layout_checks, judge
             )
         fills = layout_checks.result()[1]
-        if options.out_dir is not None and key is not None:
+        if options.out_dir is not None:
             _write_memo(source, options, warm.memo)
+        if options.out_dir is not None and key is not None:
             with writing(options.out_dir):
                 write_record(
                     record_path(source, options.out_dir, edition.name),

@@ -35,6 +35,9 @@ from .safeio import atomic_write, read_regular
 RECORD_FORMAT = 1
 #: A record larger than this was not written by a build.
 MAX_RECORD_BYTES = 20_000_000
+#: More files than this in the issue's, the layout's, the fonts' and the package's folders
+#: together, and nothing is recorded (stamping them would cost more than it saves).
+MAX_FILES = 20_000
 #: A PDF larger than this is not read to be compared with the record.
 MAX_PDF_BYTES = 200_000_000
 _PACKAGE = Path(__file__).resolve().parent
@@ -66,9 +69,11 @@ def record_path(source: Path, out_dir: Path, edition: str) -> Path:
     return out_dir / f".{source.stem}-{edition}.check.json"
 
 
-def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str:
+def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str | None:
     """The digest of everything the findings of ``inputs`` depend on (see the module's
-    docstring); files under ``out_dir`` (the build's own) are left out."""
+    docstring); files under ``out_dir`` (the build's own) are left out. None when the folders
+    hold more than ``MAX_FILES`` files (an issue kept at the top of a large tree): nothing is
+    then recorded or answered from a record."""
     digest = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -90,9 +95,14 @@ def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str:
     except OSError as exc:
         add("issue unreadable", str(exc))
     skip = out_dir.resolve() if out_dir is not None else None
+    counted = 0
     for folder in (inputs.source.parent, inputs.templates, inputs.fonts, _PACKAGE):
         add("folder", str(folder.resolve()))
-        for stamp in _stamps(folder.resolve(), skip):
+        stamps = _stamps(folder.resolve(), skip, MAX_FILES - counted)
+        if stamps is None:
+            return None
+        counted += len(stamps)
+        for stamp in stamps:
             add(*stamp)
     for entry in sys.path:  # the installed distributions, with their versions
         try:
@@ -105,10 +115,10 @@ def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-def _stamps(folder: Path, skip: Path | None) -> list[tuple[str, int, int]]:
+def _stamps(folder: Path, skip: Path | None, most: int) -> list[tuple[str, int, int]] | None:
     """Every file under ``folder`` (hidden ones and ``skip`` left out) by its name relative
-    to ``folder``, size and time."""
-    found = []
+    to ``folder``, size and time; None when there are more than ``most``."""
+    found: list[tuple[str, int, int]] = []
     for root, dirs, files in os.walk(folder):
         here = Path(root)
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__" and here / d != skip)
@@ -120,6 +130,8 @@ def _stamps(folder: Path, skip: Path | None) -> list[tuple[str, int, int]]:
             except OSError:
                 continue
             found.append((str((here / name).relative_to(folder)), info.st_size, info.st_mtime_ns))
+            if len(found) > most:
+                return None
     return found
 
 
@@ -150,7 +162,10 @@ def recorded_check(inputs: Inputs, out_dir: Path) -> Recorded | None:
     path = record_path(inputs.source, out_dir, inputs.edition)
     if not path.is_file():
         return None
-    return read_record(path, inputs_key(inputs, out_dir), output_path(inputs.source, out_dir, inputs.edition))
+    key = inputs_key(inputs, out_dir)
+    if key is None:
+        return None
+    return read_record(path, key, output_path(inputs.source, out_dir, inputs.edition))
 
 
 def read_record(path: Path, key: str, pdf: Path) -> Recorded | None:

@@ -105,3 +105,20 @@ def test_a_failed_build_is_not_recorded(minimal: Path, tmp_path: Path) -> None:
         run(minimal, BuildOptions(out_dir=out))
     assert not record_path(minimal, out, "email").exists()
     assert recorded_check(_inputs(minimal), out) is None
+
+
+def test_a_folder_too_large_to_stamp_records_nothing(
+    built: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An issue kept at the top of a large tree: stamping every file would cost more than a
+    check; nothing is answered from a record then, and the build still keeps its memo."""
+    from newsletter import verdicts
+
+    source, out = built
+    assert recorded_check(_inputs(source), out) is not None
+    monkeypatch.setattr(verdicts, "MAX_FILES", 3)
+    assert verdicts.inputs_key(_inputs(source), out) is None
+    assert recorded_check(_inputs(source), out) is None
+    (out / f".{source.stem}-email.pages.json").unlink()
+    build_issue(source, out)
+    assert (out / f".{source.stem}-email.pages.json").is_file()
