@@ -11,6 +11,7 @@ import email
 import hashlib
 import re
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -163,6 +164,9 @@ class Engine:
 
     def __init__(self, options: ServeOptions, work: Path, publish: Callable[[View, Rendered], None]) -> None:
         self.options = options
+        # Held while a rebuild runs: the server, stopping, waits for it before it removes the
+        # rebuild's folder (a rebuild the stop abandoned still writes there).
+        self._busy = threading.Lock()
         self.session = Session(options.issue, options.edition, work, options.layout)
         self._publish = publish
         self.rendered = Rendered()
@@ -171,6 +175,19 @@ class Engine:
     def rebuild(self, everything: bool = False) -> View:
         """Build again and publish the new view; ``everything`` renders every page again (an
         image or the layout changed: the layout's fingerprints may not see a new photo)."""
+        with self._busy:
+            return self._rebuild(everything)
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Wait (at most ``timeout`` s) for a rebuild still running, then remove the session's
+        temporary files."""
+        if self._busy.acquire(timeout=timeout):
+            try:
+                self.session.close()
+            finally:
+                self._busy.release()
+
+    def _rebuild(self, everything: bool) -> View:
         started = time.perf_counter()
         self._show(replace(self.view, status="building"))
 
@@ -211,6 +228,10 @@ class Engine:
         when there are no good pages to show them beside."""
         if self.view.status != "ready":
             return None
+        with self._busy:
+            return self._siblings_shown()
+
+    def _siblings_shown(self) -> View | None:
         started = time.perf_counter()
         try:
             found = self.session.sibling_findings()

@@ -260,7 +260,8 @@ def make_app(
             if task.done() and not task.cancelled():
                 with contextlib.suppress(Exception):
                     task.result()
-            engine.session.close()
+            # A rebuild the stop abandoned may still be writing into the work folder.
+            await anyio.to_thread.run_sync(engine.close)
 
     async def index(request: Request) -> Response:
         # The page carries this run's token (for its script); never kept by the browser, so
