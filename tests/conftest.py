@@ -22,6 +22,9 @@ from newsletter.issue.fonts import font_coverage
 from newsletter.issue.load import load_issue
 from newsletter.shipped import DEFAULT_LAYOUT, Layout
 
+#: The mail tests' server, CA, issue and editions, found by every module (``mailkit.py``).
+pytest_plugins = ["mailkit"]
+
 ROOT = Path(__file__).resolve().parent.parent
 ISSUE_10 = ROOT / "issues" / "issue-10.yaml"
 ISSUE_10_FR = ROOT / "issues" / "issue-10.fr.yaml"

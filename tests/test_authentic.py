@@ -7,7 +7,6 @@ A test CA and its document-signing certificate are made here, with ``cryptograph
 """
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -37,24 +36,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from mailkit import Faults, Handler, _recipients, run_cli, send_args
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    run_cli,
-    send_args,
-    server,
-)
 
 from newsletter import cli
 from newsletter.authentic.copyline import CopyLineFont

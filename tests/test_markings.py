@@ -4,7 +4,6 @@ embargo on the cover and in the mail; the release holding send (exit 1 naming it
 has come, --test and --dry-run allowed before; status showing both."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -16,18 +15,7 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 from conftest import edit
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    ca,
-    ca_file,
-    issue,
-    mail_issue,
-    run_cli,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _recipients, run_cli, send_args
 
 from newsletter import cli
 

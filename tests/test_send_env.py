@@ -7,7 +7,6 @@ immutable attribute for root (whom permissions do not stop).
 """
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -24,18 +23,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _recipients, send_args
 from typer.testing import CliRunner, Result
 
 from newsletter import cli

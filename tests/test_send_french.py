@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import edit
-from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
+from mailkit import _recipients
 
 from newsletter.errors import IssueError
 from newsletter.send.ledger import Ledger
@@ -26,7 +26,7 @@ def _messages(folder: Path) -> list[email.message.EmailMessage]:
     ]
 
 
-def test_a_french_post_gets_a_french_subject_and_body(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+def test_a_french_post_gets_a_french_subject_and_body(mail_issue: Path, tmp_path: Path, out: Path) -> None:
     the_plan = plan(mail_issue, load_recipients(_recipients(tmp_path, 2, 25, french_every=2)), out)
     written = dry_run(the_plan, out)
     messages = {m["Content-Language"]: m for m in _messages(written[0].parent)}
@@ -48,7 +48,7 @@ def test_ids_transliterate_accented_letters() -> None:
     )
 
 
-def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: Path, out: Path) -> None:
     """A ledger written when ids dropped accented letters: the post it holds is not sent again."""
     folder = tmp_path / "issue"
     shutil.copytree(mail_issue.parent, folder)
@@ -95,9 +95,9 @@ def test_a_resumed_send_keeps_the_ids_of_the_ledger(mail_issue: Path, tmp_path: 
 
 
 def test_sending_the_french_file_sends_each_post_its_language(
-    mail_issue: Path,  # noqa: F811
+    mail_issue: Path,
     tmp_path: Path,
-    out: Path,  # noqa: F811
+    out: Path,
 ) -> None:
     """`send issue.fr.yaml` finds the English edition beside it, as the checks do: an English
     post gets English, French stays the fallback (the file named on the command line)."""
@@ -115,7 +115,7 @@ def test_sending_the_french_file_sends_each_post_its_language(
 
 
 def test_two_editions_in_one_language_are_refused_before_anything_goes_out(
-    mail_issue: Path,  # noqa: F811
+    mail_issue: Path,
     tmp_path: Path,
 ) -> None:
     import pytest
@@ -132,7 +132,7 @@ def test_two_editions_in_one_language_are_refused_before_anything_goes_out(
     assert "issue.yaml" in finding.message
 
 
-def test_either_file_names_the_same_send(mail_issue: Path, tmp_path: Path, out: Path) -> None:  # noqa: F811
+def test_either_file_names_the_same_send(mail_issue: Path, tmp_path: Path, out: Path) -> None:
     """The ledger key and the Message-IDs do not depend on which edition's file is named: a
     send started from one and resumed from the other does not go out twice."""
     recipients = load_recipients(_recipients(tmp_path, 3, 25, french_every=2))
@@ -145,9 +145,9 @@ def test_either_file_names_the_same_send(mail_issue: Path, tmp_path: Path, out: 
 
 
 def test_a_broken_edition_stops_only_the_sends_that_need_it(
-    mail_issue: Path,  # noqa: F811
+    mail_issue: Path,
     tmp_path: Path,
-    out: Path,  # noqa: F811
+    out: Path,
 ) -> None:
     import pytest
 
@@ -176,7 +176,7 @@ SENDER_NAMES = {
 
 
 @pytest.mark.parametrize("kind", sorted(SENDER_NAMES))
-def test_each_language_gets_its_sender_name(mail_issue: Path, tmp_path: Path, out: Path, kind: str) -> None:  # noqa: F811
+def test_each_language_gets_its_sender_name(mail_issue: Path, tmp_path: Path, out: Path, kind: str) -> None:
     written, (english_name, french_name) = SENDER_NAMES[kind]
     recipients = _recipients(tmp_path, 2, 25, french_every=2, extra=f"sender_name: {written}")
     written_files = dry_run(plan(mail_issue, load_recipients(recipients), out), out)

@@ -7,7 +7,6 @@ must not follow a folder swapped for a symlink, nor attach any file to the PDF.
 """
 
 # The edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,7 +19,7 @@ from pathlib import Path
 import pytest
 import weasyprint
 from conftest import edit
-from test_mail import _recipients, built_out, issue, mail_issue, out  # noqa: F401 - fixtures
+from mailkit import _recipients
 from typer.testing import CliRunner, Result
 
 from newsletter import cli

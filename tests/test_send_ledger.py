@@ -3,7 +3,6 @@ a hard link), another program's database refused untouched, a row in a state we 
 an error naming it, and ``status`` writing nothing, not even to a ledger that needs migrating."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -17,19 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    run_cli,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _recipients, run_cli, send_args
 from test_send_loop import _V0_SCHEMA
 
 from newsletter import cli

@@ -7,7 +7,6 @@ migration, is never rebuilt, and has one sender at a time; memory does not grow 
 """
 
 # The edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -19,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_mail import _recipients, built_out, mail_issue, out  # noqa: F401 - fixtures
+from mailkit import _recipients
 
 from newsletter.send import loop as mail
 from newsletter.send.ledger import Ledger, LedgerError

@@ -4,7 +4,6 @@ at most five times the timeout, over STARTTLS and SMTPS; a server that drips for
 timeout like any other, and ``--max-failures`` stops the run."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -17,18 +16,7 @@ from pathlib import Path
 
 import pytest
 import trustme
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _recipients, send_args
 from typer.testing import CliRunner
 
 from newsletter import cli

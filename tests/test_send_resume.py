@@ -4,7 +4,6 @@ tried again at once, without the first run's waits; a second correction of one l
 reaches that language's posts; a dry run on a full disk leaves nothing half-written."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -17,20 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import edit
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _recipients,
-    _settings,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    run_cli,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _recipients, _settings, run_cli, send_args
 from typer.testing import Result
 
 from newsletter import cli

@@ -3,7 +3,6 @@ two sends at once, a server that loses every reply, one that hangs at DATA, the 
 the confirmation before a real send, and an erratum."""
 
 # The server and edition fixtures come from test_mail and are used as parameters:
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -19,20 +18,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from test_mail import (  # noqa: F401 - fixtures
-    Faults,
-    Handler,
-    _pdf_of,
-    _recipients,
-    built_out,
-    ca,
-    ca_file,
-    mail_issue,
-    out,
-    run_cli,
-    send_args,
-    server,
-)
+from mailkit import Faults, Handler, _pdf_of, _recipients, run_cli, send_args
 from typer.testing import Result
 
 from newsletter import cli

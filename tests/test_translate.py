@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from conftest import ISSUE_10, ROOT, edit
-from test_mail import run_cli
+from mailkit import run_cli
 
 from newsletter.check import ContentContext, run_checks
 from newsletter.editions import EDITIONS
