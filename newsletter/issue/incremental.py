@@ -22,6 +22,7 @@ the lines and characters the edit added.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -118,19 +119,10 @@ def _moved(
     lines: int,
 ) -> dict[Any, tuple[int, int]]:
     """The positions of ``old`` with those under ``base`` replaced by ``new``'s, and those
-    from ``end`` on moved down by ``lines`` (kept in the file's order)."""
-    result: dict[Any, tuple[int, int]] = {}
-    placed = False
-    for path, (line, col) in old.items():
-        if _under(path, base):
-            if not placed:
-                result.update(new)
-                placed = True
-            continue
-        result[path] = (line + lines, col) if (line, col) >= end else (line, col)
-    if not placed:
-        result.update(new)
-    return result
+    from ``end`` on moved down by ``lines``."""
+    return _replaced(
+        old, new, base, lambda line, col: (line + lines, col) if (line, col) >= end else (line, col)
+    )
 
 
 def _spans(
@@ -143,20 +135,34 @@ def _spans(
 ) -> dict[Any, tuple[int, int]]:
     """The spans of ``old`` with those under ``base`` replaced by ``new``'s, those after the
     section moved by ``delta``, and those around it stretched by it."""
+
+    def moved(a: int, b: int) -> tuple[int, int]:
+        if a >= end:
+            return a + delta, b + delta
+        if b >= end and a <= start:
+            return a, b + delta
+        return a, b
+
+    return _replaced(old, new, base, moved)
+
+
+def _replaced(
+    old: dict[Any, tuple[int, int]],
+    new: dict[Any, tuple[int, int]],
+    base: tuple[Any, ...],
+    move: Callable[[int, int], tuple[int, int]],
+) -> dict[Any, tuple[int, int]]:
+    """``old`` with its entries under ``base`` replaced by ``new``'s (where the first of them
+    stood: the file's order is kept) and every other entry's pair passed through ``move``."""
     result: dict[Any, tuple[int, int]] = {}
     placed = False
-    for path, (a, b) in old.items():
+    for path, pair in old.items():
         if _under(path, base):
             if not placed:
                 result.update(new)
                 placed = True
             continue
-        if a >= end:
-            result[path] = (a + delta, b + delta)
-        elif b >= end and a <= start:
-            result[path] = (a, b + delta)
-        else:
-            result[path] = (a, b)
+        result[path] = move(*pair)
     if not placed:
         result.update(new)
     return result
