@@ -23,10 +23,25 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 
 
+#: Put before the code ``_python`` runs: every child forked lands in ``forks``.
+_COUNTING_FORKS = """
+import os
+forks = []
+real_fork = os.fork
+def counted_fork():
+    pid = real_fork()
+    if pid:
+        forks.append(pid)
+    return pid
+os.fork = counted_fork
+"""
+
+
 def _python(code: str, timeout: float = 240) -> str:
-    """Run ``code`` in a fresh, single-threaded Python; what it printed."""
+    """Run ``code`` in a fresh, single-threaded Python, the forks counted
+    (``_COUNTING_FORKS``); what it printed."""
     done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
+        [sys.executable, "-c", _COUNTING_FORKS + textwrap.dedent(code)],
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -43,19 +58,11 @@ def test_a_child_gives_the_result_and_is_reaped() -> None:
         """
         import os
         from newsletter.aside import aside
-        pids = []
-        real = os.fork
-        def counted():
-            pid = real()
-            if pid:
-                pids.append(pid)
-            return pid
-        os.fork = counted
         job = aside(lambda n: (os.getpid(), [n] * 3), 7)
         child, value = job.result()
-        print(len(pids), child == pids[0], child != os.getpid(), value)
+        print(len(forks), child == forks[0], child != os.getpid(), value)
         try:
-            os.waitpid(pids[0], os.WNOHANG)
+            os.waitpid(forks[0], os.WNOHANG)
             print("not reaped")
         except ChildProcessError:
             print("reaped")
@@ -181,18 +188,10 @@ def test_checks_run_aside_find_what_they_find_in_turn(edition: str) -> None:
     paths = json.dumps([str(p) for p in SAME_FINDINGS])
     out = _python(
         f"""
-        import json, os
+        import json
         from pathlib import Path
         import newsletter.aside as aside
         from newsletter.build import check_issue
-        forks = []
-        real = os.fork
-        def counted():
-            pid = real()
-            if pid:
-                forks.append(pid)
-            return pid
-        os.fork = counted
         report = {{}}
         for path in json.loads({paths!r}):
             forks.clear()
