@@ -11,9 +11,13 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import shutil
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -24,7 +28,7 @@ from pathlib import Path
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from conftest import FIXTURES
+from conftest import FIXTURES, ROOT
 from typer.testing import CliRunner, Result
 
 from newsletter import cli
@@ -213,3 +217,20 @@ def _settings(port: int, ca_file: Path | None) -> Settings:
 def _pdf_of(message: email.message.EmailMessage) -> bytes:
     (part,) = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
     return part.get_content()  # type: ignore[no-any-return]
+
+
+def send_killed_after(command: list[str], handler: Handler, count: int) -> None:
+    """Run ``newsletter COMMAND`` in a process of its own and kill it (SIGKILL, no chance to
+    tidy up) once the test server has received ``count`` messages, or it ended, or 60 s."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "newsletter", *command],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while len(handler.received) < count and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

@@ -17,12 +17,8 @@ import hashlib
 import http.server
 import io
 import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +26,12 @@ from pathlib import Path
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-from conftest import ROOT
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from mailkit import Faults, Handler, _recipients, run_cli, send_args
+from mailkit import Faults, Handler, _recipients, run_cli, send_args, send_killed_after
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
@@ -320,18 +315,7 @@ def test_the_ledger_holds_each_copy_hash_and_a_killed_send_resumes_with_the_same
     faults.delay = 0.05
     recipients = _recipients(tmp_path, 8, port, french_every=0)
     command = [*send_args(mail_issue, recipients, out, ca_file), "--sign", str(ministry.p12)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", *command],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while len(handler.received) < 3 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    send_killed_after(command, handler, 3)
     assert 3 <= len(handler.received) < 8, "the run was not killed half way"
     before = _ledger_copies(out)
     assert sorted(before) == [f"post-{i:03d}" for i in range(8)], "every post numbered when the send starts"

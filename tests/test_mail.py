@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import shutil
-import signal
 import socket
 import sqlite3
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,8 +16,18 @@ from pathlib import Path
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from conftest import FIXTURES, ROOT
-from mailkit import FAST, Faults, Handler, _free_port, _pdf_of, _recipients, _settings, send_args
+from conftest import FIXTURES
+from mailkit import (
+    FAST,
+    Faults,
+    Handler,
+    _free_port,
+    _pdf_of,
+    _recipients,
+    _settings,
+    send_args,
+    send_killed_after,
+)
 from typer.testing import CliRunner
 
 from newsletter import cli
@@ -128,19 +134,8 @@ def test_killed_half_way_resumes_without_loss(
     recipients_file = _recipients(tmp_path, 30, port, french_every=0)
     plan(mail_issue, load_recipients(recipients_file), out)  # build the edition once
     ledger = out / "mail" / "ledger.sqlite"
-    command = [sys.executable, "-m", "newsletter", *send_args(mail_issue, recipients_file, out, ca_file)]
-    proc = subprocess.Popen(
-        command,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while len(handler.received) < 10 and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    command = send_args(mail_issue, recipients_file, out, ca_file)
+    send_killed_after(command, handler, 10)
     killed_at = len(handler.received)
     assert 10 <= killed_at < 30, "the run was not killed half way"
     with sqlite3.connect(ledger) as db:
@@ -152,7 +147,7 @@ def test_killed_half_way_resumes_without_loss(
     assert sent_before <= killed_at
 
     faults.delay = 0.0
-    result = CliRunner().invoke(cli.app, command[3:])
+    result = CliRunner().invoke(cli.app, command)
     assert result.exit_code == 0, result.output
     counts = handler.ids()
     assert len(counts) == 30, "every post received its message"
