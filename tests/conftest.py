@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # The user's cache (compiled templates, ``usercache.py``) is one of the session's own,
+    # for every process the tests start: what a user's cache holds changes no test.
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="newsletter-tests-cache-")
     config.addinivalue_line(
         "markers", f"tool(*names): the test needs these system tools ({', '.join(TOOLS)}); see systools.py"
     )
@@ -52,6 +57,10 @@ CLEAN_PRINT: list[str] = (
 )
 
 _NEEDS = re.compile(r"needs (.+?) \(Debian package ([^)]+)\)")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(os.environ.get("XDG_CACHE_HOME", ""), ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

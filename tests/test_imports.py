@@ -2,7 +2,7 @@
 it, and no module imports itself back through others.
 
 From the bottom: the base modules at the top of the package (errors, defaults, shipped,
-editions, safeio, aside, verdicts); ``issue/`` (the format); ``engine/`` (render and layout); ``press/`` (the
+editions, safeio, aside, verdicts, usercache); ``issue/`` (the format); ``engine/`` (render and layout); ``press/`` (the
 editions' finishing); ``check/`` (the rules); ``build.py`` and ``session.py`` (the
 coordinator); ``send/``; ``translate/`` (on the format alone); ``workbench/``; and the entrance (``cli.py``, ``commands/``,
 ``__init__``, ``__main__``), which may import anything. An import made for type checking only
@@ -17,7 +17,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "newsletter"
 
-BASE = {"errors", "defaults", "shipped", "editions", "safeio", "aside", "verdicts"}
+BASE = {"errors", "defaults", "shipped", "editions", "safeio", "aside", "verdicts", "usercache"}
 BELOW = {
     "base": set(),
     "issue": {"base"},

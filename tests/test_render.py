@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import stat
 from pathlib import Path
 
+import jinja2
+import pytest
 from conftest import edit, layout_copy
 
 from newsletter.build import DEFAULT_LAYOUT
@@ -11,6 +14,7 @@ from newsletter.engine.render import issue_renderer
 from newsletter.issue.load import load_issue
 from newsletter.issue.model import Issue
 from newsletter.shipped import Layout
+from newsletter.usercache import cache_folder
 
 
 def render_html(issue: Issue, layout: Layout, image_base: Path) -> str:
@@ -77,3 +81,60 @@ def test_a_block_type_without_a_macro_fails_loudly(minimal: Path) -> None:
     edit(layout.templates / "blocks.html.j2", '  "figure": figure,\n', "")
     with pytest.raises(jinja2.UndefinedError, match="figure"):
         render_html(load_issue(minimal).issue, layout, minimal.parent)
+
+
+def _no_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a template was compiled")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", refuse)
+
+
+def test_compiled_templates_are_kept_for_the_next_process(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = layout_copy(tmp_path)
+    issue = load_issue(minimal).issue
+    first = render_html(issue, layout, minimal.parent)
+    folder = tmp_path / "cache" / "newsletter" / "templates"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert len(list(folder.glob("*.cache"))) >= 2  # issue.html.j2, issue.css.j2 (and what they import)
+    with monkeypatch.context() as inside:
+        _no_compiling(inside)
+        assert render_html(issue, layout, minimal.parent) == first
+        # A template changed since: compiled again, never run as it was.
+        page = layout.templates / "issue.html.j2"
+        page.write_text(
+            page.read_text(encoding="utf-8").replace("<body", "<body data-edited"), encoding="utf-8"
+        )
+        with pytest.raises(AssertionError, match="compiled"):
+            render_html(issue, layout, minimal.parent)
+    assert "data-edited" in render_html(issue, layout, minimal.parent)
+
+
+@pytest.mark.parametrize("spoil", ["open to all", "a file", "cannot be made", "spoiled entries"])
+def test_a_cache_that_cannot_be_trusted_or_used_changes_nothing(
+    spoil: str, minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue = load_issue(minimal).issue
+    expected = render_html(issue, DEFAULT_LAYOUT, minimal.parent)
+    cache = tmp_path / "cache"
+    folder = cache / "newsletter" / "templates"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    if spoil == "open to all":
+        folder.mkdir(parents=True)
+        folder.chmod(0o777)
+    elif spoil == "a file":
+        folder.parent.mkdir(parents=True)
+        folder.write_text("not a folder")
+    elif spoil == "cannot be made":
+        monkeypatch.setenv("XDG_CACHE_HOME", str(minimal / "below-a-file"))
+    else:
+        render_html(issue, DEFAULT_LAYOUT, minimal.parent)
+        for entry in folder.glob("*.cache"):
+            entry.write_bytes(entry.read_bytes()[:40] + b"\x00" * 40)
+    assert cache_folder("templates") is None or spoil == "spoiled entries"
+    assert render_html(issue, DEFAULT_LAYOUT, minimal.parent) == expected
+    if spoil == "open to all":
+        assert not list(folder.iterdir())

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import mimetypes
+import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from ..issue.model import Issue, figures
 from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
 from ..shipped import Layout
+from ..usercache import cache_folder
 
 
 class MailSettings(BaseModel):
@@ -81,6 +84,40 @@ class RenderCache:
         if key not in self._labels:
             self._labels = {key: labels_for(layout, language)}
         return self._labels[key]
+
+
+class _DiskBytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates in the user's cache, for the next process (compiling issue 10's
+    templates takes about a tenth of a second). Jinja checks each against its template's
+    source; the file names carry what else the compiled code depends on. A cache that cannot
+    be read or written is done without."""
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:  # noqa: BLE001 - a spoiled entry (its header is unpickled): compiled again
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _disk_bytecode() -> jinja2.BytecodeCache | None:
+    """The user's cache of compiled templates; None without one. The code Jinja compiles
+    depends on the environment's settings (which templates escape, for one), written in this
+    module: its bytes name the files, with Jinja's version and Python's."""
+    folder = cache_folder("templates")
+    if folder is None:
+        return None
+    try:
+        settings = hashlib.sha256(Path(__file__).read_bytes())
+    except OSError:
+        return None
+    settings.update(f"{jinja2.__version__} {sys.version_info[:2]}".encode())
+    return _DiskBytecodeCache(str(folder), f"{settings.hexdigest()[:16]}-%s.cache")
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -222,6 +259,8 @@ def jinja_env(
     autoescape on for every template but plain text (``*.txt.j2``); and the ``inline``
     (markup -> HTML) and ``plain`` (markup -> text) filters, in the words of ``labels``.
     ``pages`` gives the page of an id (a mapping, or a function); 0 where none is known.
+    ``bytecode`` keeps the compiled templates (a warm process's memory); without it, they
+    are kept in the user's cache (``usercache.py``) when there is one.
     With a ``language`` (the PDF's HTML), ``inline`` sets the text for the page (``markup.set_text``:
     ordinals, hyphenation exceptions, the unbroken end of a paragraph; ``inline(display=True)``
     for titles and labels) and ``display`` does it for plain fields.
@@ -245,8 +284,8 @@ def jinja_env(
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
-        bytecode_cache=bytecode,
     )
+    env.bytecode_cache = bytecode if bytecode is not None else _disk_bytecode()
     env.filters["inline"] = paged.render
     env.filters["display"] = (
         (lambda text: Markup(set_text(text, language, display=True))) if language else escape
