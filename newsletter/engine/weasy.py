@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..issue.fonts import quiet_font_dates
+from .rasters import install as install_rasters
 
 
 def _import() -> Any:
@@ -139,6 +140,8 @@ class _SubsetMemo:
 
 
 weasyprint = _import()
+# Its images, made for the edition's options, kept for the next process (``rasters.py``).
+install_rasters(weasyprint)
 # WeasyPrint subsets the fonts with fontTools where HarfBuzz has no subsetter.
 quiet_font_dates()
 _LOGGER = weasyprint.LOGGER

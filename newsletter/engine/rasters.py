@@ -1,0 +1,212 @@
+"""The images WeasyPrint makes for the PDF, kept in the user's cache for the next process.
+
+The email edition asks WeasyPrint to optimise its images and to bring them down to 150 dpi
+(``Edition.render_options``). WeasyPrint then encodes every raster image again as it loads
+it (``RasterImage.__init__``: PNG with ``optimize``, JPEG at the edition's quality), and
+again, smaller, as it writes it (``RasterImage.get_x_object``): for issue 10, about 0.2 s of
+every build, which bare WeasyPrint without those options does not spend. The results depend
+only on the image's bytes and those options, so they are kept by a digest of both, with
+WeasyPrint's and Pillow's versions: a build gives the same bytes with or without them
+(tested). What cannot be read back (a spoiled or truncated entry) is made again; a cache
+that cannot be written is done without; an image with transparency (its mask made apart)
+is not kept.
+
+``install`` puts the two methods in place once, when ``weasy.py`` imports WeasyPrint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..usercache import cache_folder
+
+_MAGIC = b"newsletter-raster-1\n"
+#: An entry larger than this is not one of ours: not read.
+_MAX_ENTRY = 256 * 1024 * 1024
+#: The cache is cut back to ``_KEEP_BYTES`` (oldest used first) when it outgrows ``_MAX_BYTES``.
+_MAX_BYTES = 200 * 1024 * 1024
+_KEEP_BYTES = 150 * 1024 * 1024
+
+
+class _Store:
+    """Entries of a JSON header and byte blobs, one file each, named by their key."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def read(self, key: str) -> tuple[dict[str, Any], list[bytes]] | None:
+        path = self.folder / key
+        try:
+            with path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size > _MAX_ENTRY or handle.read(len(_MAGIC)) != _MAGIC:
+                    return None
+                blobs = []
+                (count,) = struct.unpack(">I", handle.read(4))
+                for _ in range(count):
+                    (size,) = struct.unpack(">Q", handle.read(8))
+                    blob = handle.read(size)
+                    if len(blob) != size:
+                        return None
+                    blobs.append(blob)
+            header = json.loads(blobs[0])
+            os.utime(path)  # used now: kept longest when the cache is cut back
+        except (OSError, ValueError, struct.error, IndexError):
+            return None
+        return (header, blobs[1:]) if isinstance(header, dict) else None
+
+    def write(self, key: str, header: dict[str, Any], blobs: list[bytes]) -> None:
+        parts = [json.dumps(header).encode(), *blobs]
+        body = b"".join(struct.pack(">Q", len(part)) + part for part in parts)
+        try:
+            handle, name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + struct.pack(">I", len(parts)) + body)
+                os.replace(name, self.folder / key)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+                raise
+            self._cut_back()
+        except OSError:
+            pass
+
+    def _cut_back(self) -> None:
+        entries = []
+        for entry in os.scandir(self.folder):
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                entries.append((info.st_mtime_ns, info.st_size, entry.path))
+        total = sum(size for _, size, _ in entries)
+        if total <= _MAX_BYTES:
+            return
+        for _, size, path in sorted(entries):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= size
+            if total <= _KEEP_BYTES:
+                break
+
+
+def _store() -> _Store | None:
+    folder = cache_folder("images")
+    return _Store(folder) if folder is not None else None
+
+
+def _key(versions: str, kind: str, data: bytes, *settings: object) -> str:
+    digest = hashlib.sha256(f"{versions}|{kind}|{settings!r}|".encode())
+    digest.update(data)
+    return digest.hexdigest()
+
+
+#: What ``RasterImage.__init__`` sets from the image and the options: kept with its bytes.
+_MADE = ("_jpeg_quality", "_dpi", "mode", "width", "height", "ratio", "optimize", "invert_colors", "format")
+
+
+def install(weasyprint: Any) -> None:
+    """Keep what WeasyPrint's ``RasterImage`` makes in the user's cache (see the module)."""
+    import PIL
+    import pydyf
+
+    images = weasyprint.images
+    raster = images.RasterImage
+    if getattr(raster, "_newsletter_kept", False):  # weasy.py run again (a reload)
+        return
+    versions = f"{weasyprint.__version__}|{PIL.__version__}|{pydyf.__version__}"
+    made_init: Callable[..., None] = raster.__init__
+    made_x_object: Callable[..., Any] = raster.get_x_object
+
+    def __init__(
+        self: Any,
+        pillow_image: Any,
+        image_id: str,
+        image_data: Any,
+        filename: Any = None,
+        cache: Any = None,
+        orientation: str = "none",
+        options: Any = images.DEFAULT_OPTIONS,
+    ) -> None:
+        store = _store() if isinstance(image_data, bytes) else None
+        if store is None:
+            made_init(self, pillow_image, image_id, image_data, filename, cache, orientation, options)
+            return
+        settings = (orientation, options["jpeg_quality"], options["optimize_images"], options["dpi"])
+        key = _key(versions, "load", image_data, *settings)
+        kept = store.read(key)
+        if kept is not None and set(kept[0]) == set(_MADE) and len(kept[1]) == 1:
+            vars(self).update(kept[0])
+            self.id = image_id
+            self._cache = {} if cache is None else cache
+            self.image_data = self.cache_image_data(kept[1][0])
+            return
+        made_init(self, pillow_image, image_id, image_data, filename, cache, orientation, options)
+        if isinstance(self.image_data, images.LazyImage) and self.image_data.data is not image_data:
+            # Encoded again: worth keeping.
+            values = {name: vars(self)[name] for name in _MADE}
+            store.write(key, values, [self.image_data.data])
+
+    def get_x_object(self: Any, interpolate: Any, dpi_ratio: Any) -> Any:
+        # Kept: what is encoded again (a JPEG at its own size is only copied), without a
+        # mask made apart (transparency).
+        worth = self.format != "JPEG" or dpi_ratio != 1
+        store = _store() if worth and self.mode not in ("RGBA", "LA") else None
+        if store is None:
+            return made_x_object(self, interpolate, dpi_ratio)
+        before = self.image_data
+        settings = (interpolate, dpi_ratio, *(vars(self)[name] for name in _MADE))
+        key = _key(versions, "pdf", before.data, *settings)
+        kept = store.read(key)
+        if kept is not None and len(kept[1]) == 2:
+            try:
+                extra = _decoded(kept[0].get("extra"), pydyf)
+            except ValueError:
+                extra = None
+            if isinstance(extra, pydyf.Dictionary):
+                if kept[0].get("smaller"):
+                    # As WeasyPrint does: the image's data is now its smaller copy.
+                    self.image_data = self.cache_image_data(kept[1][1])
+                return pydyf.Stream([kept[1][0]], extra)
+        x_object = made_x_object(self, interpolate, dpi_ratio)
+        smaller = self.image_data is not before
+        data = b"".join(item if isinstance(item, bytes) else item.data for item in x_object.stream)
+        try:
+            header = {"extra": _encoded(x_object.extra, pydyf), "smaller": smaller}
+        except TypeError:  # something this module does not know how to keep
+            return x_object
+        store.write(key, header, [data, self.image_data.data if smaller else b""])
+        return x_object
+
+    raster.__init__ = __init__
+    raster.get_x_object = get_x_object
+    raster._newsletter_kept = True
+
+
+def _encoded(value: Any, pydyf: Any) -> Any:
+    """A PDF image's dictionary as JSON: its names and numbers, its nested dictionaries, in
+    their order (the PDF's bytes follow it)."""
+    if isinstance(value, pydyf.Dictionary):
+        # As pairs: the order of the keys is the order WeasyPrint writes them in.
+        return {"dict": [[str(k), _encoded(v, pydyf)] for k, v in value.items()]}
+    if isinstance(value, pydyf.Array):
+        return {"array": [_encoded(v, pydyf) for v in value]}
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    raise TypeError(f"an image dictionary holds {type(value).__name__}")
+
+
+def _decoded(value: Any, pydyf: Any) -> Any:
+    if isinstance(value, dict):
+        if "dict" in value and isinstance(value["dict"], list):
+            return pydyf.Dictionary({str(k): _decoded(v, pydyf) for k, v in value["dict"]})
+        if "array" in value and isinstance(value["array"], list):
+            return pydyf.Array([_decoded(v, pydyf) for v in value["array"]])
+        raise ValueError("not an encoded dictionary")
+    return value

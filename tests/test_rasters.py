@@ -1,0 +1,101 @@
+"""The images WeasyPrint makes for the PDF, kept in the user's cache (``engine/rasters.py``):
+the same bytes with the cache, without it, and with a spoiled one; nothing encoded again
+when it is warm."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+from pathlib import Path
+
+import PIL.Image
+import pytest
+from conftest import edit
+
+from newsletter.build import build_issue
+from newsletter.engine import rasters
+
+FIGURES = """      - type: figure
+        image: {name}
+        alt: A picture
+        caption: A caption.
+        stand_in: true
+"""
+
+
+def _pictures(folder: Path) -> None:
+    """A large photograph-like PNG (optimised, then brought down to 150 dpi), a JPEG, and a
+    PNG with transparency (its mask made apart: not kept)."""
+    rng = random.Random(4)
+    noise = bytes(rng.randrange(256) for _ in range(90 * 50 * 3))
+    photo = PIL.Image.frombytes("RGB", (90, 50), noise).resize((1800, 1000), PIL.Image.Resampling.BILINEAR)
+    photo.save(folder / "large.png")
+    photo.resize((1200, 660)).save(folder / "photo.jpg", quality=95)
+    clear = PIL.Image.new("RGBA", (600, 300), (200, 30, 30, 120))
+    clear.save(folder / "clear.png")
+
+
+@pytest.fixture
+def pictured(minimal: Path) -> Path:
+    _pictures(minimal.parent)
+    more = "".join(FIGURES.format(name=name) for name in ("large.png", "photo.jpg", "clear.png"))
+    edit(minimal, "      - type: figure\n", more + "      - type: figure\n")
+    return minimal
+
+
+def _built(issue: Path, out: Path) -> str:
+    result = build_issue(issue, out_dir=out)
+    assert result.pdf is not None
+    return hashlib.sha256(result.pdf.read_bytes()).hexdigest()
+
+
+def test_kept_images_give_the_same_pdf_and_are_not_encoded_again(
+    pictured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(pictured / "below-a-file"))
+    without = _built(pictured, tmp_path / "without")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert _built(pictured, tmp_path / "cold") == without
+    kept = list((tmp_path / "cache" / "newsletter" / "images").iterdir())
+    # Each image as loaded (encoded again) and as written (brought down to 150 dpi), but the
+    # transparent one as written: its colour and its mask are made apart, anew every time.
+    assert len(kept) == 7, kept
+    saved: list[str] = []
+    save = PIL.Image.Image.save
+    monkeypatch.setattr(
+        PIL.Image.Image, "save", lambda image, *a, **k: saved.append(image.mode) or save(image, *a, **k)
+    )
+    assert _built(pictured, tmp_path / "warm") == without
+    # Only the transparent image's colour and mask were encoded.
+    assert sorted(saved) == ["L", "RGB"], saved
+
+
+def test_spoiled_entries_are_made_again(
+    pictured: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = _built(pictured, tmp_path / "first")
+    spoils = [
+        lambda data: data[: len(data) // 2],
+        lambda data: os.urandom(len(data)),
+        lambda data: data.replace(b'"extra"', b'"extro"').replace(b'"mode"', b'"mood"'),
+        lambda data: b"",
+    ]
+    entries = sorted((tmp_path / "cache" / "newsletter" / "images").iterdir())
+    for n, entry in enumerate(entries):
+        entry.write_bytes(spoils[n % len(spoils)](entry.read_bytes()))
+    assert _built(pictured, tmp_path / "again") == first
+
+
+def test_the_cache_is_cut_back_oldest_used_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = rasters._Store(tmp_path)
+    for n in range(6):
+        store.write(f"entry{n}", {"n": n}, [bytes(600)])
+        os.utime(tmp_path / f"entry{n}", ns=((n + 1) * 10**9, (n + 1) * 10**9))
+    assert store.read("entry0") == ({"n": 0}, [bytes(600)])  # used now: the newest
+    size = (tmp_path / "entry0").stat().st_size
+    monkeypatch.setattr(rasters, "_MAX_BYTES", 5 * size)
+    monkeypatch.setattr(rasters, "_KEEP_BYTES", 3 * size)
+    store.write("entry6", {"n": 6}, [bytes(600)])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["entry0", "entry5", "entry6"]
