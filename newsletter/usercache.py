@@ -1,14 +1,20 @@
-"""The user's cache folder: what a process may keep for the next one (compiled templates),
-never anything a result depends on. ``$XDG_CACHE_HOME/newsletter`` (else
+"""The user's cache folder: what a process may keep for the next one (compiled templates,
+the images made for the PDF, parsed hyphenation patterns), never anything a result depends
+on but through what made it. ``$XDG_CACHE_HOME/newsletter`` (else
 ``~/.cache/newsletter``), private to the user; without one, nothing is kept and every
 process does the work again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import stat
+import struct
+import tempfile
 from pathlib import Path
+from typing import Any
 
 
 def cache_folder(name: str) -> Path | None:
@@ -29,3 +35,79 @@ def cache_folder(name: str) -> Path | None:
     except (OSError, RuntimeError):  # RuntimeError: no home folder to expand
         return None
     return folder
+
+
+_MAGIC = b"newsletter-cache-1\n"
+#: An entry larger than this is not one of ours: not read.
+_MAX_ENTRY = 256 * 1024 * 1024
+#: The cache is cut back to ``_KEEP_BYTES`` (oldest used first) when it outgrows ``_MAX_BYTES``.
+_MAX_BYTES = 200 * 1024 * 1024
+_KEEP_BYTES = 150 * 1024 * 1024
+
+
+class Store:
+    """Entries of a JSON header and byte blobs, one file each in a folder of the cache,
+    named by their key (a digest of what made them). An entry that cannot be read is
+    missing; one that cannot be written is not kept."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @classmethod
+    def named(cls, name: str) -> Store | None:
+        """The store in the cache's folder ``name``; None without one (``cache_folder``)."""
+        folder = cache_folder(name)
+        return cls(folder) if folder is not None else None
+
+    def read(self, key: str) -> tuple[dict[str, Any], list[bytes]] | None:
+        path = self.folder / key
+        try:
+            with path.open("rb") as handle:
+                if os.fstat(handle.fileno()).st_size > _MAX_ENTRY or handle.read(len(_MAGIC)) != _MAGIC:
+                    return None
+                blobs = []
+                (count,) = struct.unpack(">I", handle.read(4))
+                for _ in range(count):
+                    (size,) = struct.unpack(">Q", handle.read(8))
+                    blob = handle.read(size)
+                    if len(blob) != size:
+                        return None
+                    blobs.append(blob)
+            header = json.loads(blobs[0])
+            os.utime(path)  # used now: kept longest when the cache is cut back
+        except (OSError, ValueError, struct.error, IndexError):
+            return None
+        return (header, blobs[1:]) if isinstance(header, dict) else None
+
+    def write(self, key: str, header: dict[str, Any], blobs: list[bytes]) -> None:
+        parts = [json.dumps(header).encode(), *blobs]
+        body = b"".join(struct.pack(">Q", len(part)) + part for part in parts)
+        try:
+            handle, name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(_MAGIC + struct.pack(">I", len(parts)) + body)
+                os.replace(name, self.folder / key)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+                raise
+            self._cut_back()
+        except OSError:
+            pass
+
+    def _cut_back(self) -> None:
+        entries = []
+        for entry in os.scandir(self.folder):
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                entries.append((info.st_mtime_ns, info.st_size, entry.path))
+        total = sum(size for _, size, _ in entries)
+        if total <= _MAX_BYTES:
+            return
+        for _, size, path in sorted(entries):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                total -= size
+            if total <= _KEEP_BYTES:
+                break

@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from ..issue.fonts import quiet_font_dates
+from .patterns import install as install_patterns
 from .rasters import install as install_rasters
 
 
@@ -140,8 +141,10 @@ class _SubsetMemo:
 
 
 weasyprint = _import()
-# Its images, made for the edition's options, kept for the next process (``rasters.py``).
+# Its images made for the edition's options, and the hyphenation patterns it parses, kept
+# for the next process (``rasters.py``, ``patterns.py``).
 install_rasters(weasyprint)
+install_patterns()
 # WeasyPrint subsets the fonts with fontTools where HarfBuzz has no subsetter.
 quiet_font_dates()
 _LOGGER = weasyprint.LOGGER

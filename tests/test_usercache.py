@@ -1,6 +1,7 @@
-"""The images WeasyPrint makes for the PDF, kept in the user's cache (``engine/rasters.py``):
-the same bytes with the cache, without it, and with a spoiled one; nothing encoded again
-when it is warm."""
+"""What a build keeps in the user's cache for the next process (``usercache.py``): the images
+WeasyPrint makes for the PDF (``engine/rasters.py``) and the hyphenation patterns it parses
+(``engine/patterns.py``). The same bytes with the cache, without it, and with a spoiled one;
+nothing made again when it is warm. (Compiled templates: ``test_render.py``.)"""
 
 from __future__ import annotations
 
@@ -10,11 +11,14 @@ import random
 from pathlib import Path
 
 import PIL.Image
+import pyphen
 import pytest
 from conftest import edit
 
+import newsletter.engine.weasy  # noqa: F401 - installs what keeps the patterns
+from newsletter import usercache
 from newsletter.build import build_issue
-from newsletter.engine import rasters
+from newsletter.usercache import Store
 
 FIGURES = """      - type: figure
         image: {name}
@@ -89,13 +93,38 @@ def test_spoiled_entries_are_made_again(
 
 
 def test_the_cache_is_cut_back_oldest_used_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = rasters._Store(tmp_path)
+    store = Store(tmp_path)
     for n in range(6):
         store.write(f"entry{n}", {"n": n}, [bytes(600)])
         os.utime(tmp_path / f"entry{n}", ns=((n + 1) * 10**9, (n + 1) * 10**9))
     assert store.read("entry0") == ({"n": 0}, [bytes(600)])  # used now: the newest
     size = (tmp_path / "entry0").stat().st_size
-    monkeypatch.setattr(rasters, "_MAX_BYTES", 5 * size)
-    monkeypatch.setattr(rasters, "_KEEP_BYTES", 3 * size)
+    monkeypatch.setattr(usercache, "_MAX_BYTES", 5 * size)
+    monkeypatch.setattr(usercache, "_KEEP_BYTES", 3 * size)
     store.write("entry6", {"n": 6}, [bytes(600)])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["entry0", "entry5", "entry6"]
+
+
+WORDS = ["organisation", "prosecution", "trafficking", "multilateralism", "negotiation", "assistance"]
+
+
+def test_parsed_hyphenation_patterns_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    parsed: list[object] = []
+    made = pyphen.HyphDict.__mro__[1]
+    parse = made.__init__
+    monkeypatch.setattr(made, "__init__", lambda patterns, path: parsed.append(path) or parse(patterns, path))
+
+    def hyphenated() -> tuple[list[str], object]:
+        monkeypatch.setattr(pyphen, "hdcache", {})  # as in a new process
+        dictionary = pyphen.Pyphen(lang="en_US", left=2, right=3)
+        return [dictionary.inserted(word) for word in WORDS], dictionary.hd
+
+    words, first = hyphenated()
+    assert len(parsed) == 1 and "or-gan" in words[0], (parsed, words)
+    again, kept = hyphenated()
+    assert len(parsed) == 1 and again == words
+    assert type(kept) is made and vars(kept) == vars(first)
+    for entry in (tmp_path / "cache" / "newsletter" / "hyphenation").iterdir():
+        entry.write_bytes(entry.read_bytes()[:-20] + bytes(20))
+    assert hyphenated()[0] == words and len(parsed) == 2
