@@ -10,6 +10,7 @@ import pytest
 from conftest import edit, layout_copy
 
 from newsletter.build import DEFAULT_LAYOUT
+from newsletter.engine import render
 from newsletter.engine.render import issue_renderer
 from newsletter.issue.load import load_issue
 from newsletter.issue.model import Issue
@@ -138,3 +139,21 @@ def test_a_cache_that_cannot_be_trusted_or_used_changes_nothing(
     assert render_html(issue, DEFAULT_LAYOUT, minimal.parent) == expected
     if spoil == "open to all":
         assert not list(folder.iterdir())
+
+
+def test_the_labels_the_templates_read_are_kept_by_their_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = layout_copy(tmp_path)
+    wanted = render._template_labels(layout.templates)
+    assert "key_figures" in wanted
+    render._labels_read.cache_clear()  # as in a new process
+    with monkeypatch.context() as inside:
+        inside.setattr(jinja2.Environment, "parse", lambda *a, **k: pytest.fail("parsed again"))
+        assert render._template_labels(layout.templates) == wanted
+    # A template that reads one more label: parsed again, and the label is wanted.
+    page = layout.templates / "issue.html.j2"
+    page.write_text(page.read_text(encoding="utf-8") + "{{ labels.brand_new }}", encoding="utf-8")
+    render._labels_read.cache_clear()
+    assert render._template_labels(layout.templates) == wanted | {"brand_new"}
