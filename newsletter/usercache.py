@@ -1,6 +1,7 @@
-"""The user's cache folder: what a process may keep for the next one (compiled templates,
-the images made for the PDF, parsed hyphenation patterns), never anything a result depends
-on but through what made it. ``$XDG_CACHE_HOME/newsletter`` (else
+"""The user's cache folder: what a process may keep for the next one (compiled templates and
+the labels they read, the images made for the PDF, parsed hyphenation patterns, the fonts
+with their no-break space mended), each kept by a digest of everything that made it: a
+result is the same with the cache, without it, or with a spoiled one. ``$XDG_CACHE_HOME/newsletter`` (else
 ``~/.cache/newsletter``), private to the user; without one, nothing is kept and every
 process does the work again.
 """

@@ -18,6 +18,8 @@ from conftest import edit
 import newsletter.engine.weasy  # noqa: F401 - installs what keeps the patterns
 from newsletter import usercache
 from newsletter.build import build_issue
+from newsletter.engine import nbsp
+from newsletter.shipped import DEFAULT_LAYOUT
 from newsletter.usercache import Store
 
 FIGURES = """      - type: figure
@@ -128,3 +130,16 @@ def test_parsed_hyphenation_patterns_are_kept(tmp_path: Path, monkeypatch: pytes
     for entry in (tmp_path / "cache" / "newsletter" / "hyphenation").iterdir():
         entry.write_bytes(entry.read_bytes()[:-20] + bytes(20))
     assert hyphenated()[0] == words and len(parsed) == 2
+
+
+def test_mended_fonts_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fonts = DEFAULT_LAYOUT.fonts
+    first = nbsp.patched_fonts(fonts)
+    assert sum(1 for mended in first.values() if mended) == 4  # Lato's four files
+    with monkeypatch.context() as inside:
+        inside.setattr(nbsp, "distinct_nbsp", lambda data: pytest.fail("mended again"))
+        assert nbsp.patched_fonts(fonts) == first
+    for entry in (tmp_path / "cache" / "newsletter" / "fonts").iterdir():
+        entry.write_bytes(entry.read_bytes()[:100])
+    assert nbsp.patched_fonts(fonts) == first
