@@ -1,9 +1,10 @@
 """The user's cache folder: what a process may keep for the next one (compiled templates and
 the labels they read, the images made for the PDF, parsed hyphenation patterns, the fonts
 with their no-break space mended), each kept by a digest of everything that made it: a
-result is the same with the cache, without it, or with a spoiled one. ``$XDG_CACHE_HOME/newsletter`` (else
-``~/.cache/newsletter``), private to the user; without one, nothing is kept and every
-process does the work again.
+result is the same with the cache, without it, or with a spoiled one.
+
+The cache is ``$XDG_CACHE_HOME/newsletter`` (else ``~/.cache/newsletter``), private to the
+user; without one, nothing is kept and every process does the work again.
 """
 
 from __future__ import annotations
