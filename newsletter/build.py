@@ -32,7 +32,7 @@ from .editions import EDITION_NAMES, EDITIONS, Edition, output_path
 from .engine.fitbounds import bounds
 from .engine.laidout import fingerprint, images_restored
 from .engine.laidout import pages as laid_out_pages
-from .engine.nbsp import patched_fonts
+from .engine.nbsp import kept_fonts, patched_fonts
 from .engine.pagefill import PageFill
 from .engine.paginate import Memo, Paginated, memo_path, paginate, read_memo, write_memo
 from .engine.render import RenderCache, Rendered, image_urls, issue_renderer, labels_for
@@ -285,9 +285,14 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
     key = inputs_key(_inputs(source, options), options.out_dir) if options.out_dir is not None else None
     judge = Judge.started() if edition.claims and validator_installed() else None
     warm = options.warm if options.warm is not None else Warm()
-    if warm.typesetter is None:  # its fonts mended aside meanwhile (``nbsp.py``)
-        fonts = Aside(patched_fonts, (options.layout.fonts,), fork=options.aside)
-        warm.typesetter = _typesetter(source, options, edition, fonts.result)
+    if warm.typesetter is None:  # its fonts mended from the cache, else aside meanwhile (``nbsp.py``)
+        kept = kept_fonts(options.layout.fonts)
+        fonts: Callable[[], Mapping[bytes, bytes | None]] = (
+            Aside(patched_fonts, (options.layout.fonts,), fork=options.aside).result
+            if kept is None
+            else partial(dict, kept)
+        )
+        warm.typesetter = _typesetter(source, options, edition, fonts)
     try:
         try:
             content = _load(source, options, edition)

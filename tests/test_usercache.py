@@ -135,7 +135,9 @@ def test_parsed_hyphenation_patterns_are_kept(tmp_path: Path, monkeypatch: pytes
 def test_mended_fonts_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     fonts = DEFAULT_LAYOUT.fonts
+    assert nbsp.kept_fonts(fonts) is None  # nothing kept yet: a build mends them aside
     first = nbsp.patched_fonts(fonts)
+    assert nbsp.kept_fonts(fonts) == first
     assert sum(1 for mended in first.values() if mended) == 4  # Lato's four files
     with monkeypatch.context() as inside:
         inside.setattr(nbsp, "distinct_nbsp", lambda data: pytest.fail("mended again"))
