@@ -49,6 +49,7 @@ from .engine.typesetter import (
 from .engine.weasy import fonts_dated
 from .errors import EnvironmentFault, Finding, IssueError, error, has_errors
 from .issue.fonts import Coverage, font_coverage
+from .issue.kept import keep, read_kept
 from .issue.load import FormatErrors, Loaded, format_path, load_issue, load_kept
 from .issue.model import Issue
 from .issue.typography import typeset_issue
@@ -293,9 +294,11 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
             else partial(dict, kept)
         )
         warm.typesetter = _typesetter(source, options, edition, fonts)
+    # The issue as loaded and typeset by an earlier process, for the text it holds now.
+    earlier = read_kept(source) if options.warm is None else None
     try:
         try:
-            content = _load(source, options, edition)
+            content = _load(source, options, edition, earlier[0] if earlier is not None else None)
         except FormatErrors as failed:
             # The content rules still run on what validates: one mistake hides no other.
             raise IssueError(failed.findings + _salvaged_findings(failed, options, edition)) from None
@@ -304,7 +307,9 @@ def run(source: Path, options: BuildOptions) -> BuildResult:
         if options.warm is None:
             warm.memo = _read_memo(source, options)
         try:
-            render = _render(content, options)
+            render, typeset = _render(content, options, earlier[1] if earlier is not None else None)
+            if options.warm is None and earlier is None:
+                keep(source, content.loaded, typeset)
             lap("render")
             laid_out, paginated = _layout(content, render, options, warm, checked.raise_if_failed)
         except IssueError as exc:
@@ -415,13 +420,19 @@ def _checked(found: list[Finding], before: list[Finding]) -> list[Finding]:
     return findings
 
 
-def _load(source: Path, options: BuildOptions, edition: Edition) -> ContentContext:
+def _load(
+    source: Path, options: BuildOptions, edition: Edition, kept: Loaded | None = None
+) -> ContentContext:
     """Stage 1: the issue, validated, and what the content rules need (a warm process reads
-    again only what changed: the fonts never, an issue file when its text changed)."""
+    again only what changed: the fonts never, an issue file when its text changed; a cold one
+    takes the issue as an earlier process loaded it from the same text, when ``kept``)."""
     warm = options.warm
     if warm is None:
         return ContentContext(
-            load_issue(source), font_coverage(options.layout.fonts), edition, layout=options.layout
+            kept if kept is not None else load_issue(source),
+            font_coverage(options.layout.fonts),
+            edition,
+            layout=options.layout,
         )
     fonts_seen = _folder_stamp(options.layout.fonts)
     if warm.fonts is None or warm.fonts_seen != fonts_seen:
@@ -468,10 +479,13 @@ def _folder_stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(stamp)
 
 
-def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping[str, int]], Rendered]:
+def _render(
+    content: ContentContext, options: BuildOptions, typeset: Issue | None = None
+) -> tuple[Callable[[Mapping[str, int]], Rendered], Issue]:
     """Stage 2: the HTML of the edition for given page numbers (a pass of the layout sets
     them), its text typeset by the rules of its language (the content rules have read it as
-    typed), its images converted first when it asks. Everything but the numbers is done once.
+    typed; ``typeset``: as an earlier process typeset it), its images converted first when
+    it asks. Everything but the numbers is done once. Also returns the issue as typeset.
     """
     edition, source = content.edition, content.loaded.path
     layout = options.layout
@@ -483,11 +497,12 @@ def _render(content: ContentContext, options: BuildOptions) -> Callable[[Mapping
         images = cmyk_images(content.issue, source.parent, layout.templates, profile, kept)
     stylesheets = (edition.stylesheet,) if edition.stylesheet else ()
     warm = options.warm
-    typeset_text = typeset_issue(content.issue, warm.typeset if warm is not None else None)
+    if typeset is None:
+        typeset = typeset_issue(content.issue, warm.typeset if warm is not None else None)
     if not images:
         images = image_urls(content.issue, source.parent)
     cache = warm.rendering if warm is not None else None
-    return issue_renderer(typeset_text, layout, source.parent, stylesheets, images, cache)
+    return issue_renderer(typeset, layout, source.parent, stylesheets, images, cache), typeset
 
 
 #: Layout passes at most: the numbers settle in two (three when a target moves).

@@ -96,7 +96,7 @@ def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str | None:
         add("issue unreadable", str(exc))
     skip = out_dir.resolve() if out_dir is not None else None
     counted = 0
-    for folder in (inputs.source.parent, inputs.templates, inputs.fonts, _PACKAGE):
+    for folder in (inputs.source.parent, inputs.templates, inputs.fonts):
         add("folder", str(folder.resolve()))
         stamps = _stamps(folder.resolve(), skip, MAX_FILES - counted)
         if stamps is None:
@@ -104,6 +104,28 @@ def inputs_key(inputs: Inputs, out_dir: Path | None = None) -> str | None:
         counted += len(stamps)
         for stamp in stamps:
             add(*stamp)
+    code = code_key()
+    if code is None:
+        return None
+    add("code", code)
+    return digest.hexdigest()
+
+
+def code_key() -> str | None:
+    """The digest of the code that makes a build's results: this package's files (by name,
+    size and time), every installed distribution's name and version, and Python's version.
+    None when the package's folder holds more than ``MAX_FILES`` files."""
+    digest = hashlib.sha256(f"{sys.version}\n".encode())
+
+    def add(*parts: object) -> None:
+        digest.update(repr(parts).encode("utf-8", "surrogatepass") + b"\n")
+
+    add("folder", str(_PACKAGE))
+    stamps = _stamps(_PACKAGE, None, MAX_FILES)
+    if stamps is None:
+        return None
+    for stamp in stamps:
+        add(*stamp)
     for entry in sys.path:  # the installed distributions, with their versions
         try:
             names = sorted(

@@ -16,9 +16,12 @@ import pytest
 from conftest import edit
 
 import newsletter.engine.weasy  # noqa: F401 - installs what keeps the patterns
+from newsletter import build as building
 from newsletter import usercache
 from newsletter.build import build_issue
 from newsletter.engine import nbsp
+from newsletter.errors import IssueError
+from newsletter.issue import kept
 from newsletter.shipped import DEFAULT_LAYOUT
 from newsletter.usercache import Store
 
@@ -145,3 +148,59 @@ def test_mended_fonts_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for entry in (tmp_path / "cache" / "newsletter" / "fonts").iterdir():
         entry.write_bytes(entry.read_bytes()[:100])
     assert nbsp.patched_fonts(fonts) == first
+
+
+def test_an_issue_is_loaded_and_typeset_once_for_its_text(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = build_issue(minimal, out_dir=tmp_path / "first")
+    assert len(list((tmp_path / "cache" / "newsletter" / "issues").iterdir())) == 1
+    with monkeypatch.context() as inside:
+        inside.setattr(building, "load_issue", lambda path: pytest.fail("loaded again"))
+        inside.setattr(building, "typeset_issue", lambda *a: pytest.fail("typeset again"))
+        again = build_issue(minimal, out_dir=tmp_path / "again")
+    assert again.findings == first.findings
+    assert first.pdf is not None and again.pdf is not None
+    assert again.pdf.read_bytes() == first.pdf.read_bytes()
+    # The code changed (another version of the package): loaded again.
+    loads: list[Path] = []
+    load = building.load_issue
+    monkeypatch.setattr(building, "load_issue", lambda path: loads.append(path) or load(path))
+    with monkeypatch.context() as inside:
+        inside.setattr(kept, "code_key", lambda: "another version")
+        build_issue(minimal, out_dir=tmp_path / "code")
+    assert len(loads) == 1
+    # Spoiled: loaded again, the same.
+    for entry in (tmp_path / "cache" / "newsletter" / "issues").iterdir():
+        entry.write_bytes(entry.read_bytes()[:-50] + bytes(50))
+    spoiled = build_issue(minimal, out_dir=tmp_path / "spoiled")
+    assert len(loads) == 2 and spoiled.findings == first.findings
+    # Another text: loaded again, and it is what the PDF says.
+    edit(minimal, "A lead paragraph.", "A lead paragraph, edited.")
+    edited = build_issue(minimal, out_dir=tmp_path / "edited")
+    assert len(loads) == 3 and edited.pdf is not None
+    assert "edited" in pdf_text(edited.pdf)
+
+
+def test_an_issue_with_errors_is_not_kept(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    edit(minimal, "number: 1", "number: one")
+    with pytest.raises(IssueError):
+        build_issue(minimal, out_dir=tmp_path / "out")
+    assert not (tmp_path / "cache" / "newsletter" / "issues").exists() or not list(
+        (tmp_path / "cache" / "newsletter" / "issues").iterdir()
+    )
+
+
+def pdf_text(pdf: Path) -> str:
+    """The PDF's text, as pdfium extracts it."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return "".join(page.get_textpage().get_text_range() for page in document)
+    finally:
+        document.close()
