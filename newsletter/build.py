@@ -660,6 +660,8 @@ def _write(
                 len(document.pages),
                 check_output,
                 keep=options.out_dir is not None,
+                # The validator reads the file while it is read back here (``Judge.ask``).
+                written=(lambda pdf: judge.ask(pdf, edition.claims)) if judge is not None else None,
             )
         except RefusedURL as exc:  # a file the layout asked for while writing (an attachment)
             raise IssueError(
@@ -677,15 +679,19 @@ def _write_pdf(
     expected_pages: int,
     check: Callable[[Path, pikepdf.Pdf], None],
     keep: bool,
+    written: Callable[[Path], None] | None = None,
 ) -> int:
     """Write the PDF through a temporary file (``safeio.write_checked``), read it back and
-    check it; it replaces ``target`` when ``keep``."""
+    check it; it replaces ``target`` when ``keep``. ``written`` is told the file's path
+    once it is written whole, before it is read back."""
 
-    def read_back(written: Path) -> None:
-        with pikepdf.open(written) as opened:
+    def read_back(path: Path) -> None:
+        if written is not None:
+            written(path)
+        with pikepdf.open(path) as opened:
             pages = len(opened.pages)
             if pages != expected_pages:
                 raise RuntimeError(f"the written PDF has {pages} pages, the layout {expected_pages}")
-            check(written, opened)
+            check(path, opened)
 
     return write_checked(write, target, read_back, keep)

@@ -14,7 +14,7 @@ import pytest
 from conftest import FIXTURES, ISSUE_10, ISSUE_10_FR, BuiltPdf, output_findings, spoil
 
 from newsletter.build import BuildResult, build_all, build_issue, check_issue
-from newsletter.check import conformance
+from newsletter.check import conformance, registry
 from newsletter.check.output import struct_elements
 from newsletter.editions import EDITIONS
 from newsletter.shipped import DEFAULT_LAYOUT
@@ -254,3 +254,43 @@ def test_the_no_break_space_glyph_is_added_only_where_it_is_missing() -> None:
     assert font["maxp"].numGlyphs == TTFont(io.BytesIO(lato))["maxp"].numGlyphs + 1
     noto = (fonts / "noto-serif" / "NotoSerif-Regular.ttf").read_bytes()
     assert distinct_nbsp.__wrapped__(noto) is noto
+
+
+def test_a_question_sent_ahead_gets_the_same_answer(editions: dict[str, BuildResult], tmp_path: Path) -> None:
+    """``Judge.ask`` sends the question while the build reads the PDF back: the answer is the
+    one asked for; a verdict wanted of another file is asked of a new process."""
+    pdf = editions["email"].pdf
+    assert pdf is not None
+    untagged = tmp_path / "untagged.pdf"
+    shutil.copy(pdf, untagged)
+    spoil(untagged, lambda doc: (doc.Root.__delattr__("StructTreeRoot"), doc.Root.__delattr__("MarkInfo")))
+    expected = failed(untagged, "email")
+    judge = conformance.Judge.started()
+    judge.ask(untagged, ("PDF/UA-1",))
+    assert judge.verdicts(untagged, CLAIMED["email"]) == expected and expected != {"ua1": []}
+    other = conformance.Judge.started()
+    other.ask(untagged, ("PDF/UA-1",))
+    assert other.verdicts(pdf, CLAIMED["email"]) == {"ua1": []}
+
+
+def test_a_rule_run_last_keeps_its_findings_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conformance rule runs after the other output rules (the validator works
+    meanwhile); its findings are listed where they always were."""
+    order: list[str] = []
+    rules = [
+        registry.Rule(
+            name,
+            "output",
+            "error",
+            "",
+            lambda ctx, n=name: order.append(n) or iter([registry.Hit(n)]),
+            last=last,
+        )
+        for name, last in (("first", False), ("waits", True), ("third", False))
+    ]
+    context = type(
+        "Context", (), {"loaded": type("Loaded", (), {"path": Path("x"), "where": lambda *a: (None, None)})()}
+    )()
+    found = registry._findings(rules, context, strict=False)  # type: ignore[arg-type]
+    assert order == ["first", "third", "waits"]
+    assert [f.rule for f in found] == ["first", "waits", "third"]

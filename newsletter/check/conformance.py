@@ -73,6 +73,7 @@ JUDGE_TIMEOUT = 60.0
     "error",
     _REPORT,
     edition_only=True,
+    last=True,  # the validator reads the file meanwhile (``Judge.ask``)
 )
 def _conformance(ctx: OutputContext) -> Iterator[Hit]:
     if not ctx.edition.claims or not validator_installed():
@@ -126,6 +127,8 @@ class Judge:
 
     def __init__(self, process: subprocess.Popen[str] | None) -> None:
         self._process = process
+        #: The question sent ahead (``ask``), if any.
+        self._asked: list[str] | None = None
 
     @classmethod
     def started(cls) -> Judge:
@@ -142,14 +145,35 @@ class Judge:
             process = None
         return cls(process)
 
+    def ask(self, pdf_path: Path, claims: tuple[str, ...]) -> None:
+        """Send the question now, for the standards ``claims`` names: the validator reads the
+        file while this process reads it back and runs its other rules; ``verdicts`` then
+        takes the answer."""
+        process = self._process
+        if process is None or self._asked is not None or process.stdin is None:
+            return
+        request = [str(pdf_path), *(PROFILES[claim] for claim in claims)]
+        try:
+            process.stdin.write(json.dumps(request) + "\n")
+            process.stdin.close()
+        except OSError:  # it ended before reading: ``verdicts`` says why
+            pass
+        process.stdin = None  # closed: ``communicate`` then only reads the answer
+        self._asked = request
+
     def verdicts(self, pdf_path: Path, profiles: list[str]) -> dict[str, list[Any]] | str:
         """The failed rules of ``pdf_path`` by profile, or why the validator could not say."""
         process, self._process = self._process, None
         if process is None:
             return "the validator's process could not be started"
+        asked, request = self._asked, [str(pdf_path), *profiles]
+        if asked is not None and asked != request:  # asked of another file: a new process
+            process.kill()
+            process.communicate()
+            return Judge.started().verdicts(pdf_path, profiles)
         try:
             out, err = process.communicate(
-                json.dumps([str(pdf_path), *profiles]) + "\n", timeout=JUDGE_TIMEOUT
+                None if asked is not None else json.dumps(request) + "\n", timeout=JUDGE_TIMEOUT
             )
         except subprocess.TimeoutExpired:
             process.kill()

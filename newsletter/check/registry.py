@@ -154,6 +154,9 @@ class Rule:
     run: Callable[[Any], Iterator[Hit]]
     #: Runs only for the editions that list it in their ``rules``.
     edition_only: bool = False
+    #: Runs after the others of its stage (its findings keep their place): a rule that waits
+    #: for another process's answer, which works meanwhile.
+    last: bool = False
 
 
 #: Every rule, by name, in the order registered (the order findings are listed in).
@@ -162,14 +165,15 @@ C = TypeVar("C", bound=ContentContext)
 
 
 def rule(
-    name: str, stage: Stage, severity: Severity, hint: str, edition_only: bool = False
+    name: str, stage: Stage, severity: Severity, hint: str, edition_only: bool = False, last: bool = False
 ) -> Callable[[Callable[[C], Iterator[Hit]]], Callable[[C], Iterator[Hit]]]:
-    """Register a check; its function takes the context of ``stage`` and yields ``Hit``s."""
+    """Register a check; its function takes the context of ``stage`` and yields ``Hit``s
+    (``last``: see ``Rule.last``)."""
 
     def register(func: Callable[[C], Iterator[Hit]]) -> Callable[[C], Iterator[Hit]]:
         if name in RULES:
             raise ValueError(f"two rules named {name!r}")
-        RULES[name] = Rule(name, stage, severity, hint, func, edition_only)
+        RULES[name] = Rule(name, stage, severity, hint, func, edition_only, last)
         return func
 
     return register
@@ -214,8 +218,9 @@ def run_rules(names: list[str], context: ContentContext) -> list[Finding]:
 
 
 def _findings(rules: list[Rule], context: ContentContext, strict: bool) -> list[Finding]:
-    findings = []
-    for checker in rules:
+    found: dict[str, list[Finding]] = {}
+    for checker in sorted(rules, key=lambda r: r.last):  # stable: the others in their order
+        found[checker.name] = findings = []
         for hit in checker.run(context):
             severity: Severity = "error" if strict and checker.severity == "warning" else checker.severity
             line, col = context.loaded.where(hit.path, hit.needle) if hit.path is not None else (None, None)
@@ -232,4 +237,4 @@ def _findings(rules: list[Rule], context: ContentContext, strict: bool) -> list[
                     hit.page,
                 )
             )
-    return findings
+    return [finding for checker in rules for finding in found[checker.name]]
