@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ..errors import EnvironmentFault, Finding, IssueError
-from .common import EXIT_CONTENT, Stop, echo_findings, layout_for, require
+from .common import EXIT_CONTENT, Stop, after_imports, echo_findings, layout_for, require
 
 if TYPE_CHECKING:
     from ..authentic.sign import SigningKey
@@ -32,6 +32,8 @@ def run(
     with ``sign``, sign the email and archive editions written."""
     from ..build import build_issue
     from ..safeio import check_folder
+
+    after_imports()
 
     require(issue)
     check_folder(out)

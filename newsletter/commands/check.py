@@ -10,7 +10,7 @@ import typer
 
 from ..editions import EDITION_NAMES
 from ..errors import Finding, format_findings, has_errors, merge_editions, summary
-from .common import EXIT_CONTENT, Stop, layout_for, require
+from .common import EXIT_CONTENT, Stop, after_imports, layout_for, require
 
 
 def run(
@@ -40,12 +40,16 @@ def run(
             from ..build import BuildOptions
             from ..workbench.proofs import checked_and_measured
 
+            after_imports()
+
             found, pages = checked_and_measured(
                 issue, BuildOptions(name, chosen, None, False, time_limit, strict, memo_from=out)
             )
             measured = [fill.as_dict() for fill in pages] if pages is not None else None
         else:
             from ..build import check_issue
+
+            after_imports()
 
             found = check_issue(
                 issue, chosen, edition=name, time_limit=time_limit, strict=strict, memo_from=out

@@ -4,6 +4,7 @@ named on the command line, the layout chosen, text made safe for the terminal, a
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -96,3 +97,14 @@ def progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]
             bars[0].__exit__(None, None, None)
 
     return step, end
+
+
+def after_imports() -> None:
+    """Called by a one-shot command (``build``, ``check``) once it has imported what it runs:
+    what is loaded stays for the process's life, so it is frozen out of the cyclic
+    collector's way (``gc.freeze``: a full collection no longer walks WeasyPrint's and
+    pydantic's tables), and young objects are collected in larger batches. A build of issue
+    10 spends about 0.1 s less collecting, at the same peak memory (measured 2026-12-06:
+    2.02 s against 2.13 s, 126 MB against 125 MB; off altogether, 1.96 s and 132 MB)."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 100)
