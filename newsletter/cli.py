@@ -28,7 +28,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from . import __version__
-from .commands.common import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, Stop
+from .commands.common import (
+    EXIT_CONTENT,
+    EXIT_ENVIRONMENT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    EXIT_USAGE,
+    Stop,
+    one_shot_collector,
+)
 from .defaults import DEFAULT_MAX_FAILURES, DEFAULT_SMTP_TIMEOUT, DEFAULT_TIME_LIMIT
 from .editions import EDITION_NAMES, EDITIONS
 from .errors import EnvironmentFault, IssueError, format_findings
@@ -189,7 +197,8 @@ def build(
     """
     from .commands import build
 
-    build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar, sign)
+    with one_shot_collector():
+        build.run(issue, edition.value, out, html, strict, time_limit, layout, colour_bar, sign)
 
 
 CheckEditionOpt = Annotated[
@@ -227,7 +236,8 @@ def check(
     """
     from .commands import check
 
-    check.run(issue, edition.value, strict, format is Format.json, time_limit, layout, out)
+    with one_shot_collector():
+        check.run(issue, edition.value, strict, format is Format.json, time_limit, layout, out)
 
 
 @app.command()
