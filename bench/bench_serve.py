@@ -62,7 +62,7 @@ def main() -> None:
             page.goto(url)
             # Conditions are functions: Playwright evals a bare expression, which the page's CSP forbids.
             page.wait_for_function(
-                "() => window.__view.status === 'ready' && window.__view.pages.length > 0"
+                "() => !!window.__view && window.__view.status === 'ready' && window.__view.pages.length > 0"
                 " && document.querySelectorAll('img.page-image').length === window.__view.pages.length",
                 timeout=180_000,
             )
