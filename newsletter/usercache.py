@@ -22,19 +22,35 @@ from typing import Any
 def cache_folder(name: str) -> Path | None:
     """The folder ``name`` of the user's cache, made (mode 0700) if missing; None when it
     cannot be made, or is not a folder of the user's own that only they can write in (what it
-    holds is loaded as code: another user must not be able to put anything there)."""
+    holds is loaded as code: another user must not be able to put anything there), or when a
+    folder above it could be swapped by another user, or its root is not an absolute path (a
+    relative ``$HOME`` would put the cache in whatever folder the command runs in)."""
     if not hasattr(os, "getuid"):
         return None
     base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    folder = root / "newsletter" / name
+    home = os.environ.get("HOME", "")
+    if base and os.path.isabs(base):
+        root = Path(base)
+    elif home and os.path.isabs(home):
+        root = Path(home) / ".cache"
+    else:
+        return None
     try:
+        root = root.resolve()
+        folder = root / "newsletter" / name
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         for step in (folder.parent, folder):
             info = step.lstat()
             if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o022:
                 return None
-    except (OSError, RuntimeError):  # RuntimeError: no home folder to expand
+        for above in (root, *root.parents):
+            info = above.lstat()
+            # Another user who may write in a folder above could rename ours away and put
+            # theirs in its place: only the user, root, or a sticky folder (/tmp) will do.
+            swappable = info.st_mode & 0o022 and not info.st_mode & stat.S_ISVTX
+            if info.st_uid not in (0, os.getuid()) or swappable:
+                return None
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the path
         return None
     return folder
 
@@ -67,17 +83,22 @@ class Store:
             with path.open("rb") as handle:
                 if os.fstat(handle.fileno()).st_size > _MAX_ENTRY or handle.read(len(_MAGIC)) != _MAGIC:
                     return None
+                left = os.fstat(handle.fileno()).st_size - len(_MAGIC)
                 blobs = []
                 (count,) = struct.unpack(">I", handle.read(4))
                 for _ in range(count):
                     (size,) = struct.unpack(">Q", handle.read(8))
+                    left -= 8
+                    if size > left:  # spoiled: never asked of the reader
+                        return None
                     blob = handle.read(size)
                     if len(blob) != size:
                         return None
+                    left -= size
                     blobs.append(blob)
             header = json.loads(blobs[0])
             os.utime(path)  # used now: kept longest when the cache is cut back
-        except (OSError, ValueError, struct.error, IndexError):
+        except Exception:  # noqa: BLE001 - a spoiled entry (deep JSON, a bad count...) is missing
             return None
         return (header, blobs[1:]) if isinstance(header, dict) else None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -157,3 +159,29 @@ def test_the_labels_the_templates_read_are_kept_by_their_bytes(
     page.write_text(page.read_text(encoding="utf-8") + "{{ labels.brand_new }}", encoding="utf-8")
     render._labels_read.cache_clear()
     assert render._template_labels(layout.templates) == wanted | {"brand_new"}
+
+
+def test_a_filter_on_a_literal_runs_at_every_render(
+    minimal: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A layout's template that applies a filter to a literal (its own logo, say) gives each
+    issue its own answer: compiled templates are kept between processes, and Jinja would
+    otherwise have folded the first issue's answer into them."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    layout = layout_copy(tmp_path)
+    page = layout.templates / "issue.html.j2"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "<body", '<meta name="logo" content="{{ "photo.png" | asset }}"><body', 1
+        ),
+        encoding="utf-8",
+    )
+    other = tmp_path / "other"
+    shutil.copytree(minimal.parent, other)
+    (other / "photo.png").write_bytes((minimal.parent / "photo.png").read_bytes() + b"\0" * 7)
+    first = render_html(load_issue(minimal).issue, layout, minimal.parent)
+    render._labels_read.cache_clear()
+    second = render_html(load_issue(other / "issue.yaml").issue, layout, other)
+    logo = re.compile(r'<meta name="logo" content="([^"]+)"')
+    assert logo.search(first) and logo.search(second)
+    assert logo.search(first)[1] != logo.search(second)[1]

@@ -204,3 +204,36 @@ def pdf_text(pdf: Path) -> str:
         return "".join(page.get_textpage().get_text_range() for page in document)
     finally:
         document.close()
+
+
+def test_a_spoiled_entry_is_missing_never_a_crash(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.write("good", {"n": 1}, [b"data"])
+    good = (tmp_path / "good").read_bytes()
+    head = usercache._MAGIC + (1).to_bytes(4, "big")
+    spoiled = {
+        "huge size": head + (2**62).to_bytes(8, "big") + b"{}",
+        "larger than the file": head + (10**6).to_bytes(8, "big") + b"{}",
+        "deep header": head + (30002).to_bytes(8, "big") + b"[" * 15001 + b"]" * 15001,
+        "not a header": head + (2).to_bytes(8, "big") + b"[]",
+        "cut short": good[:-3],
+    }
+    for name, data in spoiled.items():
+        (tmp_path / name).write_bytes(data)
+        assert store.read(name) is None, name
+    assert store.read("good") == ({"n": 1}, [b"data"])
+
+
+def test_the_cache_folder_is_refused_where_another_could_reach_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", "relative/home")  # the cache would follow the working folder
+    assert usercache.cache_folder("x") is None
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)  # anyone may rename what is in it, without the sticky bit
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared / "cache"))
+    assert usercache.cache_folder("x") is None
+    shared.chmod(0o1777)  # as /tmp: only the owner of an entry may rename it
+    assert usercache.cache_folder("x") == (shared / "cache" / "newsletter" / "x").resolve()

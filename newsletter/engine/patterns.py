@@ -57,7 +57,7 @@ def _key(path: Path) -> tuple[Store, str] | None:
     import pyphen
 
     made = f"{pyphen.__version__}|{sys.version_info[:2]}|{path}|{info.st_size}|{info.st_mtime_ns}"
-    return store, hashlib.sha256(made.encode()).hexdigest()
+    return store, hashlib.sha256(made.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _read(path: Path, made: type) -> Any:

@@ -20,6 +20,7 @@ from typing import Annotated, Any
 
 import jinja2
 import jinja2.bccache
+import jinja2.filters
 import jinja2.nodes
 from markupsafe import Markup, escape
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,20 +105,34 @@ class _DiskBytecodeCache(jinja2.FileSystemBytecodeCache):
         except OSError:
             pass
 
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # Jinja's own, but for a path that is not UTF-8 (it would raise): the same otherwise.
+        digest = hashlib.sha1(name.encode("utf-8", "surrogatepass"))
+        if filename is not None:
+            digest.update(f"|{filename}".encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()
 
-def _disk_bytecode() -> jinja2.BytecodeCache | None:
-    """The user's cache of compiled templates; None without one. The code Jinja compiles
-    depends on the environment's settings (which templates escape, for one), written in this
-    module: its bytes name the files, with Jinja's version and Python's."""
-    folder = cache_folder("templates")
-    if folder is None:
-        return None
+
+@functools.lru_cache(maxsize=1)
+def _code_tag() -> str | None:
+    """What the compiled templates and the labels they read depend on besides their source:
+    this module (the environment's settings, which templates escape, how labels are found),
+    Jinja's version and Python's. None when the module cannot be read."""
     try:
         settings = hashlib.sha256(Path(__file__).read_bytes())
     except OSError:
         return None
     settings.update(f"{jinja2.__version__} {sys.version_info[:2]}".encode())
-    return _DiskBytecodeCache(str(folder), f"{settings.hexdigest()[:16]}-%s.cache")
+    return settings.hexdigest()[:16]
+
+
+def _disk_bytecode() -> jinja2.BytecodeCache | None:
+    """The user's cache of compiled templates (named by ``_code_tag``); None without one."""
+    folder = cache_folder("templates")
+    tag = _code_tag()
+    if folder is None or tag is None:
+        return None
+    return _DiskBytecodeCache(str(folder), f"{tag}-%s.cache")
 
 
 class _MemoryBytecodeCache(jinja2.BytecodeCache):
@@ -236,9 +251,9 @@ def _template_labels(folder: Path) -> set[str]:
 @functools.lru_cache(maxsize=8)
 def _labels_read(templates: tuple[tuple[Path, int, int], ...]) -> frozenset[str]:
     sources = [(template, template.read_bytes()) for template, _, _ in templates]
-    digest = hashlib.sha256(f"{jinja2.__version__}|".encode())
+    digest = hashlib.sha256(f"{_code_tag()}|".encode())
     for template, source in sources:
-        digest.update(f"{template.name}|{len(source)}|".encode() + source)
+        digest.update(f"{template.name}|{len(source)}|".encode("utf-8", "surrogatepass") + source)
     store = Store.named("labels")
     kept = store.read(digest.hexdigest()) if store is not None else None
     if kept is not None and isinstance(kept[0].get("labels"), list):
@@ -304,7 +319,26 @@ def jinja_env(
     env.filters["plain"] = lambda text: Markup(inline.render(text)).striptags()
     env.filters["address"] = breakable_addresses
     env.filters["page"] = page_of
+    return _at_render(env)
+
+
+def _at_render(env: jinja2.Environment) -> jinja2.Environment:
+    """``env`` with each of its own filters run when a template renders, never when it is
+    compiled. Jinja folds a filter applied to a literal (``"logo.png" | asset``) into the
+    compiled code, and compiled templates are kept between renders and processes: the
+    answer for one issue, language or pass would print in every other. A filter that takes
+    the render's context is never folded; these take it and leave it."""
+    for name, func in env.filters.items():
+        if name not in jinja2.filters.FILTERS and not getattr(func, "jinja_pass_arg", None):
+            env.filters[name] = jinja2.pass_context(_context_left(func))
     return env
+
+
+def _context_left(func: Callable[..., Any]) -> Callable[..., Any]:
+    def filtered(context: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    return filtered
 
 
 #: Markers of issue.html.j2 (HTML comments: an editor's text, always escaped, cannot make one).
@@ -365,6 +399,7 @@ def issue_renderer(
     )
     env.filters["css_string"] = _css_string
     env.filters["asset"] = lambda name: replaced.get(name) or _data_url(image_base / name)
+    _at_render(env)
     sheets = (layout.stylesheet, *(layout.templates / sheet for sheet in stylesheets))
     values = {
         "issue": issue,
