@@ -1,7 +1,9 @@
 """The user's cache folder: what a process may keep for the next one (compiled templates and
 the labels they read, the images made for the PDF, parsed hyphenation patterns, the fonts
-with their no-break space mended), each kept by a digest of everything that made it: a
-result is the same with the cache, without it, or with a spoiled one.
+with their no-break space mended, the issue as loaded), each kept by a digest of everything
+that made it: what it was made from (given by its user) and the code that made it (the same
+for every entry: ``code_tag``). A result is the same with the cache, without it, or with a
+spoiled one.
 
 The cache is ``$XDG_CACHE_HOME/newsletter`` (else ``~/.cache/newsletter``), private to the
 user; without one, nothing is kept and every process does the work again.
@@ -10,13 +12,26 @@ user; without one, nothing is kept and every process does the work again.
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import json
 import os
 import stat
 import struct
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .safeio import atomic_write
+from .verdicts import code_key
+
+
+@functools.lru_cache(maxsize=1)
+def code_tag() -> str | None:
+    """The code this process runs, taken once (``verdicts.code_key``: this package's files,
+    the installed distributions and their versions, Python's): the code it imported is the
+    code that makes what it keeps. None when it cannot be told (then nothing is kept)."""
+    key = code_key()
+    return key[:32] if key is not None else None
 
 
 def cache_folder(name: str) -> Path | None:
@@ -73,28 +88,39 @@ class Store:
 
     @classmethod
     def named(cls, name: str) -> Store | None:
-        """The store in the cache's folder ``name``; None without one (``cache_folder``)."""
+        """The store in the cache's folder ``name``; None without one (``cache_folder``), or
+        when the code cannot be told (``code_tag``)."""
         folder = cache_folder(name)
-        return cls(folder) if folder is not None else None
+        return cls(folder) if folder is not None and code_tag() is not None else None
+
+    @staticmethod
+    def key(*made_from: str | bytes) -> str:
+        """The name of the entry made from ``made_from`` by this process's code."""
+        digest = hashlib.sha256(f"{code_tag()}\n".encode())
+        for part in made_from:
+            data = part.encode("utf-8", "surrogatepass") if isinstance(part, str) else part
+            digest.update(len(data).to_bytes(8, "big") + data)
+        return digest.hexdigest()
 
     def read(self, key: str) -> tuple[dict[str, Any], list[bytes]] | None:
         path = self.folder / key
         try:
             with path.open("rb") as handle:
-                if os.fstat(handle.fileno()).st_size > _MAX_ENTRY or handle.read(len(_MAGIC)) != _MAGIC:
+                size = os.fstat(handle.fileno()).st_size
+                if size > _MAX_ENTRY or handle.read(len(_MAGIC)) != _MAGIC:
                     return None
-                left = os.fstat(handle.fileno()).st_size - len(_MAGIC)
+                left = size - len(_MAGIC)
                 blobs = []
                 (count,) = struct.unpack(">I", handle.read(4))
                 for _ in range(count):
-                    (size,) = struct.unpack(">Q", handle.read(8))
+                    (length,) = struct.unpack(">Q", handle.read(8))
                     left -= 8
-                    if size > left:  # spoiled: never asked of the reader
+                    if length > left:  # spoiled: never asked of the reader
                         return None
-                    blob = handle.read(size)
-                    if len(blob) != size:
+                    blob = handle.read(length)
+                    if len(blob) != length:
                         return None
-                    left -= size
+                    left -= length
                     blobs.append(blob)
             header = json.loads(blobs[0])
             os.utime(path)  # used now: kept longest when the cache is cut back
@@ -106,15 +132,7 @@ class Store:
         parts = [json.dumps(header).encode(), *blobs]
         body = b"".join(struct.pack(">Q", len(part)) + part for part in parts)
         try:
-            handle, name = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(_MAGIC + struct.pack(">I", len(parts)) + body)
-                os.replace(name, self.folder / key)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
-                raise
+            atomic_write(self.folder / key, _MAGIC + struct.pack(">I", len(parts)) + body)
             self._cut_back()
         except OSError:
             pass

@@ -21,7 +21,6 @@ from newsletter import usercache
 from newsletter.build import build_issue
 from newsletter.engine import nbsp
 from newsletter.errors import IssueError
-from newsletter.issue import kept
 from newsletter.shipped import DEFAULT_LAYOUT
 from newsletter.usercache import Store
 
@@ -168,7 +167,7 @@ def test_an_issue_is_loaded_and_typeset_once_for_its_text(
     load = building.load_issue
     monkeypatch.setattr(building, "load_issue", lambda path: loads.append(path) or load(path))
     with monkeypatch.context() as inside:
-        inside.setattr(kept, "code_key", lambda: "another version")
+        inside.setattr(usercache, "code_tag", lambda: "another version")
         build_issue(minimal, out_dir=tmp_path / "code")
     assert len(loads) == 1
     # Spoiled: loaded again, the same.

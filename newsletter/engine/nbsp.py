@@ -96,7 +96,6 @@ def kept_fonts(folder: Path) -> dict[bytes, bytes | None] | None:
 
 def _fonts(folder: Path, make: bool) -> dict[bytes, bytes | None] | None:
     store = Store.named("fonts")
-    made = _made_by()
     found: dict[bytes, bytes | None] = {}
     for path in sorted(folder.rglob("*.[ot]tf")):
         try:
@@ -104,7 +103,7 @@ def _fonts(folder: Path, make: bool) -> dict[bytes, bytes | None] | None:
         except OSError:
             continue
         key = font_key(data)
-        entry = hashlib.sha256(made + key).hexdigest()
+        entry = Store.key(key)
         kept = store.read(entry) if store is not None else None
         if kept is not None and len(kept[1]) == 1 and isinstance(kept[0].get("mended"), bool):
             found[key] = kept[1][0] if kept[0]["mended"] else None
@@ -119,11 +118,3 @@ def _fonts(folder: Path, make: bool) -> dict[bytes, bytes | None] | None:
         if store is not None:
             store.write(entry, {"mended": mended}, [patched if mended else b""])
     return found
-
-
-@functools.lru_cache(maxsize=1)
-def _made_by() -> bytes:
-    """What the mended fonts depend on besides their bytes: this module, and fontTools."""
-    import fontTools
-
-    return hashlib.sha256(Path(__file__).read_bytes() + fontTools.version.encode()).digest()

@@ -3,18 +3,16 @@
 WeasyPrint hyphenates with Pyphen, which parses a language's patterns from their ``.dic``
 file the first time a process asks for them: 0.07 s for ``en_US``, as much for ``en_GB``
 (an English issue's running footers are measured with the patterns of the html element's
-``lang``). What the parse makes depends only on the file, so it is kept by the file's path,
-size and time, with Pyphen's version and Python's; an entry that cannot be read back as
-patterns is parsed again (``usercache.Store``).
+``lang``). What the parse makes depends only on the file and the code, so it is kept by the
+file's path, size and time (``usercache.Store`` adds the code); an entry that cannot be
+read back as patterns is parsed again.
 
 ``install`` puts it in place once, when ``weasy.py`` imports WeasyPrint.
 """
 
 from __future__ import annotations
 
-import hashlib
 import pickle
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,10 +52,7 @@ def _key(path: Path) -> tuple[Store, str] | None:
         info = Path(path).stat()
     except OSError:
         return None
-    import pyphen
-
-    made = f"{pyphen.__version__}|{sys.version_info[:2]}|{path}|{info.st_size}|{info.st_mtime_ns}"
-    return store, hashlib.sha256(made.encode("utf-8", "surrogatepass")).hexdigest()
+    return store, Store.key(str(path), f"{info.st_size}|{info.st_mtime_ns}")
 
 
 def _read(path: Path, made: type) -> Any:

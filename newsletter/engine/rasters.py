@@ -5,9 +5,9 @@ The email edition asks WeasyPrint to optimise its images and to bring them down 
 it (``RasterImage.__init__``: PNG with ``optimize``, JPEG at the edition's quality), and
 again, smaller, as it writes it (``RasterImage.get_x_object``): for issue 10, about 0.2 s of
 every build, which bare WeasyPrint without those options does not spend. The results depend
-only on the image's bytes and those options, so they are kept by a digest of both, with
-WeasyPrint's and Pillow's versions: a build gives the same bytes with or without them
-(tested). What cannot be read back (a spoiled or truncated entry) is made again; a cache
+only on the image's bytes, those options and the code, so they are kept by a digest of the
+first two (``usercache.Store`` adds the code): a build gives the same bytes with or without
+them (tested). What cannot be read back (a spoiled or truncated entry) is made again; a cache
 that cannot be written is done without; an image with transparency (its mask made apart)
 is not kept.
 
@@ -16,7 +16,6 @@ is not kept.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,10 +26,8 @@ def _store() -> Store | None:
     return Store.named("images")
 
 
-def _key(versions: str, kind: str, data: bytes, *settings: object) -> str:
-    digest = hashlib.sha256(f"{versions}|{kind}|{settings!r}|".encode())
-    digest.update(data)
-    return digest.hexdigest()
+def _key(kind: str, data: bytes, *settings: object) -> str:
+    return Store.key(kind, repr(settings), data)
 
 
 #: What ``RasterImage.__init__`` sets from the image and the options: kept with its bytes.
@@ -39,14 +36,12 @@ _MADE = ("_jpeg_quality", "_dpi", "mode", "width", "height", "ratio", "optimize"
 
 def install(weasyprint: Any) -> None:
     """Keep what WeasyPrint's ``RasterImage`` makes in the user's cache (see the module)."""
-    import PIL
     import pydyf
 
     images = weasyprint.images
     raster = images.RasterImage
     if getattr(raster, "_newsletter_kept", False):  # weasy.py run again (a reload)
         return
-    versions = f"{weasyprint.__version__}|{PIL.__version__}|{pydyf.__version__}"
     made_init: Callable[..., None] = raster.__init__
     made_x_object: Callable[..., Any] = raster.get_x_object
 
@@ -65,7 +60,7 @@ def install(weasyprint: Any) -> None:
             made_init(self, pillow_image, image_id, image_data, filename, cache, orientation, options)
             return
         settings = (orientation, options["jpeg_quality"], options["optimize_images"], options["dpi"])
-        key = _key(versions, "load", image_data, *settings)
+        key = _key("load", image_data, *settings)
         kept = store.read(key)
         if kept is not None and set(kept[0]) == set(_MADE) and len(kept[1]) == 1:
             vars(self).update(kept[0])
@@ -88,7 +83,7 @@ def install(weasyprint: Any) -> None:
             return made_x_object(self, interpolate, dpi_ratio)
         before = self.image_data
         settings = (interpolate, dpi_ratio, *(vars(self)[name] for name in _MADE))
-        key = _key(versions, "pdf", before.data, *settings)
+        key = _key("pdf", before.data, *settings)
         kept = store.read(key)
         if kept is not None and len(kept[1]) == 2:
             try:

@@ -11,7 +11,6 @@ import base64
 import functools
 import hashlib
 import mimetypes
-import sys
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from ..issue.model import Issue, figures
 from ..issue.typography import format_span, typeset_labels
 from ..issue.yamlsafe import read_yaml
 from ..shipped import Layout
-from ..usercache import Store, cache_folder
+from ..usercache import Store, cache_folder, code_tag
 
 
 class MailSettings(BaseModel):
@@ -113,23 +112,12 @@ class _DiskBytecodeCache(jinja2.FileSystemBytecodeCache):
         return digest.hexdigest()
 
 
-@functools.lru_cache(maxsize=1)
-def _code_tag() -> str | None:
-    """What the compiled templates and the labels they read depend on besides their source:
-    this module (the environment's settings, which templates escape, how labels are found),
-    Jinja's version and Python's. None when the module cannot be read."""
-    try:
-        settings = hashlib.sha256(Path(__file__).read_bytes())
-    except OSError:
-        return None
-    settings.update(f"{jinja2.__version__} {sys.version_info[:2]}".encode())
-    return settings.hexdigest()[:16]
-
-
 def _disk_bytecode() -> jinja2.BytecodeCache | None:
-    """The user's cache of compiled templates (named by ``_code_tag``); None without one."""
+    """The user's cache of compiled templates, their files named by the code that compiles
+    them (``usercache.code_tag``: the environment's settings, which templates escape, are
+    this module's); None without one."""
     folder = cache_folder("templates")
-    tag = _code_tag()
+    tag = code_tag()
     if folder is None or tag is None:
         return None
     return _DiskBytecodeCache(str(folder), f"{tag}-%s.cache")
@@ -251,11 +239,9 @@ def _template_labels(folder: Path) -> set[str]:
 @functools.lru_cache(maxsize=8)
 def _labels_read(templates: tuple[tuple[Path, int, int], ...]) -> frozenset[str]:
     sources = [(template, template.read_bytes()) for template, _, _ in templates]
-    digest = hashlib.sha256(f"{_code_tag()}|".encode())
-    for template, source in sources:
-        digest.update(f"{template.name}|{len(source)}|".encode("utf-8", "surrogatepass") + source)
+    key = Store.key(*(part for template, source in sources for part in (template.name, source)))
     store = Store.named("labels")
-    kept = store.read(digest.hexdigest()) if store is not None else None
+    kept = store.read(key) if store is not None else None
     if kept is not None and isinstance(kept[0].get("labels"), list):
         return frozenset(str(key) for key in kept[0]["labels"])
     env = jinja2.Environment()
@@ -269,7 +255,7 @@ def _labels_read(templates: tuple[tuple[Path, int, int], ...]) -> frozenset[str]
             ):
                 keys.add(node.attr)
     if store is not None:
-        store.write(digest.hexdigest(), {"labels": sorted(keys)}, [])
+        store.write(key, {"labels": sorted(keys)}, [])
     return frozenset(keys)
 
 

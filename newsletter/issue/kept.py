@@ -3,9 +3,9 @@
 Reading and validating issue 10, then typesetting its text, takes a build about 0.07 s; a
 build run again on the same issue (after a change to the layout, its images, or nothing)
 would do it again for the same result. Both depend only on the issue file's text and on
-the code (``verdicts.code_key``: this package, the installed distributions, Python), so
-they are kept under a digest of those and of the path as given, and taken back only for
-that very text: the text read to look them up is the text they were made from. Only an
+the code, so they are kept under a digest of the text and of the path as given
+(``usercache.Store`` adds the code: this package, the installed distributions, Python), and
+taken back only for that very text: the text read to look them up is the text they were made from. Only an
 issue without errors is kept; anything that cannot be read back is made again
 (``usercache.Store``). The content rules still run on it at every build.
 
@@ -14,14 +14,12 @@ What is kept is a pickle, read only from the user's own cache folder (``usercach
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 from pathlib import Path
 
 from ..errors import IssueError
 from ..safeio import read_limited
 from ..usercache import Store
-from ..verdicts import code_key
 from .load import Loaded
 from .model import Issue
 
@@ -39,8 +37,7 @@ def read_kept(source: Path) -> tuple[Loaded, Issue] | None:
         text = read_limited(source).decode("utf-8").removeprefix("\ufeff")
     except (IssueError, UnicodeDecodeError):
         return None  # the loader says what is wrong with the file
-    key = _key(source, text)
-    kept = store.read(key) if key is not None else None
+    kept = store.read(_key(source, text))
     if kept is None or len(kept[1]) != 1:
         return None
     try:
@@ -55,20 +52,14 @@ def read_kept(source: Path) -> tuple[Loaded, Issue] | None:
 def keep(source: Path, loaded: Loaded, typeset: Issue) -> None:
     """Keep ``loaded`` and ``typeset`` for the text they were made from."""
     store = Store.named("issues")
-    key = _key(source, loaded.located.text) if store is not None else None
-    if store is None or key is None:
+    if store is None:
         return
     try:
         data = pickle.dumps((loaded, typeset), protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:  # noqa: BLE001 - something that does not pickle: not kept
         return
-    store.write(key, {}, [data])
+    store.write(_key(source, loaded.located.text), {}, [data])
 
 
-def _key(source: Path, text: str) -> str | None:
-    code = code_key()
-    if code is None:
-        return None
-    digest = hashlib.sha256(f"{KEPT_FORMAT}|{code}|{source}|".encode("utf-8", "surrogatepass"))
-    digest.update(text.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+def _key(source: Path, text: str) -> str:
+    return Store.key(str(KEPT_FORMAT), str(source), text)
